@@ -1,0 +1,91 @@
+# sharewarden — plain Makefile with pkg-config.
+# make            build build/sharewarden
+# make check      install dependencies, build, run every test (unit, ASan/UBSan, scenarios, fuzz smoke, lab)
+# make demo       install dependencies, build, run the lab demo
+# make fuzz       build the libFuzzer harnesses and run each for FUZZ_SECONDS
+
+CC      ?= cc
+BUILD   ?= build
+PKGS     = sqlite3 jansson
+WARN     = -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wpointer-arith -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -D_GNU_SOURCE $(WARN) $(shell pkg-config --cflags $(PKGS))
+LDLIBS  += $(shell pkg-config --libs $(PKGS))
+PREFIX  ?= /usr/local
+FUZZ_SECONDS ?= 20
+
+SRC     = $(wildcard src/*.c)
+LIBOBJ  = $(patsubst src/%.c,$(BUILD)/%.o,$(filter-out src/main.c,$(SRC)))
+TESTS   = $(patsubst tests/unit/%.c,$(BUILD)/%,$(wildcard tests/unit/test_*.c))
+FUZZERS = $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+.PHONY: all deps check unit asan scenarios lab-test demo fuzz bench install clean
+
+all: $(BUILD)/sharewarden
+
+$(BUILD):
+	mkdir -p $(BUILD)
+
+$(BUILD)/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libsw.a: $(LIBOBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/sharewarden: $(BUILD)/main.o $(BUILD)/libsw.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/test_%: tests/unit/test_%.c $(BUILD)/libsw.a
+	$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(BUILD)/libsw.a $(LDLIBS) $(shell pkg-config --libs cmocka)
+
+deps:
+	sh scripts/install-deps
+
+unit: $(TESTS) $(BUILD)/sharewarden
+	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
+
+# The same unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+asan:
+	$(MAKE) BUILD=build-asan CC=clang \
+	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    LDFLAGS="-fsanitize=address,undefined" unit
+
+scenarios: $(BUILD)/sharewarden
+	sh tests/scenarios/run $(BUILD)/sharewarden
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(filter-out src/main.c,$(SRC)) $(wildcard src/*.h)
+	mkdir -p build-fuzz
+	clang -g -O1 -std=gnu11 -D_GNU_SOURCE -Isrc $(shell pkg-config --cflags $(PKGS)) \
+	    -fsanitize=fuzzer,address,undefined -o $@ $< $(filter-out src/main.c,$(SRC)) $(LDLIBS)
+
+fuzz: $(FUZZERS)
+	@set -e; for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \
+	    echo "== $$n ($(FUZZ_SECONDS)s)"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=70000 build-fuzz/corpus-$$n tests/fuzz/seeds/$$n 2>&1 | tail -3; done
+
+lab-test: $(BUILD)/sharewarden
+	bash tests/lab/run-tests
+
+check: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) asan
+	$(MAKE) scenarios
+	$(MAKE) fuzz FUZZ_SECONDS=10
+	$(MAKE) lab-test
+
+demo: deps
+	$(MAKE) all
+	bash tests/lab/demo
+
+bench: all
+	bash bench/engine
+	bash bench/contain
+
+install: $(BUILD)/sharewarden
+	install -D -m 0755 $(BUILD)/sharewarden $(DESTDIR)$(PREFIX)/sbin/sharewarden
+	install -D -m 0644 etc/sharewarden.conf $(DESTDIR)/etc/sharewarden/sharewarden.conf.example
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,76 @@
+/* The configuration file: INI like smb.conf, a typed key table, every error reported as file:line in one pass. */
+#ifndef SW_CONFIG_H
+#define SW_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define SW_DEFAULT_CONFIG	"/etc/sharewarden/sharewarden.conf"
+
+struct share {
+	char *name;
+	char *path;		/* absolute, no trailing slash (except "/") */
+	struct share *next;
+};
+
+/* Weights and thresholds of detection ([detect]). */
+struct detect_cfg {
+	int64_t window_ms;		/* window = 60s */
+	double incident_score;		/* incident score = 10 */
+	double w_note;			/* note weight = 10: a known ransom-note name */
+	double w_note_weak;		/* weak note weight = 2: a common name that is also a note (readme.txt) */
+	double w_ext;			/* extension weight = 5: a known ransomware extension */
+	double w_wildcard;		/* wildcard weight = 3: an imported wildcard pattern */
+	int rename_burst;		/* rename burst = 5: renames to one new extension within window */
+	double w_rename_burst;		/* rename burst weight = 10 */
+	double w_overwrite_rename;	/* overwrite rename weight = 3: a file written then renamed to another extension */
+};
+
+struct config {
+	char *file;			/* the file it was read from */
+	/* [global] */
+	char *journal;			/* journal = /var/lib/sharewarden/journal.db */
+	char *audit_log;		/* audit log = /var/log/samba/audit.log ("" = none) */
+	char *audit_socket;		/* audit socket = (unix datagram socket path; "" = none) */
+	char *samba_config;		/* samba config = /etc/samba/smb.conf */
+	char *samba_bin_dir;		/* samba bin dir = /usr/bin (smbstatus, smbcontrol, pdbedit, testparm) */
+	int shares_auto;		/* shares = auto: every disk share of smb.conf */
+	char **share_names;		/* shares = a, b: names taken from smb.conf or [share NAME] sections */
+	size_t n_share_names;
+	struct share *shares;		/* resolved list (config_resolve_shares) */
+	char *patterns;			/* patterns = /var/lib/sharewarden/patterns.list (written by import-patterns) */
+	int64_t event_retention_ms;	/* event retention = 7d */
+	int monitor_only;		/* monitor only = no */
+	char **protected_accounts;	/* protected accounts = root, administrator */
+	size_t n_protected;
+	int log_level;			/* log level = info (enum log_level) */
+	/* [detect] */
+	struct detect_cfg detect;
+	/* [respond] */
+	int lock_account;		/* lock account = yes */
+	int kill_session;		/* kill session = yes */
+};
+
+/* Fills cfg with the built-in defaults. */
+void config_defaults(struct config *cfg);
+
+/*
+ * Reads path over the defaults. Every error is written to errs as
+ * "file:line: message" (or "file: message") and parsing goes on, so one pass
+ * reports them all. Returns the number of errors (0 = usable).
+ */
+int config_load(const char *path, struct config *cfg, FILE *errs);
+
+/*
+ * Builds cfg->shares: [share NAME] sections, and with "shares = auto" or names
+ * not defined in a section, the shares of smb.conf (testparm -s). Errors as in
+ * config_load. Returns the number of errors.
+ */
+int config_resolve_shares(struct config *cfg, FILE *errs);
+
+/* Full path of a Samba tool ("smbstatus") in samba_bin_dir, in buf. */
+const char *config_samba_tool(const struct config *cfg, const char *tool, char *buf, size_t bufsz);
+int config_is_protected(const struct config *cfg, const char *user);
+void config_free(struct config *cfg);
+
+#endif

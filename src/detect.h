@@ -1,0 +1,58 @@
+/* Detection: per-actor (user + client IP) scoring of name rules and behaviour over a sliding window. */
+#ifndef SW_DETECT_H
+#define SW_DETECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "event.h"
+
+struct rules;
+
+#define ACTOR_SIGNALS 64
+
+/* A signal kept by an actor; the path is copied. */
+struct actor_signal {
+	const char *kind;		/* static string */
+	double weight;
+	int64_t at;
+	char *path;			/* owned */
+	size_t pathlen;
+	char detail[128];
+};
+
+struct actor {
+	char user[128];
+	char ip[64];
+	char host[128];
+	int pid;			/* smbd pid of the latest event */
+	int64_t first_mut_at;		/* first mutating event of the current run of activity */
+	int64_t last_mut_at;
+	double score;			/* weights of the signals inside the window */
+	int64_t incident_id;		/* the incident open for this actor, 0 none */
+	struct actor_signal sig[ACTOR_SIGNALS];	/* ring of recent signals */
+	size_t nsig;			/* how many were ever added (ring index = nsig % ACTOR_SIGNALS) */
+	struct actor_private *priv;
+	struct actor *next;
+};
+
+/* What one event did. sig points into actor->sig (valid until the next feed). */
+struct detect_verdict {
+	struct actor *actor;		/* NULL when the event has no actor */
+	struct actor_signal *sig[4];
+	int nsig;
+	int crossed;			/* the actor reached incident score with this event and has no incident */
+};
+
+struct detect;
+
+struct detect *detect_new(const struct detect_cfg *cfg, const struct rules *rules);
+void detect_free(struct detect *d);
+void detect_feed(struct detect *d, const struct sw_event *ev, struct detect_verdict *v);
+/* Forgets the actor's score and signals (after an incident is released). */
+void detect_actor_reset(struct actor *a);
+/* Every actor, for status and tests. */
+struct actor *detect_actors(struct detect *d);
+
+#endif

@@ -1,0 +1,53 @@
+/* Name rules: ransom-note names, ransomware extensions and wildcard patterns (built-in and imported). */
+#ifndef SW_RULES_H
+#define SW_RULES_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+enum rule_hit {
+	HIT_NONE,
+	HIT_NOTE,		/* a ransom-note name */
+	HIT_NOTE_WEAK,		/* a common name some families also use (readme.txt): weak evidence */
+	HIT_EXT,		/* a ransomware extension */
+	HIT_WILDCARD,		/* an imported wildcard pattern */
+};
+
+struct rules;
+
+/* A rule set holding the built-in curated list. */
+struct rules *rules_new(void);
+void rules_free(struct rules *r);
+
+/*
+ * Matches a file's base name (any bytes, case-insensitive for ASCII). Sets
+ * *pattern (may be NULL) to the rule that matched, owned by r.
+ */
+enum rule_hit rules_match(const struct rules *r, const char *name, size_t n, const char **pattern);
+
+struct rules_import_stats {
+	size_t lines;
+	size_t extensions;	/* "*.ext" */
+	size_t notes;		/* literal names */
+	size_t weak_notes;	/* literal names that ordinary files also use */
+	size_t wildcards;	/* other patterns, kept */
+	size_t refused;		/* too broad: "*", "*.*", "*.???", "*crypt*", short fragments */
+	size_t duplicates;
+};
+
+/*
+ * Reads a community FSRM pattern list (one pattern per line, '*' and '?'
+ * wildcards), classifies each and adds the usable ones to r. Writes what it
+ * refused and why to report when not NULL. Returns 0, or -1 when the file
+ * cannot be read (errno set).
+ */
+int rules_import(struct rules *r, const char *path, struct rules_import_stats *st, FILE *report);
+
+/*
+ * Saves / loads the imported (non built-in) rules in sharewarden's own list
+ * format: one "kind<TAB>pattern" line each. Returns 0 or -1 (errno set).
+ */
+int rules_save(const struct rules *r, const char *path);
+int rules_load(struct rules *r, const char *path);
+
+#endif

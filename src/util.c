@@ -1,0 +1,279 @@
+/* Small helpers shared by every module: allocation, time, strings, running programs without a shell. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+extern char **environ;
+
+void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		fatal("malloc");
+	return p;
+}
+
+void *
+xcalloc(size_t nmemb, size_t size)
+{
+	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+
+	if (p == NULL)
+		fatal("calloc");
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (p == NULL)
+		fatal("realloc");
+	return p;
+}
+
+char *
+xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		fatal("strdup");
+	return p;
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+char *
+fmt_time(int64_t ms, char buf[32])
+{
+	struct tm tm;
+	time_t t;
+
+	if (ms <= 0) {
+		buf[0] = '\0';
+		return buf;
+	}
+	t = (time_t)(ms / 1000);
+	gmtime_r(&t, &tm);
+	snprintf(buf, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+	return buf;
+}
+
+char *
+str_copy(char *buf, size_t bufsz, struct sw_str s)
+{
+	size_t n = s.n < bufsz - 1 ? s.n : bufsz - 1;
+
+	if (n)
+		memcpy(buf, s.p, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+int
+str_eq(struct sw_str s, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return s.n == n && memcmp(s.p, lit, n) == 0;
+}
+
+struct sw_str
+path_base(struct sw_str path)
+{
+	const char *slash = path.n ? memrchr(path.p, '/', path.n) : NULL;
+	struct sw_str b = path;
+
+	if (slash) {
+		b.p = slash + 1;
+		b.n = path.n - (size_t)(b.p - path.p);
+	}
+	return b;
+}
+
+/* Drains fd into a growing buffer; returns 0 at EOF, 1 when more may come, -1 on error. */
+static int
+drain(int fd, char **buf, size_t *len, size_t *cap)
+{
+	const size_t limit = 16u << 20;
+	char tmp[65536];
+	ssize_t n = read(fd, tmp, sizeof tmp);
+
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN ? 1 : -1;
+	if (n == 0)
+		return 0;
+	if (*len + (size_t)n > limit)
+		n = (ssize_t)(limit - *len);
+	if (*len + (size_t)n + 1 > *cap) {
+		*cap = (*len + (size_t)n + 1) * 2;
+		*buf = xrealloc(*buf, *cap);
+	}
+	memcpy(*buf + *len, tmp, (size_t)n);
+	*len += (size_t)n;
+	(*buf)[*len] = '\0';
+	return 1;
+}
+
+int
+run_argv(const char *const argv[], struct run_result *r, int timeout_ms)
+{
+	int outp[2], errp[2], st;
+	size_t ocap = 1, ecap = 1;
+	int64_t deadline = mono_ms() + timeout_ms;
+	int open_fds = 2;
+	pid_t pid;
+
+	memset(r, 0, sizeof *r);
+	r->out = xcalloc(1, 1);
+	r->err = xcalloc(1, 1);
+	r->status = -1;
+	if (pipe2(outp, O_CLOEXEC) == -1)
+		return -1;
+	if (pipe2(errp, O_CLOEXEC) == -1) {
+		close(outp[0]);
+		close(outp[1]);
+		return -1;
+	}
+	pid = fork();
+	if (pid == -1) {
+		close(outp[0]); close(outp[1]); close(errp[0]); close(errp[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY);
+
+		if (devnull >= 0)
+			dup2(devnull, 0);
+		dup2(outp[1], 1);
+		dup2(errp[1], 2);
+		setpgid(0, 0);
+		execve(argv[0], (char *const *)argv, environ);
+		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(outp[1]);
+	close(errp[1]);
+	fcntl(outp[0], F_SETFL, O_NONBLOCK);
+	fcntl(errp[0], F_SETFL, O_NONBLOCK);
+	{
+		struct pollfd pfd[2] = { { outp[0], POLLIN, 0 }, { errp[0], POLLIN, 0 } };
+
+		while (open_fds > 0) {
+			int left = (int)(deadline - mono_ms());
+
+			if (left <= 0) {
+				kill(-pid, SIGKILL);
+				kill(pid, SIGKILL);
+				r->status = -2;
+				break;
+			}
+			if (poll(pfd, 2, left) < 0) {
+				if (errno == EINTR)
+					continue;
+				break;
+			}
+			for (int i = 0; i < 2; i++) {
+				int rc;
+
+				if (pfd[i].fd < 0 || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+					continue;
+				rc = i == 0 ? drain(pfd[i].fd, &r->out, &r->outlen, &ocap) :
+				    drain(pfd[i].fd, &r->err, &r->errlen, &ecap);
+				if (rc <= 0) {
+					pfd[i].fd = -1;
+					open_fds--;
+				}
+			}
+		}
+	}
+	close(outp[0]);
+	close(errp[0]);
+	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+		;
+	if (r->status != -2) {
+		if (WIFEXITED(st))
+			r->status = WEXITSTATUS(st);
+		else if (WIFSIGNALED(st))
+			r->status = 128 + WTERMSIG(st);
+	}
+	return r->status;
+}
+
+void
+run_result_free(struct run_result *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+}
+
+int
+parse_duration_ms(const char *s, int64_t *ms)
+{
+	char *end;
+	double v;
+	int64_t mul = 1000;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno || v < 0)
+		return -1;
+	if (strcmp(end, "ms") == 0)
+		mul = 1;
+	else if (*end == '\0' || strcmp(end, "s") == 0)
+		mul = 1000;
+	else if (strcmp(end, "m") == 0)
+		mul = 60000;
+	else if (strcmp(end, "h") == 0)
+		mul = 3600000;
+	else if (strcmp(end, "d") == 0)
+		mul = 86400000;
+	else
+		return -1;
+	if (v * (double)mul > 9.2e18)
+		return -1;
+	*ms = (int64_t)(v * (double)mul);
+	return 0;
+}

@@ -1,0 +1,59 @@
+/* Small helpers shared by every module: allocation, time, strings, running programs without a shell. */
+#ifndef SW_UTIL_H
+#define SW_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A borrowed byte string (not NUL-terminated, may hold any byte). */
+struct sw_str {
+	const char *p;
+	size_t n;
+};
+
+/* Allocation wrappers: they never return NULL, they exit on exhaustion. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+int64_t now_ms(void);		/* wall clock, ms since the epoch */
+int64_t mono_ms(void);		/* monotonic clock, ms */
+
+/* RFC 3339 in UTC with milliseconds, "2026-11-27T04:42:58.116Z"; "" for 0. Returns buf. */
+char *fmt_time(int64_t ms, char buf[32]);
+
+/* Copies a view into buf as a NUL-terminated string, truncating to bufsz - 1. Returns buf. */
+char *str_copy(char *buf, size_t bufsz, struct sw_str s);
+int str_eq(struct sw_str s, const char *lit);
+
+/* Last path component of a path view (after the last '/'). */
+struct sw_str path_base(struct sw_str path);
+
+/*
+ * The result of run_argv(). out and err are NUL-terminated and owned by the
+ * result; free them with run_result_free().
+ */
+struct run_result {
+	int status;		/* exit code 0..255, 128+N for signal N, -1 not started, -2 timed out */
+	char *out;
+	size_t outlen;
+	char *err;
+	size_t errlen;
+};
+
+/*
+ * Runs argv[0] (an absolute path) with execve and exactly the given argv: no
+ * shell, no PATH search. stdin is /dev/null. stdout and stderr are captured
+ * (each up to 16 MiB). The child is killed after timeout_ms.
+ */
+int run_argv(const char *const argv[], struct run_result *r, int timeout_ms);
+void run_result_free(struct run_result *r);
+
+/* Parses "250ms", "60s", "5m", "2h", "7d" or a bare number of seconds. */
+int parse_duration_ms(const char *s, int64_t *ms);
+
+#endif
