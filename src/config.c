@@ -1,0 +1,1163 @@
+/* The configuration file: INI like smb.conf, a typed key table, every error reported as file:line in one pass. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "log.h"
+#include "util.h"
+
+#define TESTPARM_TIMEOUT_MS	10000
+#define QUOTE_MAX		80	/* bytes of a value echoed in a message */
+
+enum cfg_section {
+	SEC_NONE,		/* before the first section */
+	SEC_GLOBAL,
+	SEC_DETECT,
+	SEC_RESPOND,
+	SEC_SHARE,
+	SEC_UNKNOWN,		/* already reported: its keys are skipped */
+};
+
+enum cfg_type {
+	T_STRING,
+	T_BOOL,
+	T_INT,
+	T_NUMBER,
+	T_DURATION,
+	T_LIST,
+	T_LOGLEVEL,
+	T_SHARES,
+};
+
+struct cfg_key {
+	enum cfg_section sec;
+	const char *name;
+	enum cfg_type type;
+	size_t off;
+	size_t count_off;	/* T_LIST: where the item count goes */
+	const char *def;
+	double min, max;	/* T_INT, T_NUMBER; T_DURATION in ms */
+};
+
+#define G(f)		offsetof(struct config, f)
+#define D(f)		offsetof(struct config, detect.f)
+#define STR(s, n, f, d)	{ s, n, T_STRING, G(f), 0, d, 0, 0 }
+#define BOOL(s, n, f, d) { s, n, T_BOOL, G(f), 0, d, 0, 0 }
+#define DAY		86400000.0
+
+static const struct cfg_key keys[] = {
+	STR(SEC_GLOBAL, "journal", journal, "/var/lib/sharewarden/journal.db"),
+	STR(SEC_GLOBAL, "audit log", audit_log, "/var/log/samba/audit.log"),
+	STR(SEC_GLOBAL, "audit socket", audit_socket, ""),
+	STR(SEC_GLOBAL, "samba config", samba_config, "/etc/samba/smb.conf"),
+	STR(SEC_GLOBAL, "samba bin dir", samba_bin_dir, "/usr/bin"),
+	{ SEC_GLOBAL, "shares", T_SHARES, 0, 0, "auto", 0, 0 },
+	STR(SEC_GLOBAL, "patterns", patterns, "/var/lib/sharewarden/patterns.list"),
+	{ SEC_GLOBAL, "event retention", T_DURATION, G(event_retention_ms), 0, "7d", 60000, 3650 * DAY },
+	BOOL(SEC_GLOBAL, "monitor only", monitor_only, "no"),
+	{ SEC_GLOBAL, "protected accounts", T_LIST, G(protected_accounts), G(n_protected),
+	    "root, administrator", 0, 0 },
+	{ SEC_GLOBAL, "log level", T_LOGLEVEL, G(log_level), 0, "info", 0, 0 },
+
+	{ SEC_DETECT, "window", T_DURATION, D(window_ms), 0, "60s", 100, DAY },
+	{ SEC_DETECT, "incident score", T_NUMBER, D(incident_score), 0, "10", 1, 10000 },
+	{ SEC_DETECT, "note weight", T_NUMBER, D(w_note), 0, "10", 0, 10000 },
+	{ SEC_DETECT, "weak note weight", T_NUMBER, D(w_note_weak), 0, "2", 0, 10000 },
+	{ SEC_DETECT, "extension weight", T_NUMBER, D(w_ext), 0, "5", 0, 10000 },
+	{ SEC_DETECT, "wildcard weight", T_NUMBER, D(w_wildcard), 0, "3", 0, 10000 },
+	{ SEC_DETECT, "rename burst", T_INT, D(rename_burst), 0, "5", 1, 1000000 },
+	{ SEC_DETECT, "rename burst weight", T_NUMBER, D(w_rename_burst), 0, "10", 0, 10000 },
+	{ SEC_DETECT, "overwrite rename weight", T_NUMBER, D(w_overwrite_rename), 0, "3", 0, 10000 },
+
+	BOOL(SEC_RESPOND, "lock account", lock_account, "yes"),
+	BOOL(SEC_RESPOND, "kill session", kill_session, "yes"),
+};
+
+struct parser {
+	const char *file;
+	FILE *errs;
+	int nerr;
+	struct config *cfg;
+	enum cfg_section sec;
+	const char *sec_name;		/* "global", "detect", "respond" */
+	struct share *share;		/* the [share NAME] being read */
+	int share_dup;			/* it repeats a name: read it, keep nothing */
+	int share_path_seen;
+	unsigned long share_line;
+	char **share_names;		/* every [share NAME] so far, for duplicates */
+	size_t n_share_names;
+	unsigned long seen[nitems(keys)];	/* line each key was set on, 0 = not set */
+};
+
+static int
+is_ws(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/*
+ * A printable excerpt of s for a message: control bytes and bytes above
+ * 0x7e become \xNN, so a value can never break a message's single line.
+ */
+static const char *
+quote(char *buf, size_t bufsz, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0, i;
+
+	for (i = 0; i < n && i < QUOTE_MAX; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (o + 5 >= bufsz)
+			break;
+		if (c < 0x20 || c > 0x7e || c == '\\') {
+			buf[o++] = '\\';
+			buf[o++] = 'x';
+			buf[o++] = hex[c >> 4];
+			buf[o++] = hex[c & 15];
+		} else
+			buf[o++] = (char)c;
+	}
+	if (i < n && o + 4 <= bufsz) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+#define QBUF	(QUOTE_MAX * 4 + 4)
+
+/* One error line; line 0 means no line applies. errs may be NULL: errors are only counted. */
+static void
+vreport(FILE *errs, const char *file, unsigned long line, const char *fmt, va_list ap)
+{
+	if (errs == NULL)
+		return;
+	if (line)
+		fprintf(errs, "%s:%lu: ", file, line);
+	else
+		fprintf(errs, "%s: ", file);
+	vfprintf(errs, fmt, ap);
+	fputc('\n', errs);
+}
+
+static void report(FILE *errs, const char *file, unsigned long line, const char *fmt, ...)
+    SW_PRINTF(4, 5);
+
+static void
+report(FILE *errs, const char *file, unsigned long line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(errs, file, line, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Collapses runs of blanks (and lowercases when lower is set), so
+ * "Incident   Score" is "incident score".
+ */
+static char *
+norm_name(const char *s, size_t n, int lower)
+{
+	char *out = xmalloc(n + 1);
+	size_t o = 0;
+	int blank = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (is_ws(c)) {
+			blank = 1;
+			continue;
+		}
+		if (blank && o > 0)
+			out[o++] = ' ';
+		blank = 0;
+		out[o++] = (lower && c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : (char)c;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static void
+list_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/*
+ * Splits on commas and blanks; "double quotes" keep a name with blanks in
+ * one item, as in smb.conf lists. Returns -1 on an unterminated quote.
+ */
+static int
+list_parse(const char *s, char ***out, size_t *outn)
+{
+	char **v = NULL;
+	size_t n = 0;
+	const char *p = s;
+
+	while (*p) {
+		const char *start;
+		size_t len;
+
+		if (*p == ',' || is_ws((unsigned char)*p)) {
+			p++;
+			continue;
+		}
+		if (*p == '"') {
+			const char *end = strchr(p + 1, '"');
+
+			if (end == NULL) {
+				list_free(v, n);
+				return -1;
+			}
+			start = p + 1;
+			len = (size_t)(end - start);
+			p = end + 1;
+			if (len == 0)
+				continue;
+		} else {
+			start = p;
+			while (*p && *p != ',' && *p != '"' && !is_ws((unsigned char)*p))
+				p++;
+			len = (size_t)(p - start);
+		}
+		v = xrealloc(v, (n + 1) * sizeof *v);
+		v[n++] = xstrndup(start, len);
+	}
+	*out = v;
+	*outn = n;
+	return 0;
+}
+
+/* The n bytes of s are an optional '-', digits, an optional '.' and digits: no hex, exponent, nan or inf. */
+static int
+is_decimal(const char *s, size_t n, int allow_sign, int allow_frac)
+{
+	size_t i = 0, digits = 0;
+
+	if (allow_sign && i < n && s[i] == '-')
+		i++;
+	for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+		digits++;
+	if (allow_frac && i < n && s[i] == '.') {
+		for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			digits++;
+	}
+	return digits > 0 && i == n;
+}
+
+/* A duration in the largest unit that shows it exactly, for bound messages. */
+static const char *
+fmt_duration(char *buf, size_t bufsz, double dms)
+{
+	static const struct {
+		const char *unit;
+		int64_t ms;
+	} units[] = { { "d", 86400000 }, { "h", 3600000 }, { "m", 60000 }, { "s", 1000 } };
+	int64_t ms = (int64_t)dms;
+
+	for (size_t i = 0; i < nitems(units); i++) {
+		if (ms >= units[i].ms && ms % units[i].ms == 0) {
+			snprintf(buf, bufsz, "%lld%s", (long long)(ms / units[i].ms), units[i].unit);
+			return buf;
+		}
+	}
+	snprintf(buf, bufsz, "%lldms", (long long)ms);
+	return buf;
+}
+
+static int
+parse_bool(const char *s, int *v)
+{
+	static const char *yes[] = { "yes", "true", "on", "1" };
+	static const char *no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < nitems(yes); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*v = 1;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*v = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
+parse_log_level(const char *s, int *v)
+{
+	static const struct {
+		const char *name;
+		enum log_level level;
+	} levels[] = {
+		{ "error", LOG_LVL_ERROR }, { "warning", LOG_LVL_WARN }, { "warn", LOG_LVL_WARN },
+		{ "info", LOG_LVL_INFO }, { "debug", LOG_LVL_DEBUG },
+	};
+
+	for (size_t i = 0; i < nitems(levels); i++) {
+		if (strcasecmp(s, levels[i].name) == 0) {
+			*v = (int)levels[i].level;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Stores val (NUL-terminated, trimmed) into the field of k. On a bad value
+ * cfg is left as it was and why holds the message.
+ */
+static int
+key_set(struct config *cfg, const struct cfg_key *k, const char *val, char *why, size_t whysz)
+{
+	char *base = (char *)cfg;
+	char q[QBUF], lo[32], hi[32];
+	char **list;
+	size_t n;
+	int64_t ms;
+	double d;
+	long long ll;
+	int b;
+
+	switch (k->type) {
+	case T_STRING:
+		free(*(char **)(base + k->off));
+		*(char **)(base + k->off) = xstrdup(val);
+		return 0;
+	case T_BOOL:
+		if (parse_bool(val, &b) == -1) {
+			snprintf(why, whysz, "invalid boolean '%s' for '%s' (yes or no)",
+			    quote(q, sizeof q, val, strlen(val)), k->name);
+			return -1;
+		}
+		*(int *)(base + k->off) = b;
+		return 0;
+	case T_LOGLEVEL:
+		if (parse_log_level(val, &b) == -1) {
+			snprintf(why, whysz, "invalid log level '%s' for '%s' (error, warning, info or debug)",
+			    quote(q, sizeof q, val, strlen(val)), k->name);
+			return -1;
+		}
+		*(int *)(base + k->off) = b;
+		return 0;
+	case T_INT:
+		ll = 0;
+		errno = 0;
+		if (is_decimal(val, strlen(val), 1, 0))
+			ll = strtoll(val, NULL, 10);
+		else
+			errno = EINVAL;
+		if (errno) {
+			snprintf(why, whysz, "invalid integer '%s' for '%s'",
+			    quote(q, sizeof q, val, strlen(val)), k->name);
+			return -1;
+		}
+		if ((double)ll < k->min || (double)ll > k->max) {
+			snprintf(why, whysz, "'%s' must be between %.15g and %.15g", k->name, k->min, k->max);
+			return -1;
+		}
+		*(int *)(base + k->off) = (int)ll;
+		return 0;
+	case T_NUMBER:
+		d = is_decimal(val, strlen(val), 1, 1) ? strtod(val, NULL) : NAN;
+		if (!isfinite(d)) {
+			snprintf(why, whysz, "invalid number '%s' for '%s'",
+			    quote(q, sizeof q, val, strlen(val)), k->name);
+			return -1;
+		}
+		if (d < k->min || d > k->max) {
+			snprintf(why, whysz, "'%s' must be between %.15g and %.15g", k->name, k->min, k->max);
+			return -1;
+		}
+		*(double *)(base + k->off) = d;
+		return 0;
+	case T_DURATION: {
+		/* Checked here first: strtod alone would also take "nan", "0x1p4" and "1e9". */
+		static const char *units[] = { "", "ms", "s", "m", "h", "d" };
+		size_t len = strlen(val), unit = 0, u;
+
+		while (unit < len && ((val[unit] >= '0' && val[unit] <= '9') || val[unit] == '.'))
+			unit++;
+		for (u = 0; u < nitems(units); u++) {
+			if (strcmp(val + unit, units[u]) == 0)
+				break;
+		}
+		if (!is_decimal(val, unit, 0, 1) || u == nitems(units) || parse_duration_ms(val, &ms) == -1) {
+			snprintf(why, whysz, "invalid duration '%s' for '%s' (examples: 500ms, 60s, 5m)",
+			    quote(q, sizeof q, val, len), k->name);
+			return -1;
+		}
+		if ((double)ms < k->min || (double)ms > k->max) {
+			snprintf(why, whysz, "'%s' must be between %s and %s", k->name,
+			    fmt_duration(lo, sizeof lo, k->min), fmt_duration(hi, sizeof hi, k->max));
+			return -1;
+		}
+		*(int64_t *)(base + k->off) = ms;
+		return 0;
+	}
+	case T_LIST:
+		if (list_parse(val, &list, &n) == -1) {
+			snprintf(why, whysz, "unterminated quote in '%s'", k->name);
+			return -1;
+		}
+		list_free(*(char ***)(base + k->off), *(size_t *)(base + k->count_off));
+		*(char ***)(base + k->off) = list;
+		*(size_t *)(base + k->count_off) = n;
+		return 0;
+	case T_SHARES:
+		if (strcasecmp(val, "auto") == 0) {
+			list = NULL;
+			n = 0;
+		} else if (list_parse(val, &list, &n) == -1) {
+			snprintf(why, whysz, "unterminated quote in '%s'", k->name);
+			return -1;
+		}
+		list_free(cfg->share_names, cfg->n_share_names);
+		cfg->share_names = list;
+		cfg->n_share_names = n;
+		cfg->shares_auto = strcasecmp(val, "auto") == 0;
+		return 0;
+	}
+	snprintf(why, whysz, "key '%s' has no type", k->name);
+	return -1;
+}
+
+void
+config_defaults(struct config *cfg)
+{
+	char why[512];
+
+	memset(cfg, 0, sizeof *cfg);
+	for (size_t i = 0; i < nitems(keys); i++) {
+		if (key_set(cfg, &keys[i], keys[i].def, why, sizeof why) == -1)
+			fatalx("built-in default: %s", why);
+	}
+}
+
+/*
+ * Lexical normalisation as smbd does for a share's connect path: repeated
+ * slashes, "." and trailing slashes go, ".." removes the previous component.
+ */
+static char *
+path_normalise(const char *s)
+{
+	size_t n = strlen(s), o = 0, i = 0;
+	char *out = xmalloc(n + 2);
+
+	while (i < n) {
+		size_t start, len;
+
+		while (i < n && s[i] == '/')
+			i++;
+		start = i;
+		while (i < n && s[i] != '/')
+			i++;
+		len = i - start;
+		if (len == 0 || (len == 1 && s[start] == '.'))
+			continue;
+		if (len == 2 && s[start] == '.' && s[start + 1] == '.') {
+			while (o > 0 && out[o - 1] != '/')
+				o--;
+			if (o > 0)
+				o--;
+			continue;
+		}
+		out[o++] = '/';
+		memcpy(out + o, s + start, len);
+		o += len;
+	}
+	if (o == 0)
+		out[o++] = '/';
+	out[o] = '\0';
+	return out;
+}
+
+static struct share *
+share_find(struct share *list, const char *name)
+{
+	for (struct share *s = list; s; s = s->next) {
+		if (strcasecmp(s->name, name) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+static void
+share_append(struct share **list, struct share *sh)
+{
+	while (*list)
+		list = &(*list)->next;
+	sh->next = NULL;
+	*list = sh;
+}
+
+static void
+share_free(struct share *sh)
+{
+	free(sh->name);
+	free(sh->path);
+	free(sh);
+}
+
+static void perr(struct parser *p, unsigned long line, const char *fmt, ...) SW_PRINTF(3, 4);
+
+static void
+perr(struct parser *p, unsigned long line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(p->errs, p->file, line, fmt, ap);
+	va_end(ap);
+	p->nerr++;
+}
+
+/* Ends a [share NAME] section: it needs a valid path to be kept. */
+static void
+share_close(struct parser *p)
+{
+	struct share *sh = p->share;
+	char q[QBUF];
+
+	if (sh == NULL)
+		return;
+	p->share = NULL;
+	if (!p->share_path_seen)
+		perr(p, p->share_line, "[share %s]: path is required",
+		    quote(q, sizeof q, sh->name, strlen(sh->name)));
+	if (p->share_dup || sh->path == NULL) {
+		share_free(sh);
+		return;
+	}
+	share_append(&p->cfg->shares, sh);
+}
+
+static void
+section_open(struct parser *p, unsigned long line, const char *s, size_t n)
+{
+	char *name = norm_name(s, n, 1);
+	char q[QBUF];
+
+	share_close(p);
+	p->sec_name = NULL;
+	if (strcmp(name, "global") == 0) {
+		p->sec = SEC_GLOBAL;
+		p->sec_name = "global";
+	} else if (strcmp(name, "detect") == 0) {
+		p->sec = SEC_DETECT;
+		p->sec_name = "detect";
+	} else if (strcmp(name, "respond") == 0) {
+		p->sec = SEC_RESPOND;
+		p->sec_name = "respond";
+	} else if (strcmp(name, "share") == 0 || strncmp(name, "share ", 6) == 0) {
+		/* The name keeps its case and inner blanks, as Samba's share names do. */
+		const char *sn = s, *end = s + n;
+
+		while (sn < end && is_ws((unsigned char)*sn))
+			sn++;
+		sn += 5;
+		while (sn < end && is_ws((unsigned char)*sn))
+			sn++;
+		while (end > sn && is_ws((unsigned char)end[-1]))
+			end--;
+		if (sn == end) {
+			perr(p, line, "[share] needs a name: [share NAME]");
+			p->sec = SEC_UNKNOWN;
+			free(name);
+			return;
+		}
+		p->sec = SEC_SHARE;
+		p->share = xcalloc(1, sizeof *p->share);
+		p->share->name = xstrndup(sn, (size_t)(end - sn));
+		p->share_line = line;
+		p->share_path_seen = 0;
+		p->share_dup = 0;
+		for (size_t i = 0; i < p->n_share_names && !p->share_dup; i++)
+			p->share_dup = strcasecmp(p->share_names[i], p->share->name) == 0;
+		if (p->share_dup) {
+			perr(p, line, "duplicate share '%s'",
+			    quote(q, sizeof q, p->share->name, strlen(p->share->name)));
+		} else {
+			p->share_names = xrealloc(p->share_names,
+			    (p->n_share_names + 1) * sizeof *p->share_names);
+			p->share_names[p->n_share_names++] = xstrdup(p->share->name);
+		}
+	} else {
+		perr(p, line, "unknown section [%s]", quote(q, sizeof q, s, n));
+		p->sec = SEC_UNKNOWN;
+	}
+	free(name);
+}
+
+static void
+share_key(struct parser *p, unsigned long line, const char *key, const char *val)
+{
+	struct share *sh = p->share;
+	char q[QBUF], qn[QBUF];
+
+	quote(qn, sizeof qn, sh->name, strlen(sh->name));
+	if (strcmp(key, "path") != 0) {
+		perr(p, line, "unknown key '%s' in [share %s]", quote(q, sizeof q, key, strlen(key)), qn);
+		return;
+	}
+	if (p->share_path_seen) {
+		perr(p, line, "duplicate key 'path' in [share %s]", qn);
+		return;
+	}
+	p->share_path_seen = 1;
+	if (val[0] != '/') {
+		perr(p, line, "[share %s]: path must be absolute", qn);
+		return;
+	}
+	sh->path = path_normalise(val);
+}
+
+static void
+key_line(struct parser *p, unsigned long line, const char *ks, size_t kn, const char *val)
+{
+	char *key = norm_name(ks, kn, 1);
+	char why[1024], q[QBUF];
+	size_t i;
+
+	if (p->sec == SEC_NONE) {
+		perr(p, line, "key outside of a section");
+		goto done;
+	}
+	if (p->sec == SEC_UNKNOWN)
+		goto done;
+	if (p->sec == SEC_SHARE) {
+		share_key(p, line, key, val);
+		goto done;
+	}
+	for (i = 0; i < nitems(keys); i++) {
+		if (keys[i].sec == p->sec && strcmp(keys[i].name, key) == 0)
+			break;
+	}
+	if (i == nitems(keys)) {
+		perr(p, line, "unknown key '%s' in [%s]", quote(q, sizeof q, key, strlen(key)), p->sec_name);
+		goto done;
+	}
+	if (p->seen[i]) {
+		perr(p, line, "duplicate key '%s' in [%s]", keys[i].name, p->sec_name);
+		goto done;
+	}
+	p->seen[i] = line;
+	if (key_set(p->cfg, &keys[i], val, why, sizeof why) == -1)
+		perr(p, line, "%s", why);
+done:
+	free(key);
+}
+
+static void
+line_parse(struct parser *p, unsigned long line, char *s, size_t n)
+{
+	char *end, *eq, *close;
+
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		n--;
+	end = s + n;
+	if (memchr(s, '\0', n) != NULL) {
+		perr(p, line, "line contains a NUL byte");
+		return;
+	}
+	while (s < end && is_ws((unsigned char)*s))
+		s++;
+	while (end > s && is_ws((unsigned char)end[-1]))
+		end--;
+	if (s == end || *s == '#' || *s == ';')
+		return;
+	*end = '\0';
+	if (*s == '[') {
+		close = memchr(s, ']', (size_t)(end - s));
+		if (close != NULL) {
+			char *after = close + 1;
+
+			while (after < end && is_ws((unsigned char)*after))
+				after++;
+			if (after == end || *after == '#' || *after == ';') {
+				section_open(p, line, s + 1, (size_t)(close - s - 1));
+				return;
+			}
+		}
+		perr(p, line, "line is not 'key = value' or [section]");
+		return;
+	}
+	eq = memchr(s, '=', (size_t)(end - s));
+	if (eq == NULL || eq == s) {
+		perr(p, line, "line is not 'key = value' or [section]");
+		return;
+	}
+	{
+		char *kend = eq, *val = eq + 1;
+
+		while (kend > s && is_ws((unsigned char)kend[-1]))
+			kend--;
+		while (val < end && is_ws((unsigned char)*val))
+			val++;
+		key_line(p, line, s, (size_t)(kend - s), val);
+	}
+}
+
+static unsigned long
+seen_line(const struct parser *p, const char *name)
+{
+	for (size_t i = 0; i < nitems(keys); i++) {
+		if (strcmp(keys[i].name, name) == 0)
+			return p->seen[i];
+	}
+	return 0;
+}
+
+/* Checks that need the whole file: they name the line of the key when it was set. */
+static void
+config_check(struct parser *p)
+{
+	struct config *cfg = p->cfg;
+	unsigned long log_line = seen_line(p, "audit log"), sock_line = seen_line(p, "audit socket");
+	unsigned long bin_line = seen_line(p, "samba bin dir");
+	struct stat st;
+	char q[QBUF];
+
+	if (cfg->audit_log[0] == '\0' && cfg->audit_socket[0] == '\0')
+		perr(p, log_line ? log_line : sock_line,
+		    "'audit log' and 'audit socket' are both empty: set one of them");
+	quote(q, sizeof q, cfg->samba_bin_dir, strlen(cfg->samba_bin_dir));
+	if (stat(cfg->samba_bin_dir, &st) == -1) {
+		if (errno == ENOENT)
+			perr(p, bin_line, "samba bin dir '%s' does not exist", q);
+		else
+			perr(p, bin_line, "samba bin dir '%s': %s", q, strerror(errno));
+	} else if (!S_ISDIR(st.st_mode))
+		perr(p, bin_line, "samba bin dir '%s' is not a directory", q);
+}
+
+int
+config_load(const char *path, struct config *cfg, FILE *errs)
+{
+	struct parser *p;
+	struct stat st;
+	unsigned long line = 0;
+	char *buf = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+	int nerr;
+
+	free(cfg->file);
+	cfg->file = xstrdup(path);
+	if ((f = fopen(path, "re")) == NULL) {
+		report(errs, path, 0, "cannot open: %s", strerror(errno));
+		return 1;
+	}
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		report(errs, path, 0, "cannot open: %s", strerror(EISDIR));
+		fclose(f);
+		return 1;
+	}
+	p = xcalloc(1, sizeof *p);
+	p->file = path;
+	p->errs = errs;
+	p->cfg = cfg;
+	while ((n = getline(&buf, &cap, f)) != -1)
+		line_parse(p, ++line, buf, (size_t)n);
+	if (ferror(f))
+		perr(p, 0, "read error: %s", strerror(errno));
+	share_close(p);
+	free(buf);
+	fclose(f);
+	config_check(p);
+	nerr = p->nerr;
+	list_free(p->share_names, p->n_share_names);
+	free(p);
+	return nerr;
+}
+
+/* A share as testparm prints it. */
+struct smb_share {
+	char *name;
+	char *path;		/* NULL: inherits [global] */
+	int printable;		/* -1: inherits [global] */
+	struct smb_share *next;
+};
+
+static void
+smb_shares_free(struct smb_share *s)
+{
+	while (s) {
+		struct smb_share *next = s->next;
+
+		free(s->name);
+		free(s->path);
+		free(s);
+		s = next;
+	}
+}
+
+/* "[global]" and the shares that are not plain disk shares. */
+static int
+smb_share_special(const char *name)
+{
+	static const char *names[] = { "global", "homes", "printers", "print$", "ipc$" };
+
+	for (size_t i = 0; i < nitems(names); i++) {
+		if (strcasecmp(name, names[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Parses `testparm -s`: "[name]" then "\tkey = value" lines. [global] comes
+ * first and its path and printable are the defaults of every share.
+ */
+static struct smb_share *
+testparm_parse(const char *out, size_t outlen, struct smb_share *global)
+{
+	struct smb_share *head = NULL, **tail = &head, *cur = NULL;
+	const char *p = out, *end = out + outlen;
+
+	memset(global, 0, sizeof *global);
+	global->printable = 0;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *s = p, *e = nl ? nl : end, *eq;
+
+		p = nl ? nl + 1 : end;
+		while (s < e && is_ws((unsigned char)*s))
+			s++;
+		while (e > s && is_ws((unsigned char)e[-1]))
+			e--;
+		if (s == e || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[' && e[-1] == ']' && e - s >= 2) {
+			char *name = xstrndup(s + 1, (size_t)(e - s - 2));
+
+			if (strcasecmp(name, "global") == 0) {
+				cur = global;
+				free(name);
+				continue;
+			}
+			cur = xcalloc(1, sizeof *cur);
+			cur->name = name;
+			cur->printable = -1;
+			*tail = cur;
+			tail = &cur->next;
+			continue;
+		}
+		if (cur == NULL || (eq = memchr(s, '=', (size_t)(e - s))) == NULL)
+			continue;
+		{
+			char *key = norm_name(s, (size_t)(eq - s), 1);
+			const char *v = eq + 1;
+			char *val;
+			int b;
+
+			while (v < e && is_ws((unsigned char)*v))
+				v++;
+			val = xstrndup(v, (size_t)(e - v));
+			if (strcmp(key, "path") == 0) {
+				free(cur->path);
+				cur->path = val;
+				val = NULL;
+			} else if ((strcmp(key, "printable") == 0 || strcmp(key, "print ok") == 0) &&
+			    parse_bool(val, &b) == 0)
+				cur->printable = b;
+			free(val);
+			free(key);
+		}
+	}
+	return head;
+}
+
+/*
+ * Joins the lines of a tool's stderr into one escaped line for a message;
+ * with problems_only, only its "ERROR" and "WARNING" lines.
+ */
+static void
+condense(char *buf, size_t bufsz, const char *s, size_t n, int problems_only)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *end = s + n;
+	size_t o = 0;
+
+	buf[0] = '\0';
+	while (s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		const char *e = nl ? nl : end;
+
+		while (s < e && is_ws((unsigned char)*s))
+			s++;
+		if (s < e && (!problems_only || strncmp(s, "ERROR", 5) == 0 || strncmp(s, "WARNING", 7) == 0)) {
+			if (o > 0 && o + 2 < bufsz) {
+				buf[o++] = ';';
+				buf[o++] = ' ';
+			}
+			for (; s < e && o + 5 < bufsz; s++) {
+				unsigned char c = (unsigned char)*s;
+
+				if (c < 0x20 || c == 0x7f || c == '\\') {
+					buf[o++] = '\\';
+					buf[o++] = 'x';
+					buf[o++] = hex[c >> 4];
+					buf[o++] = hex[c & 15];
+				} else
+					buf[o++] = (char)c;
+			}
+			buf[o] = '\0';
+		}
+		s = nl ? nl + 1 : end;
+	}
+}
+
+/*
+ * Runs testparm. testparm exits 1 when its own checks find problems but still
+ * prints every share; only a run that printed nothing is a failure.
+ */
+static int
+testparm_run(struct config *cfg, const char *file, const char *smbconf, FILE *errs,
+    struct smb_share **shares, struct smb_share *global)
+{
+	char tool[4096], detail[1024];
+	const char *argv[6];
+	struct run_result r;
+	int i = 0, rc;
+
+	*shares = NULL;
+	config_samba_tool(cfg, "testparm", tool, sizeof tool);
+	argv[i++] = tool;
+	argv[i++] = "-s";
+	argv[i++] = "--suppress-prompt";
+	if (cfg->samba_config && cfg->samba_config[0]) {
+		argv[i++] = "--";
+		argv[i++] = cfg->samba_config;
+	}
+	argv[i] = NULL;
+	rc = run_argv(argv, &r, TESTPARM_TIMEOUT_MS);
+	if (rc == 0 || (rc == 1 && r.out && strstr(r.out, "[global]") != NULL)) {
+		*shares = testparm_parse(r.out, r.outlen, global);
+		if (rc != 0) {
+			condense(detail, sizeof detail, r.err, r.errlen, 1);
+			log_warnx("%s reports problems in %s: %s", tool, smbconf,
+			    detail[0] ? detail : "(see its output)");
+		}
+		run_result_free(&r);
+		return 0;
+	}
+	if (rc == -2)
+		report(errs, file, 0, "cannot read the shares of %s: %s timed out after %d s",
+		    smbconf, tool, TESTPARM_TIMEOUT_MS / 1000);
+	else if (rc == -1)
+		report(errs, file, 0, "cannot read the shares of %s: cannot run %s: %s",
+		    smbconf, tool, strerror(errno));
+	else {
+		condense(detail, sizeof detail, r.err, r.errlen, 0);
+		report(errs, file, 0, "cannot read the shares of %s: %s exited with status %d: %s",
+		    smbconf, tool, rc, detail[0] ? detail : "(no message)");
+	}
+	run_result_free(&r);
+	return -1;
+}
+
+/*
+ * The path a share of smb.conf is served from, or NULL when it has none
+ * that audit lines could be matched against (unset, relative, or with
+ * %-substitutions that differ per connection).
+ */
+static const char *
+smb_share_path(const struct smb_share *s, const struct smb_share *global)
+{
+	const char *path = s->path ? s->path : global->path;
+
+	if (path == NULL || path[0] != '/' || strchr(path, '%') != NULL)
+		return NULL;
+	return path;
+}
+
+static int
+smb_share_printable(const struct smb_share *s, const struct smb_share *global)
+{
+	return s->printable >= 0 ? s->printable : global->printable > 0;
+}
+
+static void
+shares_add(struct config *cfg, const char *name, const char *path)
+{
+	struct share *sh = xcalloc(1, sizeof *sh);
+
+	sh->name = xstrdup(name);
+	sh->path = path_normalise(path);
+	share_append(&cfg->shares, sh);
+}
+
+int
+config_resolve_shares(struct config *cfg, FILE *errs)
+{
+	const char *file = cfg->file ? cfg->file : SW_DEFAULT_CONFIG;
+	const char *smbconf = cfg->samba_config && cfg->samba_config[0] ? cfg->samba_config : "smb.conf";
+	struct smb_share *smb = NULL, global, *s;
+	int need = cfg->shares_auto, failed = 0, nerr = 0;
+	char q[QBUF], qp[QBUF];
+
+	memset(&global, 0, sizeof global);
+	for (size_t i = 0; i < cfg->n_share_names; i++) {
+		if (share_find(cfg->shares, cfg->share_names[i]) == NULL)
+			need = 1;
+	}
+	if (need && testparm_run(cfg, file, smbconf, errs, &smb, &global) == -1) {
+		failed = 1;
+		nerr++;
+	}
+	if (cfg->shares_auto) {
+		for (s = smb; s; s = s->next) {
+			const char *path = smb_share_path(s, &global);
+
+			if (smb_share_special(s->name) || smb_share_printable(s, &global) ||
+			    share_find(cfg->shares, s->name))
+				continue;
+			if (path == NULL) {
+				log_warnx("share '%s' of %s is not protected: its path '%s' is not a fixed "
+				    "absolute path", quote(q, sizeof q, s->name, strlen(s->name)), smbconf,
+				    s->path ? quote(qp, sizeof qp, s->path, strlen(s->path)) : "");
+				continue;
+			}
+			shares_add(cfg, s->name, path);
+		}
+	}
+	for (size_t i = 0; i < cfg->n_share_names && !failed; i++) {
+		const char *name = cfg->share_names[i];
+		const char *path;
+
+		if (share_find(cfg->shares, name))
+			continue;
+		quote(q, sizeof q, name, strlen(name));
+		for (s = smb; s; s = s->next) {
+			if (strcasecmp(s->name, name) == 0 && !smb_share_special(s->name) &&
+			    !smb_share_printable(s, &global))
+				break;
+		}
+		if (s == NULL) {
+			report(errs, file, 0, "share '%s' is neither a [share %s] section nor a share of %s",
+			    q, q, smbconf);
+			nerr++;
+			continue;
+		}
+		if ((path = smb_share_path(s, &global)) == NULL) {
+			report(errs, file, 0, "share '%s' of %s has no fixed absolute path ('%s'): "
+			    "give it a [share %s] section", q, smbconf,
+			    s->path ? quote(qp, sizeof qp, s->path, strlen(s->path)) : "", q);
+			nerr++;
+			continue;
+		}
+		shares_add(cfg, s->name, path);
+	}
+	if (cfg->shares == NULL && !failed) {
+		report(errs, file, 0, "no shares to protect");
+		nerr++;
+	}
+	smb_shares_free(smb);
+	free(global.path);
+	return nerr;
+}
+
+const char *
+config_samba_tool(const struct config *cfg, const char *tool, char *buf, size_t bufsz)
+{
+	const char *dir = cfg->samba_bin_dir ? cfg->samba_bin_dir : "/usr/bin";
+	size_t n = strlen(dir);
+	int w;
+
+	if (bufsz == 0)
+		return "";
+	while (n > 0 && dir[n - 1] == '/')
+		n--;
+	w = snprintf(buf, bufsz, "%.*s/%s", (int)n, dir, tool);
+	/* A cut path could name another program: an empty one just fails to run. */
+	if (w < 0 || (size_t)w >= bufsz)
+		buf[0] = '\0';
+	return buf;
+}
+
+/* Splits "DOMAIN\user" (or "user@realm") into its domain and user parts. */
+static void
+account_split(const char *s, struct sw_str *dom, struct sw_str *user)
+{
+	const char *bs = strrchr(s, '\\'), *at;
+
+	dom->p = s;
+	dom->n = 0;
+	user->p = s;
+	user->n = strlen(s);
+	if (bs) {
+		dom->n = (size_t)(bs - s);
+		user->p = bs + 1;
+		user->n = strlen(user->p);
+	} else if ((at = strchr(s, '@')) != NULL && at != s) {
+		dom->p = at + 1;
+		dom->n = strlen(dom->p);
+		user->n = (size_t)(at - s);
+	}
+}
+
+static int
+view_caseeq(struct sw_str a, struct sw_str b)
+{
+	return a.n == b.n && strncasecmp(a.p, b.p, a.n) == 0;
+}
+
+/*
+ * A name matches with or without its domain; two names that both carry a
+ * domain must agree on it, so CORP\admin does not protect LAB\admin.
+ */
+int
+config_is_protected(const struct config *cfg, const char *user)
+{
+	struct sw_str ud, uu, pd, pu;
+
+	if (user == NULL || user[0] == '\0')
+		return 0;
+	account_split(user, &ud, &uu);
+	for (size_t i = 0; i < cfg->n_protected; i++) {
+		account_split(cfg->protected_accounts[i], &pd, &pu);
+		if (!view_caseeq(uu, pu))
+			continue;
+		if (ud.n == 0 || pd.n == 0 || view_caseeq(ud, pd))
+			return 1;
+	}
+	return 0;
+}
+
+void
+config_free(struct config *cfg)
+{
+	struct share *sh, *next;
+
+	free(cfg->file);
+	for (size_t i = 0; i < nitems(keys); i++) {
+		if (keys[i].type == T_STRING)
+			free(*(char **)((char *)cfg + keys[i].off));
+		else if (keys[i].type == T_LIST)
+			list_free(*(char ***)((char *)cfg + keys[i].off),
+			    *(size_t *)((char *)cfg + keys[i].count_off));
+	}
+	list_free(cfg->share_names, cfg->n_share_names);
+	for (sh = cfg->shares; sh; sh = next) {
+		next = sh->next;
+		share_free(sh);
+	}
+	memset(cfg, 0, sizeof *cfg);
+}
