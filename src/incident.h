@@ -62,6 +62,7 @@ struct file_rec {
 	int64_t at;
 };
 
+/* Frees the n records' strings and the array itself (as the journal lists return them). */
 void signal_rec_free(struct signal_rec *s, size_t n);
 void file_rec_free(struct file_rec *f, size_t n);
 
@@ -69,11 +70,15 @@ void file_rec_free(struct file_rec *f, size_t n);
  * The incident as the stable JSON of DESIGN.md (id, state, times in RFC 3339,
  * actor{}, signals[], files[], actions[], restore{}). Paths that are not
  * valid UTF-8 have each bad byte replaced with U+FFFD and carry "path_hex".
- * Returns a new reference, or NULL when the incident does not exist.
+ * Returns a new reference, or NULL when the incident does not exist or the
+ * journal cannot be read (logged).
  */
 json_t *incident_json(struct journal *j, int64_t id);
 
-/* A readable multi-line report of one incident (the `incident ID` command). */
+/*
+ * A readable multi-line report of one incident (the `incident ID` command),
+ * attacker-chosen names escaped. 0 printed, 1 no such incident, -1 error.
+ */
 int incident_print(struct journal *j, int64_t id, FILE *out);
 
 #endif

@@ -1,0 +1,873 @@
+/* The journal: SQLite in WAL mode holding the events window, incidents, signals, actions and counters. */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "incident.h"
+#include "journal.h"
+#include "log.h"
+#include "util.h"
+
+#define SCHEMA_VERSION	1
+
+static const char schema_sql[] =
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value);"
+	"CREATE TABLE events ("
+	" id INTEGER PRIMARY KEY, at INTEGER NOT NULL, src INTEGER NOT NULL,"
+	" op TEXT NOT NULL, ok INTEGER NOT NULL, flags INTEGER NOT NULL,"
+	" pid INTEGER NOT NULL, user TEXT NOT NULL, ip TEXT NOT NULL,"
+	" host TEXT NOT NULL, share TEXT NOT NULL, path BLOB NOT NULL, path2 BLOB);"
+	"CREATE INDEX events_at ON events (at);"
+	"CREATE INDEX events_actor ON events (user, ip, at);"
+	"CREATE TABLE incidents ("
+	" id INTEGER PRIMARY KEY, state TEXT NOT NULL,"
+	" first_event_at INTEGER NOT NULL, detected_at INTEGER NOT NULL,"
+	" contained_at INTEGER NOT NULL, released_at INTEGER NOT NULL,"
+	" user TEXT NOT NULL, domain TEXT NOT NULL, ip TEXT NOT NULL,"
+	" mac TEXT NOT NULL, host TEXT NOT NULL, switch TEXT NOT NULL,"
+	" port TEXT NOT NULL, smbd_pid INTEGER NOT NULL, score REAL NOT NULL,"
+	" monitor INTEGER NOT NULL);"
+	"CREATE TABLE signals ("
+	" id INTEGER PRIMARY KEY,"
+	" incident_id INTEGER NOT NULL REFERENCES incidents (id),"
+	" kind TEXT NOT NULL, path BLOB NOT NULL, at INTEGER NOT NULL,"
+	" weight REAL NOT NULL, detail TEXT NOT NULL);"
+	"CREATE INDEX signals_incident ON signals (incident_id);"
+	"CREATE TABLE actions ("
+	" id INTEGER PRIMARY KEY,"
+	" incident_id INTEGER NOT NULL REFERENCES incidents (id),"
+	" kind TEXT NOT NULL, target TEXT NOT NULL, result TEXT NOT NULL,"
+	" at INTEGER NOT NULL, detail TEXT NOT NULL, undone_at INTEGER NOT NULL,"
+	" undo_result TEXT NOT NULL, undo_detail TEXT NOT NULL);"
+	"CREATE INDEX actions_incident ON actions (incident_id);"
+	"CREATE TABLE stats (key TEXT PRIMARY KEY, value INTEGER NOT NULL);";
+
+enum stmt {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_EVENT_ADD,
+	ST_EVENT_PRUNE,
+	ST_INC_ADD,
+	ST_INC_UPDATE,
+	ST_INC_GET,
+	ST_INC_LIST,
+	ST_SIG_ADD,
+	ST_SIG_LIST,
+	ST_ACT_ADD,
+	ST_ACT_UPDATE,
+	ST_ACT_LIST,
+	ST_FILES,
+	ST_STAT_SET,
+	ST_STAT_GET,
+	ST__COUNT
+};
+
+#define INC_COLS	"id, state, first_event_at, detected_at, contained_at, released_at," \
+			" user, domain, ip, mac, host, switch, port, smbd_pid, score, monitor"
+#define ACT_COLS	"id, incident_id, kind, target, result, at, detail, undone_at," \
+			" undo_result, undo_detail"
+
+/* Incident and action statements share one parameter numbering: ?1 is the id. */
+static const char *const stmt_sql[ST__COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_EVENT_ADD] = "INSERT INTO events (at, src, op, ok, flags, pid, user, ip, host,"
+	    " share, path, path2) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[ST_EVENT_PRUNE] = "DELETE FROM events WHERE at < ?",
+	[ST_INC_ADD] = "INSERT INTO incidents (state, first_event_at, detected_at, contained_at,"
+	    " released_at, user, domain, ip, mac, host, switch, port, smbd_pid, score, monitor)"
+	    " VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+	[ST_INC_UPDATE] = "UPDATE incidents SET state = ?2, first_event_at = ?3, detected_at = ?4,"
+	    " contained_at = ?5, released_at = ?6, user = ?7, domain = ?8, ip = ?9, mac = ?10,"
+	    " host = ?11, switch = ?12, port = ?13, smbd_pid = ?14, score = ?15, monitor = ?16"
+	    " WHERE id = ?1",
+	[ST_INC_GET] = "SELECT " INC_COLS " FROM incidents WHERE id = ?",
+	[ST_INC_LIST] = "SELECT " INC_COLS " FROM incidents ORDER BY id DESC",
+	[ST_SIG_ADD] = "INSERT INTO signals (incident_id, kind, path, at, weight, detail)"
+	    " VALUES (?, ?, ?, ?, ?, ?)",
+	[ST_SIG_LIST] = "SELECT kind, path, at, weight, detail FROM signals"
+	    " WHERE incident_id = ? ORDER BY at, id",
+	[ST_ACT_ADD] = "INSERT INTO actions (incident_id, kind, target, result, at, detail,"
+	    " undone_at, undo_result, undo_detail) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[ST_ACT_UPDATE] = "UPDATE actions SET undone_at = ?8, undo_result = ?9, undo_detail = ?10"
+	    " WHERE id = ?1",
+	[ST_ACT_LIST] = "SELECT " ACT_COLS " FROM actions WHERE incident_id = ? ORDER BY id",
+	[ST_FILES] = "SELECT path, path2, op, at FROM events"
+	    " WHERE user = ? AND ip = ? AND at >= ? AND ok = 1"
+	    " AND op IN ('create', 'write', 'rename', 'unlink', 'mkdir') ORDER BY at, id",
+	[ST_STAT_SET] = "INSERT INTO stats (key, value) VALUES (?, ?)"
+	    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	[ST_STAT_GET] = "SELECT value FROM stats WHERE key = ?",
+};
+
+struct journal {
+	sqlite3 *db;
+	int readonly;
+	sqlite3_stmt *st[ST__COUNT];
+};
+
+static int
+db_fail(struct journal *j, const char *what)
+{
+	log_warnx("journal: %s: %s", what, sqlite3_errmsg(j->db));
+	return -1;
+}
+
+/* Leaves a statement ready for its next use and drops the borrowed bindings. */
+static void
+stmt_done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+/* Runs a statement that returns no rows. */
+static int
+stmt_exec(struct journal *j, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE) {
+		db_fail(j, what);
+		stmt_done(st);
+		return -1;
+	}
+	stmt_done(st);
+	return 0;
+}
+
+/*
+ * Bindings borrow the caller's bytes (SQLITE_STATIC): every statement is
+ * stepped and cleared before its function returns. A NULL pointer would bind
+ * SQL NULL, so empty views bind an empty string or blob instead.
+ */
+static int
+bind_text(sqlite3_stmt *st, int i, const char *p, size_t n)
+{
+	return sqlite3_bind_text64(st, i, p ? p : "", p ? n : 0, SQLITE_STATIC, SQLITE_UTF8);
+}
+
+static int
+bind_cstr(sqlite3_stmt *st, int i, const char *s, size_t cap)
+{
+	return bind_text(st, i, s, strnlen(s, cap));
+}
+
+static int
+bind_blob(sqlite3_stmt *st, int i, const char *p, size_t n)
+{
+	return sqlite3_bind_blob64(st, i, p ? p : "", p ? n : 0, SQLITE_STATIC);
+}
+
+#define BIND_CSTR(st, i, field)	bind_cstr((st), (i), (field), sizeof(field))
+
+static void
+col_cstr(sqlite3_stmt *st, int i, char *buf, size_t bufsz)
+{
+	const unsigned char *p = sqlite3_column_text(st, i);
+	size_t n = (size_t)sqlite3_column_bytes(st, i);
+
+	if (p == NULL)
+		n = 0;
+	if (n > bufsz - 1)
+		n = bufsz - 1;
+	if (n)
+		memcpy(buf, p, n);
+	buf[n] = '\0';
+}
+
+#define COL_CSTR(st, i, field)	col_cstr((st), (i), (field), sizeof(field))
+
+/* A BLOB column as an owned NUL-terminated string; NULL stays NULL. */
+static char *
+col_blob_dup(sqlite3_stmt *st, int i)
+{
+	const void *p;
+	size_t n;
+
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return NULL;
+	p = sqlite3_column_blob(st, i);
+	n = (size_t)sqlite3_column_bytes(st, i);
+	return xstrndup(p ? p : "", p ? n : 0);
+}
+
+static int
+db_exec(sqlite3 *db, const char *sql)
+{
+	return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+/* Creates each missing directory above path with mode 0750. */
+static int
+make_parent(const char *path, char *err, size_t errlen)
+{
+	char *dir = xstrdup(path), *slash, *p;
+	int last;
+
+	slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir) {
+		free(dir);
+		return 0;
+	}
+	*slash = '\0';
+	for (p = dir + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		last = *p == '\0';
+		*p = '\0';
+		if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
+			snprintf(err, errlen, "cannot create directory %s for the journal: %s",
+			    dir, strerror(errno));
+			free(dir);
+			return -1;
+		}
+		if (last)
+			break;
+		*p = '/';
+	}
+	free(dir);
+	return 0;
+}
+
+/* Checks the schema version, creating the schema in a new file. */
+static int
+schema_check(struct journal *j, const char *path, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3_int64 nobj = 0, nmeta = 0, version = 0;
+	int rc, have_version = 0, intx = 0;
+
+	if (!j->readonly) {
+		if (db_exec(j->db, "BEGIN IMMEDIATE") != SQLITE_OK)
+			goto dberr;
+		intx = 1;
+	}
+	if (sqlite3_prepare_v2(j->db, "SELECT (SELECT count(*) FROM sqlite_master),"
+	    " (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta')",
+	    -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+		goto dberr;
+	nobj = sqlite3_column_int64(st, 0);
+	nmeta = sqlite3_column_int64(st, 1);
+	sqlite3_finalize(st);
+	st = NULL;
+
+	if (nmeta) {
+		if (sqlite3_prepare_v2(j->db, "SELECT value FROM meta WHERE key = 'schema_version'",
+		    -1, &st, NULL) != SQLITE_OK)
+			goto dberr;
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER) {
+			version = sqlite3_column_int64(st, 0);
+			have_version = 1;
+		} else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			goto dberr;
+		sqlite3_finalize(st);
+		st = NULL;
+		if (!have_version || version < 1) {
+			snprintf(err, errlen, "%s is not a sharewarden journal (no schema version)", path);
+			goto fail;
+		}
+		if (version > SCHEMA_VERSION) {
+			snprintf(err, errlen, "journal %s has schema version %lld, newer than this"
+			    " sharewarden understands (%d): run the newer sharewarden that wrote it",
+			    path, (long long)version, SCHEMA_VERSION);
+			goto fail;
+		}
+	} else if (nobj) {
+		snprintf(err, errlen, "%s is not a sharewarden journal (it holds other tables)", path);
+		goto fail;
+	} else if (j->readonly) {
+		snprintf(err, errlen, "journal %s is empty (has the daemon run yet?)", path);
+		goto fail;
+	} else {
+		if (db_exec(j->db, schema_sql) != SQLITE_OK)
+			goto dberr;
+		if (sqlite3_prepare_v2(j->db, "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
+		    -1, &st, NULL) != SQLITE_OK ||
+		    sqlite3_bind_int(st, 1, SCHEMA_VERSION) != SQLITE_OK ||
+		    sqlite3_step(st) != SQLITE_DONE)
+			goto dberr;
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	if (intx && db_exec(j->db, "COMMIT") != SQLITE_OK)
+		goto dberr;
+	return 0;
+
+dberr:
+	snprintf(err, errlen, "cannot open journal %s: %s", path, sqlite3_errmsg(j->db));
+fail:
+	sqlite3_finalize(st);
+	if (intx && !sqlite3_get_autocommit(j->db))
+		db_exec(j->db, "ROLLBACK");
+	return -1;
+}
+
+/* journal_mode answers with the mode in effect, which stays "delete" when WAL is refused. */
+static int
+set_wal(struct journal *j)
+{
+	sqlite3_stmt *st;
+	int ok;
+
+	if (sqlite3_prepare_v2(j->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	ok = sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+	sqlite3_finalize(st);
+	return ok ? 0 : -1;
+}
+
+struct journal *
+journal_open(const char *path, int readonly, char *err, size_t errlen)
+{
+	struct journal *j;
+	struct stat sb;
+	int fd, i;
+
+	if (readonly) {
+		if (stat(path, &sb) == -1 || access(path, R_OK) == -1) {
+			if (errno == ENOENT)
+				snprintf(err, errlen, "no journal at %s (has the daemon run yet?)", path);
+			else
+				snprintf(err, errlen, "cannot read journal %s: %s", path, strerror(errno));
+			return NULL;
+		}
+	} else {
+		if (make_parent(path, err, errlen) == -1)
+			return NULL;
+		/* Create it ourselves: SQLite would use 0644 less the umask. */
+		if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+			snprintf(err, errlen, "cannot create journal %s: %s", path, strerror(errno));
+			return NULL;
+		}
+		close(fd);
+	}
+
+	j = xcalloc(1, sizeof *j);
+	j->readonly = readonly;
+	if (sqlite3_open_v2(path, &j->db, readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE,
+	    NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot open journal %s: %s", path,
+		    j->db ? sqlite3_errmsg(j->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(j->db, 1);
+	sqlite3_busy_timeout(j->db, 5000);
+	if (db_exec(j->db, "PRAGMA foreign_keys = ON") != SQLITE_OK)
+		goto dberr;
+	if (!readonly) {
+		if (set_wal(j) == -1) {
+			if (sqlite3_errcode(j->db) != SQLITE_OK)
+				goto dberr;
+			snprintf(err, errlen, "cannot open journal %s: WAL mode refused", path);
+			goto fail;
+		}
+		/*
+		 * Incidents, signals and actions must outlive a power cut once
+		 * journal_commit returns: FULL syncs the WAL on every commit.
+		 */
+		if (db_exec(j->db, "PRAGMA synchronous = FULL") != SQLITE_OK)
+			goto dberr;
+	}
+	if (schema_check(j, path, err, errlen) == -1)
+		goto fail;
+	for (i = 0; i < ST__COUNT; i++) {
+		if (sqlite3_prepare_v3(j->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+		    &j->st[i], NULL) != SQLITE_OK)
+			goto dberr;
+	}
+	return j;
+
+dberr:
+	snprintf(err, errlen, "cannot open journal %s: %s", path, sqlite3_errmsg(j->db));
+fail:
+	journal_close(j);
+	return NULL;
+}
+
+void
+journal_close(struct journal *j)
+{
+	int i;
+
+	if (j == NULL)
+		return;
+	for (i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(j->st[i]);
+	if (j->db && sqlite3_close(j->db) != SQLITE_OK)
+		log_warnx("journal: close: %s", sqlite3_errmsg(j->db));
+	free(j);
+}
+
+int
+journal_begin(struct journal *j)
+{
+	if (!sqlite3_get_autocommit(j->db)) {
+		log_warnx("journal: begin: a transaction is already open");
+		return -1;
+	}
+	return stmt_exec(j, j->st[ST_BEGIN], "begin");
+}
+
+/*
+ * A failed COMMIT may leave the transaction open; roll it back so the next
+ * journal_begin starts clean instead of failing forever.
+ */
+int
+journal_commit(struct journal *j)
+{
+	if (stmt_exec(j, j->st[ST_COMMIT], "commit") == 0)
+		return 0;
+	if (!sqlite3_get_autocommit(j->db))
+		stmt_exec(j, j->st[ST_ROLLBACK], "rollback");
+	return -1;
+}
+
+int
+journal_add_event(struct journal *j, const struct sw_event *ev)
+{
+	sqlite3_stmt *st = j->st[ST_EVENT_ADD];
+	int rc;
+
+	rc = sqlite3_bind_int64(st, 1, ev->at_ms);
+	rc |= sqlite3_bind_int(st, 2, (int)ev->src);
+	rc |= sqlite3_bind_text(st, 3, op_name(ev->op), -1, SQLITE_STATIC);
+	rc |= sqlite3_bind_int(st, 4, ev->ok ? 1 : 0);
+	rc |= sqlite3_bind_int64(st, 5, ev->flags);
+	rc |= sqlite3_bind_int(st, 6, ev->pid);
+	rc |= bind_text(st, 7, ev->user.p, ev->user.n);
+	rc |= bind_text(st, 8, ev->ip.p, ev->ip.n);
+	rc |= bind_text(st, 9, ev->host.p, ev->host.n);
+	rc |= bind_text(st, 10, ev->share.p, ev->share.n);
+	rc |= bind_blob(st, 11, ev->path.p, ev->path.n);
+	if (ev->path2.n)
+		rc |= bind_blob(st, 12, ev->path2.p, ev->path2.n);
+	else
+		rc |= sqlite3_bind_null(st, 12);
+	if (rc != SQLITE_OK) {
+		db_fail(j, "add event");
+		stmt_done(st);
+		return -1;
+	}
+	return stmt_exec(j, st, "add event");
+}
+
+int
+journal_prune_events(struct journal *j, int64_t older_than_ms)
+{
+	sqlite3_stmt *st = j->st[ST_EVENT_PRUNE];
+
+	if (sqlite3_bind_int64(st, 1, older_than_ms) != SQLITE_OK) {
+		db_fail(j, "prune events");
+		stmt_done(st);
+		return -1;
+	}
+	return stmt_exec(j, st, "prune events");
+}
+
+static int
+bind_incident(sqlite3_stmt *st, const struct incident *inc)
+{
+	int rc;
+
+	rc = BIND_CSTR(st, 2, inc->state);
+	rc |= sqlite3_bind_int64(st, 3, inc->first_event_at);
+	rc |= sqlite3_bind_int64(st, 4, inc->detected_at);
+	rc |= sqlite3_bind_int64(st, 5, inc->contained_at);
+	rc |= sqlite3_bind_int64(st, 6, inc->released_at);
+	rc |= BIND_CSTR(st, 7, inc->user);
+	rc |= BIND_CSTR(st, 8, inc->domain);
+	rc |= BIND_CSTR(st, 9, inc->ip);
+	rc |= BIND_CSTR(st, 10, inc->mac);
+	rc |= BIND_CSTR(st, 11, inc->host);
+	rc |= BIND_CSTR(st, 12, inc->sw);
+	rc |= BIND_CSTR(st, 13, inc->port);
+	rc |= sqlite3_bind_int(st, 14, inc->smbd_pid);
+	rc |= sqlite3_bind_double(st, 15, inc->score);
+	rc |= sqlite3_bind_int(st, 16, inc->monitor ? 1 : 0);
+	return rc;
+}
+
+static void
+col_incident(sqlite3_stmt *st, struct incident *inc)
+{
+	memset(inc, 0, sizeof *inc);
+	inc->id = sqlite3_column_int64(st, 0);
+	COL_CSTR(st, 1, inc->state);
+	inc->first_event_at = sqlite3_column_int64(st, 2);
+	inc->detected_at = sqlite3_column_int64(st, 3);
+	inc->contained_at = sqlite3_column_int64(st, 4);
+	inc->released_at = sqlite3_column_int64(st, 5);
+	COL_CSTR(st, 6, inc->user);
+	COL_CSTR(st, 7, inc->domain);
+	COL_CSTR(st, 8, inc->ip);
+	COL_CSTR(st, 9, inc->mac);
+	COL_CSTR(st, 10, inc->host);
+	COL_CSTR(st, 11, inc->sw);
+	COL_CSTR(st, 12, inc->port);
+	inc->smbd_pid = sqlite3_column_int(st, 13);
+	inc->score = sqlite3_column_double(st, 14);
+	inc->monitor = sqlite3_column_int(st, 15);
+}
+
+int
+journal_incident_add(struct journal *j, struct incident *inc)
+{
+	sqlite3_stmt *st = j->st[ST_INC_ADD];
+
+	if (bind_incident(st, inc) != SQLITE_OK) {
+		db_fail(j, "add incident");
+		stmt_done(st);
+		return -1;
+	}
+	if (stmt_exec(j, st, "add incident") == -1)
+		return -1;
+	inc->id = sqlite3_last_insert_rowid(j->db);
+	return 0;
+}
+
+int
+journal_incident_update(struct journal *j, const struct incident *inc)
+{
+	sqlite3_stmt *st = j->st[ST_INC_UPDATE];
+
+	if (bind_incident(st, inc) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 1, inc->id) != SQLITE_OK) {
+		db_fail(j, "update incident");
+		stmt_done(st);
+		return -1;
+	}
+	if (stmt_exec(j, st, "update incident") == -1)
+		return -1;
+	if (sqlite3_changes(j->db) == 0) {
+		log_warnx("journal: update incident: no incident %lld", (long long)inc->id);
+		return -1;
+	}
+	return 0;
+}
+
+int
+journal_incident_get(struct journal *j, int64_t id, struct incident *inc)
+{
+	sqlite3_stmt *st = j->st[ST_INC_GET];
+	int rc;
+
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK) {
+		db_fail(j, "get incident");
+		stmt_done(st);
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		col_incident(st, inc);
+		stmt_done(st);
+		return 0;
+	}
+	if (rc == SQLITE_DONE) {
+		stmt_done(st);
+		return 1;
+	}
+	db_fail(j, "get incident");
+	stmt_done(st);
+	return -1;
+}
+
+/*
+ * Steps a query to its end, growing *arr by elsize for each row and letting
+ * fill() read the row into the new element. On error, free_rows() releases
+ * what the rows already own.
+ */
+static int
+collect_rows(struct journal *j, sqlite3_stmt *st, const char *what, size_t elsize,
+    void (*fill)(sqlite3_stmt *, void *), void (*free_rows)(void *, size_t),
+    void **arr, size_t *n)
+{
+	void *a = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 8;
+			a = xrealloc(a, cap * elsize);
+		}
+		fill(st, (char *)a + len * elsize);
+		len++;
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(j, what);
+		stmt_done(st);
+		if (free_rows)
+			free_rows(a, len);
+		else
+			free(a);
+		*arr = NULL;
+		*n = 0;
+		return -1;
+	}
+	stmt_done(st);
+	*arr = a;
+	*n = len;
+	return 0;
+}
+
+static void
+fill_incident(sqlite3_stmt *st, void *el)
+{
+	col_incident(st, el);
+}
+
+int
+journal_incident_list(struct journal *j, struct incident **out, size_t *n)
+{
+	void *a;
+	int rc;
+
+	rc = collect_rows(j, j->st[ST_INC_LIST], "list incidents", sizeof(struct incident),
+	    fill_incident, NULL, &a, n);
+	*out = a;
+	return rc;
+}
+
+int
+journal_signal_add(struct journal *j, int64_t incident_id, const char *kind,
+    const char *path, size_t pathlen, int64_t at, double weight, const char *detail)
+{
+	sqlite3_stmt *st = j->st[ST_SIG_ADD];
+	int rc;
+
+	rc = sqlite3_bind_int64(st, 1, incident_id);
+	rc |= bind_text(st, 2, kind, kind ? strlen(kind) : 0);
+	rc |= bind_blob(st, 3, path, path ? pathlen : 0);
+	rc |= sqlite3_bind_int64(st, 4, at);
+	rc |= sqlite3_bind_double(st, 5, weight);
+	rc |= bind_text(st, 6, detail, detail ? strlen(detail) : 0);
+	if (rc != SQLITE_OK) {
+		db_fail(j, "add signal");
+		stmt_done(st);
+		return -1;
+	}
+	return stmt_exec(j, st, "add signal");
+}
+
+static void
+fill_signal(sqlite3_stmt *st, void *el)
+{
+	struct signal_rec *s = el;
+
+	memset(s, 0, sizeof *s);
+	COL_CSTR(st, 0, s->kind);
+	s->path = col_blob_dup(st, 1);
+	if (s->path == NULL)
+		s->path = xstrdup("");
+	s->at = sqlite3_column_int64(st, 2);
+	s->weight = sqlite3_column_double(st, 3);
+	COL_CSTR(st, 4, s->detail);
+}
+
+static void
+free_signals(void *a, size_t n)
+{
+	signal_rec_free(a, n);
+}
+
+int
+journal_signal_list(struct journal *j, int64_t incident_id, struct signal_rec **out, size_t *n)
+{
+	sqlite3_stmt *st = j->st[ST_SIG_LIST];
+	void *a;
+	int rc;
+
+	if (sqlite3_bind_int64(st, 1, incident_id) != SQLITE_OK) {
+		db_fail(j, "list signals");
+		stmt_done(st);
+		*out = NULL;
+		*n = 0;
+		return -1;
+	}
+	rc = collect_rows(j, st, "list signals", sizeof(struct signal_rec), fill_signal,
+	    free_signals, &a, n);
+	*out = a;
+	return rc;
+}
+
+int
+journal_action_add(struct journal *j, struct action *a)
+{
+	sqlite3_stmt *st = j->st[ST_ACT_ADD];
+	int rc;
+
+	rc = sqlite3_bind_int64(st, 2, a->incident_id);
+	rc |= BIND_CSTR(st, 3, a->kind);
+	rc |= BIND_CSTR(st, 4, a->target);
+	rc |= BIND_CSTR(st, 5, a->result);
+	rc |= sqlite3_bind_int64(st, 6, a->at);
+	rc |= BIND_CSTR(st, 7, a->detail);
+	rc |= sqlite3_bind_int64(st, 8, a->undone_at);
+	rc |= BIND_CSTR(st, 9, a->undo_result);
+	rc |= BIND_CSTR(st, 10, a->undo_detail);
+	if (rc != SQLITE_OK) {
+		db_fail(j, "add action");
+		stmt_done(st);
+		return -1;
+	}
+	if (stmt_exec(j, st, "add action") == -1)
+		return -1;
+	a->id = sqlite3_last_insert_rowid(j->db);
+	return 0;
+}
+
+int
+journal_action_update(struct journal *j, const struct action *a)
+{
+	sqlite3_stmt *st = j->st[ST_ACT_UPDATE];
+	int rc;
+
+	rc = sqlite3_bind_int64(st, 1, a->id);
+	rc |= sqlite3_bind_int64(st, 8, a->undone_at);
+	rc |= BIND_CSTR(st, 9, a->undo_result);
+	rc |= BIND_CSTR(st, 10, a->undo_detail);
+	if (rc != SQLITE_OK) {
+		db_fail(j, "update action");
+		stmt_done(st);
+		return -1;
+	}
+	if (stmt_exec(j, st, "update action") == -1)
+		return -1;
+	if (sqlite3_changes(j->db) == 0) {
+		log_warnx("journal: update action: no action %lld", (long long)a->id);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+fill_action(sqlite3_stmt *st, void *el)
+{
+	struct action *a = el;
+
+	memset(a, 0, sizeof *a);
+	a->id = sqlite3_column_int64(st, 0);
+	a->incident_id = sqlite3_column_int64(st, 1);
+	COL_CSTR(st, 2, a->kind);
+	COL_CSTR(st, 3, a->target);
+	COL_CSTR(st, 4, a->result);
+	a->at = sqlite3_column_int64(st, 5);
+	COL_CSTR(st, 6, a->detail);
+	a->undone_at = sqlite3_column_int64(st, 7);
+	COL_CSTR(st, 8, a->undo_result);
+	COL_CSTR(st, 9, a->undo_detail);
+}
+
+int
+journal_action_list(struct journal *j, int64_t incident_id, struct action **out, size_t *n)
+{
+	sqlite3_stmt *st = j->st[ST_ACT_LIST];
+	void *a;
+	int rc;
+
+	if (sqlite3_bind_int64(st, 1, incident_id) != SQLITE_OK) {
+		db_fail(j, "list actions");
+		stmt_done(st);
+		*out = NULL;
+		*n = 0;
+		return -1;
+	}
+	rc = collect_rows(j, st, "list actions", sizeof(struct action), fill_action, NULL, &a, n);
+	*out = a;
+	return rc;
+}
+
+static void
+fill_file(sqlite3_stmt *st, void *el)
+{
+	struct file_rec *f = el;
+
+	memset(f, 0, sizeof *f);
+	f->path = col_blob_dup(st, 0);
+	if (f->path == NULL)
+		f->path = xstrdup("");
+	f->path2 = col_blob_dup(st, 1);
+	COL_CSTR(st, 2, f->op);
+	f->at = sqlite3_column_int64(st, 3);
+}
+
+static void
+free_files(void *a, size_t n)
+{
+	file_rec_free(a, n);
+}
+
+int
+journal_files(struct journal *j, const char *user, const char *ip, int64_t since_ms,
+    struct file_rec **out, size_t *n)
+{
+	sqlite3_stmt *st = j->st[ST_FILES];
+	void *a;
+	int rc;
+
+	rc = bind_text(st, 1, user, user ? strlen(user) : 0);
+	rc |= bind_text(st, 2, ip, ip ? strlen(ip) : 0);
+	rc |= sqlite3_bind_int64(st, 3, since_ms);
+	if (rc != SQLITE_OK) {
+		db_fail(j, "list files");
+		stmt_done(st);
+		*out = NULL;
+		*n = 0;
+		return -1;
+	}
+	rc = collect_rows(j, st, "list files", sizeof(struct file_rec), fill_file, free_files, &a, n);
+	*out = a;
+	return rc;
+}
+
+int
+journal_stat_set(struct journal *j, const char *key, int64_t value)
+{
+	sqlite3_stmt *st = j->st[ST_STAT_SET];
+
+	if (bind_text(st, 1, key, strlen(key)) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, value) != SQLITE_OK) {
+		db_fail(j, "set counter");
+		stmt_done(st);
+		return -1;
+	}
+	return stmt_exec(j, st, "set counter");
+}
+
+int
+journal_stat_get(struct journal *j, const char *key, int64_t *value)
+{
+	sqlite3_stmt *st = j->st[ST_STAT_GET];
+	int rc;
+
+	if (bind_text(st, 1, key, strlen(key)) != SQLITE_OK) {
+		db_fail(j, "get counter");
+		stmt_done(st);
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*value = sqlite3_column_int64(st, 0);
+		stmt_done(st);
+		return 0;
+	}
+	if (rc == SQLITE_DONE) {
+		stmt_done(st);
+		return 1;
+	}
+	db_fail(j, "get counter");
+	stmt_done(st);
+	return -1;
+}

@@ -1,0 +1,1047 @@
+/* Unit tests of the journal and the incident report, against real SQLite files in a temporary directory. */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+/* Only to inspect the files the journal writes, from outside the journal. */
+#include <sqlite3.h>
+
+#include "event.h"
+#include "incident.h"
+#include "journal.h"
+#include "log.h"
+#include "util.h"
+
+static char tmpdir[] = "/tmp/sw-journal-test-XXXXXX";
+
+/* Every non-NUL byte once, then some invalid UTF-8 and format directives. */
+static char binary_name[300];
+
+static const char *hostile[] = {
+	"plain",
+	"\xff\xfe not utf-8",
+	"\xc3\x28 bad continuation",
+	"\xed\xa0\x80 surrogate",
+	"\xe2\x82 truncated",
+	"quotes ' \" ` and \\ backslash",
+	"%s%n%x%%",
+	"line1\nline2\r\nline3",
+	"'); DROP TABLE incidents; --",
+	"a|b|c|",
+	"\x1b[31mred\x1b[0m",
+};
+
+static const char *
+tpath(const char *name)
+{
+	static char buf[8][512];
+	static int k;
+
+	k = (k + 1) % 8;
+	snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
+	return buf[k];
+}
+
+static struct journal *
+open_ok(const char *path, int readonly)
+{
+	char err[512] = "";
+	struct journal *j = journal_open(path, readonly, err, sizeof err);
+
+	if (j == NULL)
+		fail_msg("journal_open %s: %s", path, err);
+	return j;
+}
+
+static int
+rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+static int
+setup_all(void **state)
+{
+	size_t i;
+
+	(void)state;
+	umask(022);
+	log_init(1, LOG_LVL_WARN);
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	for (i = 0; i < 255; i++)
+		binary_name[i] = (char)(i + 1);
+	binary_name[255] = '\0';
+	return 0;
+}
+
+static int
+teardown_all(void **state)
+{
+	(void)state;
+	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* First column of the first row of sql on a separate connection, or -1. */
+static int64_t
+raw_int(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static char *
+raw_text(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	char *v = NULL;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		v = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static void
+raw_exec(const char *path, const char *sql)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static void
+make_incident(struct incident *inc, const char *user, const char *ip, int64_t first)
+{
+	memset(inc, 0, sizeof *inc);
+	snprintf(inc->state, sizeof inc->state, "%s", INC_OPEN);
+	inc->first_event_at = first;
+	inc->detected_at = first + 1500;
+	snprintf(inc->user, sizeof inc->user, "%s", user);
+	snprintf(inc->domain, sizeof inc->domain, "LAB");
+	snprintf(inc->ip, sizeof inc->ip, "%s", ip);
+	snprintf(inc->mac, sizeof inc->mac, "02:00:00:00:01:01");
+	snprintf(inc->host, sizeof inc->host, "CLIENT1");
+	snprintf(inc->sw, sizeof inc->sw, "switch1");
+	snprintf(inc->port, sizeof inc->port, "ge-0/0/7");
+	inc->smbd_pid = 4242;
+	inc->score = 25.5;
+}
+
+static struct sw_str
+view(const char *s)
+{
+	struct sw_str v = { s, s ? strlen(s) : 0 };
+
+	return v;
+}
+
+static void
+add_event(struct journal *j, const char *user, const char *ip, int64_t at, enum sw_op op,
+    int ok, const char *path, const char *path2)
+{
+	struct sw_event ev;
+
+	memset(&ev, 0, sizeof ev);
+	ev.at_ms = at;
+	ev.op = op;
+	ev.ok = ok;
+	ev.src = SRC_AUDIT;
+	ev.pid = 4242;
+	ev.user = view(user);
+	ev.ip = view(ip);
+	ev.host = view("CLIENT1");
+	ev.share = view("data");
+	ev.path = view(path);
+	ev.path2 = view(path2);
+	assert_int_equal(journal_add_event(j, &ev), 0);
+}
+
+static void
+test_create_reopen_schema(void **state)
+{
+	const char *dir = tpath("state/sub"), *path = tpath("state/sub/journal.db");
+	char walpath[600], err[512];
+	struct journal *j;
+	struct stat sb;
+	char *s;
+
+	(void)state;
+	j = open_ok(path, 0);
+	assert_int_equal(stat(dir, &sb), 0);
+	assert_true(S_ISDIR(sb.st_mode));
+	assert_int_equal(sb.st_mode & 07777, 0750);
+	assert_int_equal(stat(tpath("state"), &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0750);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0600);
+	snprintf(walpath, sizeof walpath, "%s-wal", path);
+	assert_int_equal(stat(walpath, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0600);
+	journal_close(j);
+
+	j = open_ok(path, 0);
+	journal_close(j);
+	j = open_ok(path, 1);
+	journal_close(j);
+
+	s = raw_text(path, "PRAGMA journal_mode");
+	assert_string_equal(s, "wal");
+	free(s);
+	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 1);
+	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
+	    " (SELECT name FROM pragma_table_info('events') ORDER BY cid)");
+	assert_string_equal(s, "id,at,src,op,ok,flags,pid,user,ip,host,share,path,path2");
+	free(s);
+	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
+	    " (SELECT name FROM pragma_table_info('incidents') ORDER BY cid)");
+	assert_string_equal(s, "id,state,first_event_at,detected_at,contained_at,released_at,"
+	    "user,domain,ip,mac,host,switch,port,smbd_pid,score,monitor");
+	free(s);
+	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
+	    " (SELECT name FROM pragma_table_info('signals') ORDER BY cid)");
+	assert_string_equal(s, "id,incident_id,kind,path,at,weight,detail");
+	free(s);
+	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
+	    " (SELECT name FROM pragma_table_info('actions') ORDER BY cid)");
+	assert_string_equal(s, "id,incident_id,kind,target,result,at,detail,undone_at,"
+	    "undo_result,undo_detail");
+	free(s);
+	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
+	    " (SELECT name FROM pragma_table_info('stats') ORDER BY cid)");
+	assert_string_equal(s, "key,value");
+	free(s);
+	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
+	    " (SELECT name FROM pragma_index_info('events_actor') ORDER BY seqno)");
+	assert_string_equal(s, "user,ip,at");
+	free(s);
+	s = raw_text(path, "SELECT group_concat(name, ',') FROM pragma_index_info('events_at')");
+	assert_string_equal(s, "at");
+	free(s);
+
+	/* A journal written by a newer sharewarden is refused, read-write and read-only. */
+	raw_exec(path, "UPDATE meta SET value = 2 WHERE key = 'schema_version'");
+	assert_null(journal_open(path, 0, err, sizeof err));
+	assert_non_null(strstr(err, "schema version 2, newer than"));
+	assert_null(journal_open(path, 1, err, sizeof err));
+	assert_non_null(strstr(err, "schema version 2, newer than"));
+	raw_exec(path, "UPDATE meta SET value = 1 WHERE key = 'schema_version'");
+	journal_close(open_ok(path, 0));
+
+	/* Someone else's database is left alone. */
+	raw_exec(tpath("other.db"), "CREATE TABLE x (y)");
+	assert_null(journal_open(tpath("other.db"), 0, err, sizeof err));
+	assert_non_null(strstr(err, "is not a sharewarden journal"));
+	assert_int_equal(raw_int(tpath("other.db"),
+	    "SELECT count(*) FROM sqlite_master WHERE name = 'events'"), 0);
+
+	{
+		FILE *f = fopen(tpath("garbage.db"), "w");
+
+		assert_non_null(f);
+		for (int i = 0; i < 200; i++)
+			fputs("this is not an SQLite database\n", f);
+		fclose(f);
+	}
+	assert_null(journal_open(tpath("garbage.db"), 0, err, sizeof err));
+	assert_non_null(strstr(err, "not a database"));
+}
+
+static void
+test_readonly_missing(void **state)
+{
+	const char *path = tpath("nothing/journal.db");
+	char err[512], want[600];
+	struct stat sb;
+
+	(void)state;
+	assert_null(journal_open(path, 1, err, sizeof err));
+	snprintf(want, sizeof want, "no journal at %s (has the daemon run yet?)", path);
+	assert_string_equal(err, want);
+	assert_int_equal(stat(tpath("nothing"), &sb), -1);
+}
+
+static void
+test_incidents(void **state)
+{
+	struct journal *j = open_ok(tpath("incidents.db"), 0), *ro;
+	struct incident a, b, c, got, *list;
+	size_t n;
+
+	(void)state;
+	make_incident(&a, "alice", "10.77.0.11", 1000);
+	make_incident(&b, "bob", "10.77.0.12", 2000);
+	make_incident(&c, "carol", "fe80::1", 3000);
+	c.monitor = 1;
+	c.domain[0] = '\0';
+	assert_int_equal(journal_incident_add(j, &a), 0);
+	assert_int_equal(journal_incident_add(j, &b), 0);
+	assert_int_equal(journal_incident_add(j, &c), 0);
+	assert_int_equal(a.id, 1);
+	assert_int_equal(b.id, 2);
+	assert_int_equal(c.id, 3);
+
+	assert_int_equal(journal_incident_get(j, b.id, &got), 0);
+	assert_memory_equal(&got, &b, sizeof b);
+	assert_string_equal(got.user, "bob");
+	assert_string_equal(got.sw, "switch1");
+	assert_int_equal(got.smbd_pid, 4242);
+	assert_true(got.score == 25.5);
+	assert_int_equal(journal_incident_get(j, c.id, &got), 0);
+	assert_int_equal(got.monitor, 1);
+	assert_string_equal(got.domain, "");
+	assert_int_equal(journal_incident_get(j, 99, &got), 1);
+
+	snprintf(b.state, sizeof b.state, "%s", INC_CONTAINED);
+	b.contained_at = 2600;
+	b.score = 31;
+	assert_int_equal(journal_incident_update(j, &b), 0);
+	assert_int_equal(journal_incident_get(j, b.id, &got), 0);
+	assert_memory_equal(&got, &b, sizeof b);
+	assert_string_equal(got.state, "contained");
+	b.id = 77;
+	assert_int_equal(journal_incident_update(j, &b), -1);
+
+	assert_int_equal(journal_incident_list(j, &list, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(list[0].id, 3);
+	assert_int_equal(list[1].id, 2);
+	assert_int_equal(list[2].id, 1);
+	assert_string_equal(list[1].state, "contained");
+	assert_string_equal(list[2].user, "alice");
+	free(list);
+
+	/* The CLI's read-only connection reads everything and writes nothing. */
+	ro = open_ok(tpath("incidents.db"), 1);
+	assert_int_equal(journal_incident_get(ro, 1, &got), 0);
+	assert_memory_equal(&got, &a, sizeof a);
+	assert_int_equal(journal_incident_add(ro, &a), -1);
+	assert_int_equal(journal_stat_set(ro, "lines", 1), -1);
+	journal_close(ro);
+
+	/* Signals and actions belong to an existing incident. */
+	assert_int_equal(journal_signal_add(j, 1234, "ransom_note", "/x", 2, 1, 1.0, ""), -1);
+	journal_close(j);
+}
+
+static void
+test_hostile_round_trip(void **state)
+{
+	struct journal *j = open_ok(tpath("hostile.db"), 0);
+	struct incident inc, got;
+	struct signal_rec *sig;
+	struct action act, *acts;
+	size_t n, i, nh = nitems(hostile);
+	char detail[256];
+
+	(void)state;
+	make_incident(&inc, "\xff\xfe" "alice'\n%s", "10.0.0.1", 1000);
+	snprintf(inc.host, sizeof inc.host, "%s", "HOST\x1b[2J|\"'");
+	assert_int_equal(journal_incident_add(j, &inc), 0);
+	assert_int_equal(journal_incident_get(j, inc.id, &got), 0);
+	assert_memory_equal(&got, &inc, sizeof inc);
+
+	for (i = 0; i < nh; i++) {
+		snprintf(detail, sizeof detail, "detail %zu: %s", i, hostile[i]);
+		assert_int_equal(journal_signal_add(j, inc.id, "k'%s\n\xff", hostile[i],
+		    strlen(hostile[i]), (int64_t)(2000 + i), 0.5 * (double)i, detail), 0);
+	}
+	assert_int_equal(journal_signal_add(j, inc.id, "binary", binary_name, strlen(binary_name),
+	    9000, 1, hostile[1]), 0);
+	assert_int_equal(journal_signal_list(j, inc.id, &sig, &n), 0);
+	assert_int_equal(n, nh + 1);
+	for (i = 0; i < nh; i++) {
+		snprintf(detail, sizeof detail, "detail %zu: %s", i, hostile[i]);
+		assert_string_equal(sig[i].kind, "k'%s\n\xff");
+		assert_int_equal(strlen(sig[i].path), strlen(hostile[i]));
+		assert_memory_equal(sig[i].path, hostile[i], strlen(hostile[i]) + 1);
+		assert_string_equal(sig[i].detail, detail);
+		assert_int_equal(sig[i].at, 2000 + i);
+		assert_true(sig[i].weight == 0.5 * (double)i);
+	}
+	assert_int_equal(strlen(sig[nh].path), 255);
+	assert_memory_equal(sig[nh].path, binary_name, 256);
+	assert_string_equal(sig[nh].detail, hostile[1]);
+	signal_rec_free(sig, n);
+
+	for (i = 0; i < nh; i++) {
+		memset(&act, 0, sizeof act);
+		act.incident_id = inc.id;
+		snprintf(act.kind, sizeof act.kind, "lock_account");
+		snprintf(act.target, sizeof act.target, "%s", hostile[i]);
+		snprintf(act.result, sizeof act.result, "ok");
+		act.at = 5000 + (int64_t)i;
+		snprintf(act.detail, sizeof act.detail, "%s|%s", hostile[i], hostile[nh - 1 - i]);
+		assert_int_equal(journal_action_add(j, &act), 0);
+		assert_int_equal(act.id, (int64_t)i + 1);
+		if (i % 2) {
+			act.undone_at = 8000 + (int64_t)i;
+			snprintf(act.undo_result, sizeof act.undo_result, "failed");
+			snprintf(act.undo_detail, sizeof act.undo_detail, "undo %s", hostile[i]);
+			assert_int_equal(journal_action_update(j, &act), 0);
+		}
+	}
+	act.id = 999;
+	assert_int_equal(journal_action_update(j, &act), -1);
+	assert_int_equal(journal_action_list(j, inc.id, &acts, &n), 0);
+	assert_int_equal(n, nh);
+	for (i = 0; i < nh; i++) {
+		char want[512];
+
+		assert_int_equal(acts[i].id, (int64_t)i + 1);
+		assert_int_equal(acts[i].incident_id, inc.id);
+		assert_string_equal(acts[i].kind, "lock_account");
+		assert_string_equal(acts[i].target, hostile[i]);
+		assert_string_equal(acts[i].result, "ok");
+		assert_int_equal(acts[i].at, 5000 + (int64_t)i);
+		snprintf(want, sizeof want, "%s|%s", hostile[i], hostile[nh - 1 - i]);
+		assert_string_equal(acts[i].detail, want);
+		if (i % 2) {
+			assert_int_equal(acts[i].undone_at, 8000 + (int64_t)i);
+			assert_string_equal(acts[i].undo_result, "failed");
+			snprintf(want, sizeof want, "undo %s", hostile[i]);
+			assert_string_equal(acts[i].undo_detail, want);
+		} else {
+			assert_int_equal(acts[i].undone_at, 0);
+			assert_string_equal(acts[i].undo_result, "");
+			assert_string_equal(acts[i].undo_detail, "");
+		}
+	}
+	free(acts);
+	assert_int_equal(journal_action_list(j, 4321, &acts, &n), 0);
+	assert_int_equal(n, 0);
+	free(acts);
+
+	/* Still all there: nothing was taken for SQL. */
+	assert_int_equal(journal_incident_get(j, inc.id, &got), 0);
+	journal_close(j);
+	assert_int_equal(raw_int(tpath("hostile.db"),
+	    "SELECT count(*) FROM signals WHERE typeof(path) = 'blob'"), nh + 1);
+}
+
+static void
+test_files(void **state)
+{
+	struct journal *j = open_ok(tpath("files.db"), 0);
+	/* Views that are not NUL-terminated where they end. */
+	static const char userbuf[] = "alice-and-more", ipbuf[] = "10.0.0.1999";
+	struct sw_event ev;
+	struct file_rec *f;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(journal_begin(j), 0);
+	add_event(j, "alice", "10.0.0.1", 1000, OP_CREATE, 1, "/srv/data/a.docx", NULL);
+	add_event(j, "alice", "10.0.0.1", 1500, OP_OPEN, 1, "/srv/data/a.docx", NULL);
+	add_event(j, "alice", "10.0.0.1", 2000, OP_WRITE, 1, "/srv/data/a.docx", NULL);
+	add_event(j, "alice", "10.0.0.1", 3000, OP_RENAME, 1, "/srv/data/a.docx",
+	    "/srv/data/a|b\n.docx.enc");
+	add_event(j, "alice", "10.0.0.1", 3500, OP_ATTR, 1, "/srv/data/a.docx.enc", NULL);
+	add_event(j, "alice", "10.0.0.1", 3700, OP_UNLINK, 0, "/srv/data/denied", NULL);
+	add_event(j, "alice", "10.0.0.2", 2500, OP_WRITE, 1, "/srv/data/other-ip", NULL);
+	add_event(j, "bob", "10.0.0.1", 2500, OP_WRITE, 1, "/srv/data/other-user", NULL);
+	add_event(j, "alic", "10.0.0.1", 2500, OP_WRITE, 1, "/srv/data/prefix-user", NULL);
+	memset(&ev, 0, sizeof ev);
+	ev.at_ms = 4000;
+	ev.op = OP_UNLINK;
+	ev.ok = 1;
+	ev.src = SRC_FANOTIFY;
+	ev.user.p = userbuf;
+	ev.user.n = 5;
+	ev.ip.p = ipbuf;
+	ev.ip.n = 8;
+	ev.path.p = binary_name;
+	ev.path.n = 255;
+	assert_int_equal(journal_add_event(j, &ev), 0);
+	add_event(j, "alice", "10.0.0.1", 5000, OP_MKDIR, 1, "/srv/data/new", NULL);
+	add_event(j, "alice", "10.0.0.1", 5000, OP_WRITE, 1, "/srv/data/same-ms", NULL);
+	assert_int_equal(journal_commit(j), 0);
+
+	assert_int_equal(journal_files(j, "alice", "10.0.0.1", 1000, &f, &n), 0);
+	assert_int_equal(n, 6);
+	assert_string_equal(f[0].op, "create");
+	assert_string_equal(f[0].path, "/srv/data/a.docx");
+	assert_null(f[0].path2);
+	assert_int_equal(f[0].at, 1000);
+	assert_string_equal(f[1].op, "write");
+	assert_int_equal(f[1].at, 2000);
+	assert_string_equal(f[2].op, "rename");
+	assert_string_equal(f[2].path, "/srv/data/a.docx");
+	assert_string_equal(f[2].path2, "/srv/data/a|b\n.docx.enc");
+	assert_string_equal(f[3].op, "unlink");
+	assert_memory_equal(f[3].path, binary_name, 256);
+	assert_null(f[3].path2);
+	assert_string_equal(f[4].op, "mkdir");
+	assert_string_equal(f[4].path, "/srv/data/new");
+	assert_string_equal(f[5].op, "write");
+	assert_string_equal(f[5].path, "/srv/data/same-ms");
+	file_rec_free(f, n);
+
+	/* since is inclusive. */
+	assert_int_equal(journal_files(j, "alice", "10.0.0.1", 3000, &f, &n), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(f[0].op, "rename");
+	file_rec_free(f, n);
+	assert_int_equal(journal_files(j, "alice", "10.0.0.2", 0, &f, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(f[0].path, "/srv/data/other-ip");
+	file_rec_free(f, n);
+	assert_int_equal(journal_files(j, "nobody", "10.0.0.1", 0, &f, &n), 0);
+	assert_int_equal(n, 0);
+	file_rec_free(f, n);
+	assert_int_equal(journal_files(j, "alice", "10.0.0.1", 6000, &f, &n), 0);
+	assert_int_equal(n, 0);
+	file_rec_free(f, n);
+	journal_close(j);
+
+	assert_int_equal(raw_int(tpath("files.db"), "SELECT count(*) FROM events"), 12);
+	assert_int_equal(raw_int(tpath("files.db"),
+	    "SELECT count(*) FROM events WHERE typeof(path) = 'blob'"), 12);
+	assert_int_equal(raw_int(tpath("files.db"),
+	    "SELECT count(*) FROM events WHERE path2 IS NOT NULL"), 1);
+	assert_int_equal(raw_int(tpath("files.db"),
+	    "SELECT src FROM events WHERE at = 4000"), SRC_FANOTIFY);
+}
+
+static void
+test_prune_and_stats(void **state)
+{
+	struct journal *j = open_ok(tpath("prune.db"), 0);
+	struct file_rec *f;
+	int64_t v;
+	size_t n;
+
+	(void)state;
+	add_event(j, "u", "1.2.3.4", 100, OP_WRITE, 1, "/s/100", NULL);
+	add_event(j, "u", "1.2.3.4", 200, OP_WRITE, 1, "/s/200", NULL);
+	add_event(j, "u", "1.2.3.4", 300, OP_WRITE, 1, "/s/300", NULL);
+	assert_int_equal(journal_prune_events(j, 0), 0);
+	assert_int_equal(journal_files(j, "u", "1.2.3.4", 0, &f, &n), 0);
+	assert_int_equal(n, 3);
+	file_rec_free(f, n);
+	assert_int_equal(journal_prune_events(j, 250), 0);
+	assert_int_equal(journal_files(j, "u", "1.2.3.4", 0, &f, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(f[0].path, "/s/300");
+	file_rec_free(f, n);
+	assert_int_equal(journal_prune_events(j, 301), 0);
+	assert_int_equal(journal_files(j, "u", "1.2.3.4", 0, &f, &n), 0);
+	assert_int_equal(n, 0);
+	file_rec_free(f, n);
+
+	assert_int_equal(journal_stat_get(j, "events", &v), 1);
+	assert_int_equal(journal_stat_set(j, "events", 42), 0);
+	assert_int_equal(journal_stat_set(j, "heartbeat", INT64_C(1795754578116)), 0);
+	assert_int_equal(journal_stat_get(j, "events", &v), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(journal_stat_set(j, "events", -7), 0);
+	assert_int_equal(journal_stat_get(j, "events", &v), 0);
+	assert_int_equal(v, -7);
+	assert_int_equal(journal_stat_get(j, "heartbeat", &v), 0);
+	assert_int_equal(v, INT64_C(1795754578116));
+	journal_close(j);
+}
+
+static void
+test_transactions(void **state)
+{
+	struct journal *j = open_ok(tpath("tx.db"), 0);
+	struct incident inc, got;
+
+	(void)state;
+	assert_int_equal(journal_commit(j), -1);
+	assert_int_equal(journal_begin(j), 0);
+	assert_int_equal(journal_begin(j), -1);
+	make_incident(&inc, "alice", "10.0.0.1", 1000);
+	assert_int_equal(journal_incident_add(j, &inc), 0);
+	/* A failed statement inside a transaction does not undo the others. */
+	assert_int_equal(journal_signal_add(j, 555, "x", "p", 1, 1, 1, ""), -1);
+	assert_int_equal(journal_commit(j), 0);
+	assert_int_equal(journal_incident_get(j, inc.id, &got), 0);
+	assert_int_equal(journal_begin(j), 0);
+	assert_int_equal(journal_commit(j), 0);
+	journal_close(j);
+}
+
+/* A reader is never held up by the writer's open transaction and sees only what was committed. */
+static void
+test_wal_reader(void **state)
+{
+	const char *path = tpath("wal.db");
+	struct journal *w = open_ok(path, 0), *r;
+	struct incident a, b, got, *list;
+	int64_t t0, v;
+	size_t n;
+
+	(void)state;
+	make_incident(&a, "alice", "10.0.0.1", 1000);
+	assert_int_equal(journal_incident_add(w, &a), 0);
+	assert_int_equal(journal_stat_set(w, "events", 1), 0);
+	assert_int_equal(journal_begin(w), 0);
+	make_incident(&b, "bob", "10.0.0.2", 2000);
+	assert_int_equal(journal_incident_add(w, &b), 0);
+	assert_int_equal(journal_stat_set(w, "events", 2), 0);
+	add_event(w, "bob", "10.0.0.2", 2000, OP_WRITE, 1, "/s/x", NULL);
+
+	t0 = mono_ms();
+	r = open_ok(path, 1);
+	assert_int_equal(journal_incident_list(r, &list, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].user, "alice");
+	free(list);
+	assert_int_equal(journal_incident_get(r, b.id, &got), 1);
+	assert_int_equal(journal_stat_get(r, "events", &v), 0);
+	assert_int_equal(v, 1);
+	assert_true(mono_ms() - t0 < 1000);
+
+	assert_int_equal(journal_commit(w), 0);
+	assert_int_equal(journal_incident_list(r, &list, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].user, "bob");
+	free(list);
+	assert_int_equal(journal_stat_get(r, "events", &v), 0);
+	assert_int_equal(v, 2);
+	journal_close(r);
+	journal_close(w);
+}
+
+/*
+ * A child commits one incident, then writes far more than the page cache
+ * holds (so uncommitted pages reach the WAL) and dies without committing.
+ */
+static void
+test_crash_safety(void **state)
+{
+	const char *path = tpath("crash.db");
+	struct journal *j;
+	struct incident inc, *list;
+	struct signal_rec *sig;
+	struct action *acts;
+	struct file_rec *f;
+	size_t n;
+	pid_t pid;
+	int st;
+
+	(void)state;
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct action act;
+		char p[64];
+		int i;
+
+		if ((j = journal_open(path, 0, p, sizeof p)) == NULL)
+			_exit(10);
+		if (journal_begin(j) == -1)
+			_exit(11);
+		make_incident(&inc, "alice", "10.0.0.1", 1000);
+		if (journal_incident_add(j, &inc) == -1 ||
+		    journal_signal_add(j, inc.id, "ransom_note", "/s/README.txt", 13, 1200, 10,
+		    "note") == -1)
+			_exit(12);
+		memset(&act, 0, sizeof act);
+		act.incident_id = inc.id;
+		snprintf(act.kind, sizeof act.kind, "kill_session");
+		snprintf(act.result, sizeof act.result, "ok");
+		if (journal_action_add(j, &act) == -1 || journal_commit(j) == -1)
+			_exit(13);
+
+		if (journal_begin(j) == -1)
+			_exit(14);
+		make_incident(&inc, "bob", "10.0.0.2", 2000);
+		if (journal_incident_add(j, &inc) == -1 ||
+		    journal_signal_add(j, 1, "late", "/s/late", 7, 1300, 1, "") == -1 ||
+		    journal_action_add(j, &act) == -1)
+			_exit(15);
+		for (i = 0; i < 30000; i++) {
+			struct sw_event ev;
+
+			memset(&ev, 0, sizeof ev);
+			snprintf(p, sizeof p, "/srv/data/dir/file-%06d.docx", i);
+			ev.at_ms = 5000 + i;
+			ev.op = OP_WRITE;
+			ev.ok = 1;
+			ev.src = SRC_AUDIT;
+			ev.user = view("alice");
+			ev.ip = view("10.0.0.1");
+			ev.path = view(p);
+			if (journal_add_event(j, &ev) == -1)
+				_exit(16);
+		}
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+
+	j = open_ok(path, 0);
+	assert_int_equal(journal_incident_list(j, &list, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].user, "alice");
+	free(list);
+	assert_int_equal(journal_signal_list(j, 1, &sig, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(sig[0].path, "/s/README.txt");
+	signal_rec_free(sig, n);
+	assert_int_equal(journal_action_list(j, 1, &acts, &n), 0);
+	assert_int_equal(n, 1);
+	free(acts);
+	assert_int_equal(journal_files(j, "alice", "10.0.0.1", 0, &f, &n), 0);
+	assert_int_equal(n, 0);
+	file_rec_free(f, n);
+	/* Writable again, and the next incident takes the next id. */
+	make_incident(&inc, "carol", "10.0.0.3", 3000);
+	assert_int_equal(journal_incident_add(j, &inc), 0);
+	assert_int_equal(inc.id, 2);
+	journal_close(j);
+	{
+		char *s = raw_text(path, "PRAGMA integrity_check");
+
+		assert_string_equal(s, "ok");
+		free(s);
+	}
+}
+
+static int64_t
+utc_ms(int y, int mo, int d, int h, int mi, int s, int ms)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = s;
+	return (int64_t)timegm(&tm) * 1000 + ms;
+}
+
+static void
+assert_json_string(json_t *o, const char *key, const char *want)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_string(v))
+		fail_msg("%s is not a string", key);
+	assert_string_equal(json_string_value(v), want);
+}
+
+static void
+assert_json_null(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_null(v))
+		fail_msg("%s is not null", key);
+}
+
+static void
+test_incident_json(void **state)
+{
+	struct journal *j = open_ok(tpath("json.db"), 0);
+	int64_t t0 = utc_ms(2026, 11, 27, 4, 42, 58, 116);
+	struct incident inc;
+	struct action act;
+	json_t *o, *actor, *arr, *e, *rs, *back;
+	json_error_t jerr;
+	char *dump, user[128];
+
+	(void)state;
+	make_incident(&inc, "alice", "10.77.0.11", t0);
+	inc.domain[0] = '\0';
+	inc.mac[0] = '\0';
+	inc.sw[0] = '\0';
+	inc.port[0] = '\0';
+	snprintf(inc.host, sizeof inc.host, "CLIENT\xff" "1");
+	snprintf(inc.state, sizeof inc.state, "%s", INC_CONTAINED);
+	inc.detected_at = t0 + 1000;
+	inc.contained_at = 0;
+	inc.score = 25;
+	assert_int_equal(journal_incident_add(j, &inc), 0);
+
+	assert_int_equal(journal_signal_add(j, inc.id, "ransom_extension",
+	    "/srv/data/a.docx.locky", 22, t0 + 500, 5, "extension .locky"), 0);
+	assert_int_equal(journal_signal_add(j, inc.id, "ransom_note",
+	    "/srv/data/\xff\xfe" "b\xc3\x28", 15, t0 + 600, 10, "note \xe2\x82"), 0);
+
+	add_event(j, "alice", "10.77.0.11", t0 - 1, OP_WRITE, 1, "/srv/data/before", NULL);
+	add_event(j, "alice", "10.77.0.11", t0, OP_WRITE, 1, "/srv/data/a.docx", NULL);
+	add_event(j, "alice", "10.77.0.11", t0 + 1, OP_RENAME, 1, "/srv/data/a.docx",
+	    "/srv/data/a.docx.\x80locky");
+	add_event(j, "alice", "10.77.0.12", t0 + 2, OP_WRITE, 1, "/srv/data/other-ip", NULL);
+
+	memset(&act, 0, sizeof act);
+	act.incident_id = inc.id;
+	act.at = t0 + 1200;
+	snprintf(act.kind, sizeof act.kind, "lock_account");
+	snprintf(act.target, sizeof act.target, "alice");
+	snprintf(act.result, sizeof act.result, "ok");
+	snprintf(act.detail, sizeof act.detail, "pdbedit -c [D]");
+	assert_int_equal(journal_action_add(j, &act), 0);
+	act.undone_at = t0 + 60000;
+	snprintf(act.undo_result, sizeof act.undo_result, "ok");
+	snprintf(act.undo_detail, sizeof act.undo_detail, "enabled again");
+	assert_int_equal(journal_action_update(j, &act), 0);
+	memset(&act, 0, sizeof act);
+	act.incident_id = inc.id;
+	act.at = t0 + 1300;
+	snprintf(act.kind, sizeof act.kind, "kill_session");
+	snprintf(act.target, sizeof act.target, "4242");
+	snprintf(act.result, sizeof act.result, "failed");
+	assert_int_equal(journal_action_add(j, &act), 0);
+
+	assert_null(incident_json(j, 999));
+	o = incident_json(j, inc.id);
+	assert_non_null(o);
+	assert_int_equal(json_integer_value(json_object_get(o, "id")), inc.id);
+	assert_json_string(o, "state", "contained");
+	assert_json_string(o, "first_event_at", "2026-11-27T04:42:58.116Z");
+	assert_json_string(o, "detected_at", "2026-11-27T04:42:59.116Z");
+	assert_json_null(o, "contained_at");
+	assert_json_null(o, "released_at");
+	assert_true(json_is_real(json_object_get(o, "score")));
+	assert_true(json_real_value(json_object_get(o, "score")) == 25.0);
+	assert_true(json_is_false(json_object_get(o, "monitor")));
+
+	actor = json_object_get(o, "actor");
+	assert_true(json_is_object(actor));
+	assert_int_equal(json_object_size(actor), 8);
+	assert_json_string(actor, "user", "alice");
+	assert_json_null(actor, "domain");
+	assert_json_string(actor, "ip", "10.77.0.11");
+	assert_json_null(actor, "mac");
+	assert_json_string(actor, "host", "CLIENT\xef\xbf\xbd" "1");
+	assert_int_equal(json_integer_value(json_object_get(actor, "smbd_pid")), 4242);
+	assert_json_null(actor, "switch");
+	assert_json_null(actor, "port");
+
+	arr = json_object_get(o, "signals");
+	assert_int_equal(json_array_size(arr), 2);
+	e = json_array_get(arr, 0);
+	assert_json_string(e, "kind", "ransom_extension");
+	assert_json_string(e, "path", "/srv/data/a.docx.locky");
+	assert_null(json_object_get(e, "path_hex"));
+	assert_json_string(e, "at", "2026-11-27T04:42:58.616Z");
+	assert_true(json_real_value(json_object_get(e, "weight")) == 5.0);
+	assert_json_string(e, "detail", "extension .locky");
+	e = json_array_get(arr, 1);
+	assert_json_string(e, "path", "/srv/data/\xef\xbf\xbd\xef\xbf\xbd" "b\xef\xbf\xbd(");
+	assert_json_string(e, "path_hex", "2f7372762f646174612ffffe62c328");
+	assert_json_string(e, "detail", "note \xef\xbf\xbd\xef\xbf\xbd");
+
+	arr = json_object_get(o, "files");
+	assert_int_equal(json_array_size(arr), 2);
+	e = json_array_get(arr, 0);
+	assert_json_string(e, "path", "/srv/data/a.docx");
+	assert_json_string(e, "op", "write");
+	assert_json_string(e, "at", "2026-11-27T04:42:58.116Z");
+	assert_null(json_object_get(e, "path2"));
+	assert_null(json_object_get(e, "path_hex"));
+	e = json_array_get(arr, 1);
+	assert_json_string(e, "op", "rename");
+	assert_json_string(e, "path", "/srv/data/a.docx");
+	assert_json_string(e, "path2", "/srv/data/a.docx.\xef\xbf\xbdlocky");
+	assert_json_string(e, "path2_hex", "2f7372762f646174612f612e646f63782e806c6f636b79");
+
+	arr = json_object_get(o, "actions");
+	assert_int_equal(json_array_size(arr), 2);
+	e = json_array_get(arr, 0);
+	assert_json_string(e, "kind", "lock_account");
+	assert_json_string(e, "target", "alice");
+	assert_json_string(e, "result", "ok");
+	assert_json_string(e, "at", "2026-11-27T04:42:59.316Z");
+	assert_json_string(e, "detail", "pdbedit -c [D]");
+	assert_json_string(e, "undone_at", "2026-11-27T04:43:58.116Z");
+	assert_json_string(e, "undo_result", "ok");
+	assert_json_string(e, "undo_detail", "enabled again");
+	e = json_array_get(arr, 1);
+	assert_json_string(e, "kind", "kill_session");
+	assert_json_string(e, "result", "failed");
+	assert_json_string(e, "detail", "");
+	assert_json_null(e, "undone_at");
+	assert_json_null(e, "undo_result");
+	assert_json_null(e, "undo_detail");
+
+	rs = json_object_get(o, "restore");
+	assert_json_string(rs, "state", "none");
+	assert_int_equal(json_integer_value(json_object_get(rs, "restored")), 0);
+	assert_int_equal(json_integer_value(json_object_get(rs, "removed")), 0);
+	assert_int_equal(json_integer_value(json_object_get(rs, "conflicts")), 0);
+	assert_int_equal(json_integer_value(json_object_get(rs, "failed")), 0);
+
+	/* Everything is valid UTF-8, so the whole document serializes and parses back. */
+	dump = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_non_null(dump);
+	back = json_loads(dump, 0, &jerr);
+	assert_non_null(back);
+	assert_true(json_equal(o, back));
+	json_decref(back);
+	free(dump);
+	json_decref(o);
+
+	/* Hostile strings everywhere still give a document. */
+	memcpy(user, binary_name + 1, sizeof user - 1);
+	user[sizeof user - 1] = '\0';
+	make_incident(&inc, user, "10.0.0.9", 1);
+	snprintf(inc.domain, sizeof inc.domain, "%s", hostile[1]);
+	assert_int_equal(journal_incident_add(j, &inc), 0);
+	for (size_t i = 0; i < nitems(hostile); i++)
+		assert_int_equal(journal_signal_add(j, inc.id, hostile[i], binary_name, 255, 5,
+		    1, hostile[i]), 0);
+	add_event(j, user, "10.0.0.9", 9, OP_RENAME, 1, binary_name, hostile[2]);
+	o = incident_json(j, inc.id);
+	assert_non_null(o);
+	dump = json_dumps(o, 0);
+	assert_non_null(dump);
+	free(dump);
+	assert_int_equal(json_array_size(json_object_get(o, "files")), 1);
+	assert_non_null(json_object_get(json_array_get(json_object_get(o, "files"), 0), "path_hex"));
+	json_decref(o);
+	journal_close(j);
+}
+
+static char *
+print_to_string(struct journal *j, int64_t id, int *rc)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	*rc = incident_print(j, id, f);
+	fclose(f);
+	return buf;
+}
+
+static void
+test_incident_print(void **state)
+{
+	struct journal *j = open_ok(tpath("print.db"), 0);
+	const char *evil = "/srv/data/evil\n\x1b[31mFAKE";
+	const char *sneaky = "/srv/a\\x1b\xc2\x9b" "2J\xe2\x80\xae" "cod.exe\xff";
+	struct incident inc;
+	struct action act;
+	char *out, *line, name[64];
+	int rc, i, lines;
+
+	(void)state;
+	make_incident(&inc, "bob\x1b]0;owned\x07", "10.77.0.12", 1000);
+	snprintf(inc.state, sizeof inc.state, "%s", INC_RELEASED);
+	inc.contained_at = 3000;
+	inc.released_at = 90000;
+	inc.monitor = 1;
+	assert_int_equal(journal_incident_add(j, &inc), 0);
+	assert_int_equal(journal_signal_add(j, inc.id, "ransom_note", evil, strlen(evil), 1100,
+	    10, "line\nbreak"), 0);
+	assert_int_equal(journal_signal_add(j, inc.id, "ransom_extension",
+	    sneaky, strlen(sneaky), 1200, 5, ""), 0);
+	memset(&act, 0, sizeof act);
+	act.incident_id = inc.id;
+	act.at = 2000;
+	snprintf(act.kind, sizeof act.kind, "lock_account");
+	snprintf(act.target, sizeof act.target, "bob\x1b[8m");
+	snprintf(act.result, sizeof act.result, "ok");
+	assert_int_equal(journal_action_add(j, &act), 0);
+	act.undone_at = 90000;
+	snprintf(act.undo_result, sizeof act.undo_result, "ok");
+	assert_int_equal(journal_action_update(j, &act), 0);
+	add_event(j, "bob\x1b]0;owned\x07", "10.77.0.12", 1000, OP_RENAME, 1, "/srv/data/x",
+	    evil);
+	for (i = 0; i < 24; i++) {
+		snprintf(name, sizeof name, "/srv/data/f%02d", i);
+		add_event(j, "bob\x1b]0;owned\x07", "10.77.0.12", 1001 + i, OP_WRITE, 1, name, NULL);
+	}
+
+	out = print_to_string(j, inc.id, &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(out);
+	/* No raw control byte but the line ends, no C1 control, no bidi override. */
+	for (i = 0; out[i]; i++)
+		if ((unsigned char)out[i] < 0x20 && out[i] != '\n')
+			fail_msg("raw control byte 0x%02x at offset %d", (unsigned char)out[i], i);
+	assert_null(strstr(out, "\xc2\x9b"));
+	assert_null(strstr(out, "\xe2\x80\xae"));
+	assert_non_null(strstr(out, "/srv/data/evil\\x0a\\x1b[31mFAKE"));
+	assert_non_null(strstr(out, "/srv/a\\\\x1b\\xc2\\x9b2J\\xe2\\x80\\xaecod.exe\\xff"));
+	assert_non_null(strstr(out, "bob\\x1b]0;owned\\x07 (LAB) from 10.77.0.12"
+	    " [02:00:00:00:01:01] host CLIENT1, smbd pid 4242\n"));
+	assert_non_null(strstr(out, "incident 1  released\n"));
+	assert_non_null(strstr(out, "line\\x0abreak"));
+	assert_non_null(strstr(out, "bob\\x1b[8m  ok; undone 1970-01-01T00:01:30.000Z ok\n"));
+	assert_non_null(strstr(out, "first event 1970-01-01T00:00:01.000Z"));
+	assert_non_null(strstr(out, "score       25.5\n"));
+	assert_non_null(strstr(out, "files       26 touched in 25 operations (first 20 listed)\n"));
+	assert_non_null(strstr(out, "rename  /srv/data/x -> /srv/data/evil\\x0a\\x1b[31mFAKE\n"));
+	assert_non_null(strstr(out, "    ... and 5 more\n"));
+	assert_null(strstr(out, "/srv/data/f19"));
+	assert_non_null(strstr(out, "/srv/data/f18"));
+	/* Every line is one the report meant to write. */
+	lines = 0;
+	for (line = out; *line; line = strchr(line, '\n') + 1) {
+		lines++;
+		assert_true(strncmp(line, "incident ", 9) == 0 || strncmp(line, "  ", 2) == 0);
+		assert_non_null(strchr(line, '\n'));
+	}
+	/* header, actor, switch, times, score, mode, 3 + 2 + 22 list lines ... */
+	assert_int_equal(lines, 1 + 1 + 1 + 1 + 1 + 1 + 3 + 2 + 22);
+	free(out);
+
+	out = print_to_string(j, 999, &rc);
+	assert_int_equal(rc, 1);
+	free(out);
+	journal_close(j);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create_reopen_schema),
+		cmocka_unit_test(test_readonly_missing),
+		cmocka_unit_test(test_incidents),
+		cmocka_unit_test(test_hostile_round_trip),
+		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_prune_and_stats),
+		cmocka_unit_test(test_transactions),
+		cmocka_unit_test(test_wal_reader),
+		cmocka_unit_test(test_crash_safety),
+		cmocka_unit_test(test_incident_json),
+		cmocka_unit_test(test_incident_print),
+	};
+
+	return cmocka_run_group_tests(tests, setup_all, teardown_all);
+}
