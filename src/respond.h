@@ -2,6 +2,7 @@
 #ifndef SW_RESPOND_H
 #define SW_RESPOND_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 #include "incident.h"
@@ -46,5 +47,30 @@ void respond_incident(struct respond_ctx *ctx);
  * succeeded, 1 otherwise.
  */
 int respond_release(const struct config *cfg, struct journal *j, int64_t id, FILE *out);
+
+/* Helpers shared by the responders. */
+struct run_result;
+
+/* lock_account's detail when the account was disabled before the incident: never enabled on release. */
+#define RESPOND_ALREADY_DISABLED	"already disabled"
+
+/* Samba tools get this long before they are killed. */
+#define RESPOND_TOOL_TIMEOUT_MS	10000
+
+/*
+ * Copies n bytes of untrusted text into dst so that it is harmless in a log
+ * line or a report: control bytes, DEL, '%', '\\' and bytes that are not
+ * valid UTF-8 become \xNN. Truncates between characters. Returns dst.
+ */
+char *respond_sanitize(char *dst, size_t dstsz, const char *src, size_t n);
+
+/* Why a tool failed: the first line of its stderr (else stdout), sanitized, or how it ended. */
+void respond_tool_error(const char *tool, const struct run_result *r, char *buf, size_t bufsz);
+
+/*
+ * Whether the incident's account must be left alone: monitor mode or a
+ * protected account. Then fills a as "skipped" with the reason and returns 1.
+ */
+int respond_skip(const struct respond_ctx *ctx, struct action *a);
 
 #endif

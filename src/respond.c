@@ -1,0 +1,320 @@
+/* The responder registry: runs the responders on an incident, journals each action, undoes them on release. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "journal.h"
+#include "log.h"
+#include "respond.h"
+#include "util.h"
+
+/* Disable first, then kill: a killed client with a working account just reconnects. */
+static const struct responder *const responders[] = {
+	&respond_account,
+	&respond_session,
+	&respond_syslog,
+};
+
+static const struct responder *
+respond_find(const char *kind)
+{
+	for (size_t i = 0; i < nitems(responders); i++)
+		if (strcmp(responders[i]->kind, kind) == 0)
+			return responders[i];
+	return NULL;
+}
+
+/* Length of the valid UTF-8 character at p, or 0 when the bytes there are not one. */
+static size_t
+utf8_len(const unsigned char *p, size_t n)
+{
+	unsigned c = p[0], cp;
+	size_t len;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+char *
+respond_sanitize(char *dst, size_t dstsz, const char *src, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)src;
+	size_t i = 0, o = 0;
+
+	if (dstsz == 0)
+		return dst;
+	while (i < n) {
+		size_t l = utf8_len(u + i, n - i);
+
+		if (l == 0 || (l == 1 && (u[i] < 0x20 || u[i] == 0x7f || u[i] == '%' || u[i] == '\\'))) {
+			if (o + 4 >= dstsz)
+				break;
+			snprintf(dst + o, dstsz - o, "\\x%02x", u[i]);
+			o += 4;
+			i++;
+			continue;
+		}
+		if (o + l >= dstsz)
+			break;
+		memcpy(dst + o, u + i, l);
+		o += l;
+		i += l;
+	}
+	dst[o] = '\0';
+	return dst;
+}
+
+/* The first non-empty line of s, as a view. */
+static struct sw_str
+first_line(const char *s)
+{
+	struct sw_str v = { "", 0 };
+
+	while (s != NULL && *s != '\0') {
+		size_t len = strcspn(s, "\r\n");
+
+		if (len > 0) {
+			v.p = s;
+			v.n = len;
+			break;
+		}
+		s += strspn(s, "\r\n");
+	}
+	return v;
+}
+
+void
+respond_tool_error(const char *tool, const struct run_result *r, char *buf, size_t bufsz)
+{
+	char line[256];
+	struct sw_str v;
+
+	if (r->status == -2) {
+		snprintf(buf, bufsz, "%s timed out", tool);
+		return;
+	}
+	v = first_line(r->err);
+	if (v.n == 0)
+		v = first_line(r->out);
+	respond_sanitize(line, sizeof line, v.p, v.n);
+	if (r->status == -1)
+		snprintf(buf, bufsz, "%s could not be started%s%s", tool, line[0] ? ": " : "", line);
+	else if (line[0] != '\0')
+		snprintf(buf, bufsz, "%s: status %d: %s", tool, r->status, line);
+	else
+		snprintf(buf, bufsz, "%s: status %d", tool, r->status);
+}
+
+int
+respond_skip(const struct respond_ctx *ctx, struct action *a)
+{
+	const char *why = NULL;
+
+	if (ctx->cfg->monitor_only)
+		why = "monitor mode";
+	else if (config_is_protected(ctx->cfg, ctx->inc->user))
+		why = "protected account";
+	if (why == NULL)
+		return 0;
+	snprintf(a->result, sizeof a->result, "skipped");
+	snprintf(a->detail, sizeof a->detail, "%s", why);
+	return 1;
+}
+
+static void
+journal_action(struct journal *j, struct action *a)
+{
+	int tx;
+
+	if (j == NULL)
+		return;
+	tx = journal_begin(j) == 0;
+	if (journal_action_add(j, a) != 0)
+		log_warnx("incident %lld: %s could not be journaled", (long long)a->incident_id, a->kind);
+	if (tx && journal_commit(j) != 0)
+		log_warnx("incident %lld: %s could not be committed", (long long)a->incident_id, a->kind);
+}
+
+static void
+journal_incident(struct journal *j, const struct incident *inc)
+{
+	int tx;
+
+	if (j == NULL || inc->id <= 0)
+		return;
+	tx = journal_begin(j) == 0;
+	if (journal_incident_update(j, inc) != 0)
+		log_warnx("incident %lld: state could not be journaled", (long long)inc->id);
+	if (tx && journal_commit(j) != 0)
+		log_warnx("incident %lld: state could not be committed", (long long)inc->id);
+}
+
+/* Runs one responder (unless the configuration turned it off) and journals the outcome at once. */
+static void
+respond_one(struct respond_ctx *ctx, const struct responder *r, int enabled, struct action *a)
+{
+	char target[128], detail[256];
+
+	memset(a, 0, sizeof *a);
+	a->incident_id = ctx->inc->id;
+	snprintf(a->kind, sizeof a->kind, "%s", r->kind);
+	a->at = now_ms();
+	if (!enabled) {
+		snprintf(a->target, sizeof a->target, "%s", ctx->inc->user);
+		snprintf(a->result, sizeof a->result, "skipped");
+		snprintf(a->detail, sizeof a->detail, "turned off in the configuration");
+	} else
+		r->run(ctx, a);
+	if (a->result[0] == '\0')
+		snprintf(a->result, sizeof a->result, "failed");
+	journal_action(ctx->j, a);
+	respond_sanitize(target, sizeof target, a->target, strlen(a->target));
+	respond_sanitize(detail, sizeof detail, a->detail, strlen(a->detail));
+	if (strcmp(a->result, "failed") == 0)
+		log_warnx("incident %lld: %s %s: failed: %s", (long long)a->incident_id, a->kind,
+		    target, detail);
+	else
+		log_info("incident %lld: %s %s: %s%s%s", (long long)a->incident_id, a->kind, target,
+		    a->result, detail[0] ? ": " : "", detail);
+}
+
+void
+respond_incident(struct respond_ctx *ctx)
+{
+	struct incident *inc = ctx->inc;
+	struct action lock, kill, note;
+	int locked;
+
+	if (ctx->cfg->monitor_only || config_is_protected(ctx->cfg, inc->user)) {
+		inc->monitor = 1;
+		journal_incident(ctx->j, inc);
+	}
+	respond_one(ctx, &respond_account, ctx->cfg->lock_account, &lock);
+	respond_one(ctx, &respond_session, ctx->cfg->kill_session, &kill);
+	locked = strcmp(lock.result, "ok") == 0 ||
+	    (strcmp(lock.result, "skipped") == 0 && strcmp(lock.detail, RESPOND_ALREADY_DISABLED) == 0);
+	if (!inc->monitor && locked && strcmp(kill.result, "ok") == 0) {
+		snprintf(inc->state, sizeof inc->state, "%s", INC_CONTAINED);
+		inc->contained_at = now_ms();
+		journal_incident(ctx->j, inc);
+		log_info("incident %lld: contained", (long long)inc->id);
+	}
+	respond_one(ctx, &respond_syslog, 1, &note);
+}
+
+/* One line of the release report; the text may come from attacker-chosen names. */
+static void
+release_print(FILE *out, const struct action *a)
+{
+	fputs(a->kind, out);
+	fputc(' ', out);
+	fput_escaped(out, a->target, strlen(a->target));
+	fputs(": ", out);
+	fput_escaped(out, a->undo_detail, strlen(a->undo_detail));
+	fputc('\n', out);
+}
+
+int
+respond_release(const struct config *cfg, struct journal *j, int64_t id, FILE *out)
+{
+	struct incident inc;
+	struct respond_ctx ctx;
+	struct action *acts = NULL;
+	size_t n = 0;
+	int failed = 0, rc, tx;
+
+	if ((rc = journal_incident_get(j, id, &inc)) != 0) {
+		fprintf(out, rc == 1 ? "no incident %lld\n" : "incident %lld cannot be read from the journal\n",
+		    (long long)id);
+		return 1;
+	}
+	if (strcmp(inc.state, INC_RELEASED) == 0) {
+		fprintf(out, "incident %lld is already released\n", (long long)id);
+		return 0;
+	}
+	if (journal_action_list(j, id, &acts, &n) != 0) {
+		fprintf(out, "incident %lld: its actions cannot be read from the journal\n", (long long)id);
+		return 1;
+	}
+	ctx.cfg = cfg;
+	ctx.j = j;
+	ctx.sessions = NULL;
+	ctx.inc = &inc;
+	/* Newest first: undo in the reverse order of doing. */
+	for (size_t i = n; i-- > 0;) {
+		struct action *a = &acts[i];
+		const struct responder *r;
+
+		if (a->undone_at != 0)
+			continue;
+		if ((r = respond_find(a->kind)) == NULL) {
+			snprintf(a->undo_detail, sizeof a->undo_detail, "left as is (not a responder action)");
+			release_print(out, a);
+			continue;
+		}
+		a->undo_result[0] = '\0';
+		a->undo_detail[0] = '\0';
+		if (r->undo == NULL) {
+			snprintf(a->undo_result, sizeof a->undo_result, "n/a");
+			snprintf(a->undo_detail, sizeof a->undo_detail, "nothing to undo");
+			rc = 0;
+		} else
+			rc = r->undo(&ctx, a);
+		if (rc == 0) {
+			a->undone_at = now_ms();
+			if (a->undo_result[0] == '\0')
+				snprintf(a->undo_result, sizeof a->undo_result, "ok");
+		} else {
+			/* Left not undone, so that running release again retries it. */
+			a->undone_at = 0;
+			snprintf(a->undo_result, sizeof a->undo_result, "failed");
+			failed++;
+		}
+		tx = journal_begin(j) == 0;
+		rc = journal_action_update(j, a);
+		if ((tx && journal_commit(j) != 0) || rc != 0) {
+			fprintf(out, "incident %lld: the undo of action %lld could not be journaled\n",
+			    (long long)id, (long long)a->id);
+			failed++;
+		}
+		release_print(out, a);
+	}
+	free(acts);
+	if (failed) {
+		fprintf(out, "incident %lld is not released: %d step%s failed; fix the cause and run "
+		    "`sharewarden release %lld` again\n", (long long)id, failed, failed == 1 ? "" : "s",
+		    (long long)id);
+		return 1;
+	}
+	snprintf(inc.state, sizeof inc.state, "%s", INC_RELEASED);
+	inc.released_at = now_ms();
+	tx = journal_begin(j) == 0;
+	rc = journal_incident_update(j, &inc);
+	if ((tx && journal_commit(j) != 0) || rc != 0) {
+		fprintf(out, "incident %lld: the release could not be journaled\n", (long long)id);
+		return 1;
+	}
+	fprintf(out, "incident %lld released\n", (long long)id);
+	return 0;
+}

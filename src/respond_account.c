@@ -1,0 +1,169 @@
+/* Locking the incident's Samba account (tdbsam: smbpasswd -d, checked with pdbedit), unlocking it on release. */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "incident.h"
+#include "respond.h"
+#include "util.h"
+
+/*
+ * The tdbsam account name of user: the part after "DOMAIN\". NULL when the
+ * name could be taken for an option by the tools, or is not a name at all.
+ */
+static const char *
+account_name(const char *user)
+{
+	const char *bs = strrchr(user, '\\'), *name = bs != NULL ? bs + 1 : user;
+
+	if (name[0] == '\0' || name[0] == '-')
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return NULL;
+	return name;
+}
+
+/* Reads the account flags ("Account Flags: [DU   ]"). 1 disabled, 0 enabled, -1 error (err filled). */
+static int
+account_disabled(const struct config *cfg, const char *name, char *err, size_t errlen)
+{
+	char tool[PATH_MAX], confopt[PATH_MAX + 16];
+	const char *argv[8];
+	struct run_result r;
+	const char *line, *nl, *lb, *rb;
+	int i = 0, rc = -1;
+
+	argv[i++] = config_samba_tool(cfg, "pdbedit", tool, sizeof tool);
+	if (cfg->samba_config != NULL && cfg->samba_config[0] != '\0') {
+		snprintf(confopt, sizeof confopt, "--configfile=%s", cfg->samba_config);
+		argv[i++] = confopt;
+	}
+	argv[i++] = "-L";
+	argv[i++] = "-v";
+	argv[i++] = "-u";
+	argv[i++] = name;
+	argv[i] = NULL;
+	if (run_argv(argv, &r, RESPOND_TOOL_TIMEOUT_MS) != 0) {
+		respond_tool_error("pdbedit", &r, err, errlen);
+		run_result_free(&r);
+		return -1;
+	}
+	for (line = r.out; line != NULL; line = (nl = strchr(line, '\n')) != NULL ? nl + 1 : NULL) {
+		if (strncmp(line, "Account Flags:", 14) != 0)
+			continue;
+		lb = strchr(line, '[');
+		rb = lb != NULL ? strchr(lb, ']') : NULL;
+		if (rb != NULL && memchr(lb, '\n', (size_t)(rb - lb)) == NULL)
+			rc = memchr(lb, 'D', (size_t)(rb - lb)) != NULL;
+		break;
+	}
+	if (rc == -1)
+		snprintf(err, errlen, "pdbedit printed no account flags");
+	run_result_free(&r);
+	return rc;
+}
+
+/* smbpasswd -d / -e, then checks with pdbedit that the flag really changed. */
+static int
+account_set(const struct config *cfg, const char *name, int disable, char *detail, size_t len)
+{
+	char tool[PATH_MAX], err[256];
+	const char *argv[6];
+	struct run_result r;
+	int i = 0, st;
+
+	argv[i++] = config_samba_tool(cfg, "smbpasswd", tool, sizeof tool);
+	if (cfg->samba_config != NULL && cfg->samba_config[0] != '\0') {
+		argv[i++] = "-c";
+		argv[i++] = cfg->samba_config;
+	}
+	argv[i++] = disable ? "-d" : "-e";
+	argv[i++] = name;
+	argv[i] = NULL;
+	if (run_argv(argv, &r, RESPOND_TOOL_TIMEOUT_MS) != 0) {
+		respond_tool_error("smbpasswd", &r, detail, len);
+		run_result_free(&r);
+		return -1;
+	}
+	run_result_free(&r);
+	if ((st = account_disabled(cfg, name, err, sizeof err)) == -1) {
+		snprintf(detail, len, "smbpasswd succeeded but the result cannot be checked: %s", err);
+		return -1;
+	}
+	if (st != disable) {
+		snprintf(detail, len, "smbpasswd succeeded but the account is still %s",
+		    disable ? "enabled" : "disabled");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+account_run(struct respond_ctx *ctx, struct action *a)
+{
+	const char *name;
+	char err[256];
+	int st;
+
+	snprintf(a->target, sizeof a->target, "%s", ctx->inc->user);
+	if (respond_skip(ctx, a))
+		return 1;
+	if ((name = account_name(ctx->inc->user)) == NULL) {
+		snprintf(a->result, sizeof a->result, "failed");
+		snprintf(a->detail, sizeof a->detail, "suspicious user name");
+		return -1;
+	}
+	if ((st = account_disabled(ctx->cfg, name, err, sizeof err)) == -1) {
+		snprintf(a->result, sizeof a->result, "failed");
+		snprintf(a->detail, sizeof a->detail, "%s", err);
+		return -1;
+	}
+	if (st == 1) {
+		/* Not ours to enable again on release. */
+		snprintf(a->result, sizeof a->result, "skipped");
+		snprintf(a->detail, sizeof a->detail, RESPOND_ALREADY_DISABLED);
+		return 1;
+	}
+	if (account_set(ctx->cfg, name, 1, a->detail, sizeof a->detail) == -1) {
+		snprintf(a->result, sizeof a->result, "failed");
+		return -1;
+	}
+	snprintf(a->result, sizeof a->result, "ok");
+	snprintf(a->detail, sizeof a->detail, "disabled");
+	return 0;
+}
+
+static int
+account_undo(struct respond_ctx *ctx, struct action *a)
+{
+	const char *name;
+
+	if (strcmp(a->result, "ok") != 0) {
+		snprintf(a->undo_result, sizeof a->undo_result, "n/a");
+		if (strcmp(a->result, "skipped") == 0)
+			snprintf(a->undo_detail, sizeof a->undo_detail, "left as it was (%.200s)", a->detail);
+		else
+			snprintf(a->undo_detail, sizeof a->undo_detail, "nothing to undo (the lock had failed)");
+		return 0;
+	}
+	if ((name = account_name(a->target)) == NULL) {
+		snprintf(a->undo_result, sizeof a->undo_result, "failed");
+		snprintf(a->undo_detail, sizeof a->undo_detail, "suspicious user name");
+		return -1;
+	}
+	if (account_set(ctx->cfg, name, 0, a->undo_detail, sizeof a->undo_detail) == -1) {
+		snprintf(a->undo_result, sizeof a->undo_result, "failed");
+		return -1;
+	}
+	snprintf(a->undo_result, sizeof a->undo_result, "ok");
+	snprintf(a->undo_detail, sizeof a->undo_detail, "enabled again");
+	return 0;
+}
+
+const struct responder respond_account = {
+	.kind = "lock_account",
+	.run = account_run,
+	.undo = account_undo,
+};
