@@ -44,6 +44,23 @@ struct rules_import_stats {
 int rules_import(struct rules *r, const char *path, struct rules_import_stats *st, FILE *report);
 
 /*
+ * Classifies one line of such a list the way rules_import() does and adds
+ * the pattern when usable; counts it in *st (may be NULL). Returns 1 when a
+ * rule was added.
+ */
+int rules_import_line(struct rules *r, const char *line, size_t n, struct rules_import_stats *st,
+    FILE *report);
+
+/*
+ * FSRM wildcard match, ASCII case-insensitive: '*' any run, '?' one
+ * character, anything else literal. O(m * n) at worst.
+ */
+int rules_glob(const char *pattern, size_t m, const char *name, size_t n);
+
+/* The built-in sample of ordinary file names imported patterns are checked against. */
+const char *const *rules_ordinary_names(size_t *n);
+
+/*
  * Saves / loads the imported (non built-in) rules in sharewarden's own list
  * format: one "kind<TAB>pattern" line each. Returns 0 or -1 (errno set).
  */
