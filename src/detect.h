@@ -52,6 +52,12 @@ void detect_free(struct detect *d);
 void detect_feed(struct detect *d, const struct sw_event *ev, struct detect_verdict *v);
 /* Forgets the actor's score and signals (after an incident is released). */
 void detect_actor_reset(struct actor *a);
+/*
+ * When the actor's attack began: the earliest of its mutating events within one
+ * window before its first counted signal (the damage precedes the evidence),
+ * but not before its current run of activity.
+ */
+int64_t detect_first_event_at(const struct detect *d, const struct actor *a);
 /* Every actor, for status and tests. */
 struct actor *detect_actors(struct detect *d);
 

@@ -7,6 +7,7 @@
 #include <syslog.h>
 
 #include "log.h"
+#include "util.h"
 
 static int log_fg = 1;
 static enum log_level log_lvl = LOG_LVL_INFO;
@@ -34,10 +35,17 @@ vlog(int pri, const char *fmt, va_list ap, const char *suffix)
 
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	if (log_fg) {
+		char t[32] = "";
+
+		/* The daemon in the foreground stamps its lines; the CLI does not. */
+		if (log_fg == LOG_FG_STAMPED) {
+			fmt_time(now_ms(), t);
+			strcat(t, " ");
+		}
 		if (suffix)
-			fprintf(stderr, "sharewarden: %s: %s\n", msg, suffix);
+			fprintf(stderr, "%ssharewarden: %s: %s\n", t, msg, suffix);
 		else
-			fprintf(stderr, "sharewarden: %s\n", msg);
+			fprintf(stderr, "%ssharewarden: %s\n", t, msg);
 		fflush(stderr);
 	} else if (suffix)
 		syslog(pri, "%s: %s", msg, suffix);

@@ -6,7 +6,9 @@
 
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
-/* foreground: log to stderr instead of syslog. errno is preserved by every call. */
+#define LOG_FG_STAMPED 2	/* foreground value: stderr lines carry a timestamp */
+
+/* foreground: log to stderr instead of syslog (LOG_FG_STAMPED: with timestamps). errno is preserved by every call. */
 void log_init(int foreground, enum log_level level);
 void log_set_level(enum log_level level);
 void log_warn(const char *fmt, ...) SW_PRINTF(1, 2);	/* appends strerror(errno) */

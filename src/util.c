@@ -95,8 +95,9 @@ fmt_time(int64_t ms, char buf[32])
 	}
 	t = (time_t)(ms / 1000);
 	gmtime_r(&t, &tm);
-	snprintf(buf, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+	snprintf(buf, 32, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", (unsigned)(tm.tm_year + 1900) % 10000u,
+	    (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u,
+	    (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u, (unsigned)(ms % 1000));
 	return buf;
 }
 
@@ -276,4 +277,82 @@ parse_duration_ms(const char *s, int64_t *ms)
 		return -1;
 	*ms = (int64_t)(v * (double)mul);
 	return 0;
+}
+
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 when the bytes there are not one. */
+static size_t
+utf8_seq(const unsigned char *p, size_t n)
+{
+	unsigned char c = p[0];
+	size_t len;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+void
+fput_escaped(FILE *f, const char *p, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	size_t i = 0;
+
+	while (i < n) {
+		size_t l = utf8_seq(u + i, n - i);
+
+		if (l == 0 || (l == 1 && (u[i] < 0x20 || u[i] == 0x7f || u[i] == '\\'))) {
+			fprintf(f, "\\x%02x", u[i]);
+			i++;
+			continue;
+		}
+		fwrite(u + i, 1, l, f);
+		i += l;
+	}
+}
+
+char *
+utf8_sanitize(const char *p, size_t n, int *lossy)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	char *out = xmalloc(n * 3 + 1), *o = out;
+	size_t i = 0;
+
+	if (lossy)
+		*lossy = 0;
+	while (i < n) {
+		size_t l = utf8_seq(u + i, n - i);
+
+		if (l == 0 || u[i] == 0) {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+			if (lossy)
+				*lossy = 1;
+			continue;
+		}
+		memcpy(o, u + i, l);
+		o += l;
+		i += l;
+	}
+	*o = '\0';
+	return out;
 }

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -52,6 +53,19 @@ struct run_result {
  */
 int run_argv(const char *const argv[], struct run_result *r, int timeout_ms);
 void run_result_free(struct run_result *r);
+
+/*
+ * Writes bytes so that they can neither fake lines nor drive a terminal:
+ * control bytes, DEL, backslash and invalid UTF-8 become \xNN.
+ */
+void fput_escaped(FILE *f, const char *p, size_t n);
+
+/*
+ * A valid UTF-8 copy of p (malloc'd, NUL-terminated): each byte that is not
+ * part of a valid sequence becomes U+FFFD. *lossy (may be NULL) tells whether
+ * a replacement happened. NUL bytes also become U+FFFD.
+ */
+char *utf8_sanitize(const char *p, size_t n, int *lossy);
 
 /* Parses "250ms", "60s", "5m", "2h", "7d" or a bare number of seconds. */
 int parse_duration_ms(const char *s, int64_t *ms);

@@ -1,0 +1,433 @@
+/* Detection: per-actor (user + client IP) scoring of name rules and behaviour over a sliding window. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "detect.h"
+#include "rules.h"
+#include "util.h"
+
+#define ACTOR_BUCKETS	1024
+#define RING_WRITES	256	/* recently written paths, for overwrite-then-rename */
+#define RING_RENAMES	64	/* recent extension-changing renames */
+#define RING_MUT	256	/* recent mutating event times, for first_event_at */
+#define RING_SEEN	64	/* paths that already gave a name signal */
+
+struct path_at {
+	uint64_t h;
+	int64_t at;
+};
+
+struct actor_private {
+	struct path_at writes[RING_WRITES];
+	size_t nwrites;
+	struct path_at renames[RING_RENAMES];	/* h = hash of the new extension */
+	size_t nrenames;
+	int64_t mut[RING_MUT];
+	size_t nmut;
+	uint64_t seen[RING_SEEN];
+	size_t nseen;
+	uint64_t burst_ext;			/* extension whose burst already fired */
+	int64_t burst_at;
+};
+
+/* Hash chain of actors by user + ip. */
+struct actor_link {
+	struct actor *a;
+	struct actor_link *next;
+};
+
+struct detect {
+	struct detect_cfg cfg;
+	const struct rules *rules;
+	struct actor_link *buckets[ACTOR_BUCKETS];
+	struct actor *all;			/* every actor, newest first (detect_actors) */
+	struct actor *last;			/* the actor of the previous event: most events come in runs */
+};
+
+static uint64_t
+hash_bytes(uint64_t h, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+#define HASH_SEED 0xcbf29ce484222325ULL
+
+static uint64_t
+hash_ext_lower(struct sw_str ext)
+{
+	uint64_t h = HASH_SEED;
+
+	for (size_t i = 0; i < ext.n; i++) {
+		unsigned char c = (unsigned char)ext.p[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c += 32;
+		h ^= c;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* The extension of a base name: after the last dot, empty for dot-files and names without one. */
+static struct sw_str
+name_ext(struct sw_str base)
+{
+	const char *dot = base.n ? memrchr(base.p, '.', base.n) : NULL;
+	struct sw_str e = { "", 0 };
+
+	if (dot && dot != base.p) {
+		e.p = dot + 1;
+		e.n = base.n - (size_t)(e.p - base.p);
+	}
+	return e;
+}
+
+/* Extensions of scratch files that editors, browsers and copy tools rename to and from. */
+static int
+scratch_ext(struct sw_str e)
+{
+	static const char *const scratch[] = { "tmp", "temp", "bak", "old", "swp", "part", "partial",
+	    "crdownload", "download", "wbk", "asd", "~" };
+
+	for (size_t i = 0; i < nitems(scratch); i++)
+		if (e.n == strlen(scratch[i]) && strncasecmp(e.p, scratch[i], e.n) == 0)
+			return 1;
+	return e.n > 0 && e.p[e.n - 1] == '~';
+}
+
+struct detect *
+detect_new(const struct detect_cfg *cfg, const struct rules *rules)
+{
+	struct detect *d = xcalloc(1, sizeof *d);
+
+	d->cfg = *cfg;
+	d->rules = rules;
+	return d;
+}
+
+static void
+actor_clear_signals(struct actor *a)
+{
+	size_t n = a->nsig < ACTOR_SIGNALS ? a->nsig : ACTOR_SIGNALS;
+
+	for (size_t i = 0; i < n; i++) {
+		free(a->sig[i].path);
+		a->sig[i].path = NULL;
+	}
+	a->nsig = 0;
+	a->score = 0;
+}
+
+void
+detect_free(struct detect *d)
+{
+	struct actor *a, *next;
+
+	if (d == NULL)
+		return;
+	for (size_t b = 0; b < ACTOR_BUCKETS; b++) {
+		struct actor_link *l, *ln;
+
+		for (l = d->buckets[b]; l; l = ln) {
+			ln = l->next;
+			free(l);
+		}
+	}
+	for (a = d->all; a; a = next) {
+		next = a->next;
+		actor_clear_signals(a);
+		free(a->priv);
+		free(a);
+	}
+	free(d);
+}
+
+struct actor *
+detect_actors(struct detect *d)
+{
+	return d->all;
+}
+
+void
+detect_actor_reset(struct actor *a)
+{
+	actor_clear_signals(a);
+	memset(a->priv, 0, sizeof *a->priv);
+	a->incident_id = 0;
+	a->first_mut_at = a->last_mut_at = 0;
+}
+
+static struct actor *
+actor_get(struct detect *d, const struct sw_event *ev)
+{
+	struct actor *a = d->last;
+	uint64_t h;
+	size_t b;
+
+	if (a && strlen(a->user) == ev->user.n && memcmp(a->user, ev->user.p, ev->user.n) == 0 &&
+	    strlen(a->ip) == ev->ip.n && memcmp(a->ip, ev->ip.p, ev->ip.n) == 0)
+		return a;
+	h = hash_bytes(hash_bytes(HASH_SEED, ev->user.p, ev->user.n), ev->ip.p, ev->ip.n);
+	b = h % ACTOR_BUCKETS;
+	for (struct actor_link *l = d->buckets[b]; l; l = l->next) {
+		a = l->a;
+		if (strlen(a->user) == ev->user.n && memcmp(a->user, ev->user.p, ev->user.n) == 0 &&
+		    strlen(a->ip) == ev->ip.n && memcmp(a->ip, ev->ip.p, ev->ip.n) == 0)
+			return d->last = a;
+	}
+	a = xcalloc(1, sizeof *a);
+	a->priv = xcalloc(1, sizeof *a->priv);
+	str_copy(a->user, sizeof a->user, ev->user);
+	str_copy(a->ip, sizeof a->ip, ev->ip);
+	a->next = d->all;
+	d->all = a;
+	{
+		struct actor_link *l = xmalloc(sizeof *l);
+
+		l->a = a;
+		l->next = d->buckets[b];
+		d->buckets[b] = l;
+	}
+	return d->last = a;
+}
+
+static int
+seen_path(struct actor_private *p, uint64_t h)
+{
+	size_t n = p->nseen < RING_SEEN ? p->nseen : RING_SEEN;
+
+	for (size_t i = 0; i < n; i++)
+		if (p->seen[i] == h)
+			return 1;
+	p->seen[p->nseen++ % RING_SEEN] = h;
+	return 0;
+}
+
+static struct actor_signal *
+add_signal(struct actor *a, struct detect_verdict *v, const char *kind, double w, int64_t at,
+    struct sw_str path, const char *detail)
+{
+	struct actor_signal *s = &a->sig[a->nsig % ACTOR_SIGNALS];
+
+	free(s->path);
+	s->kind = kind;
+	s->weight = w;
+	s->at = at;
+	s->path = xstrndup(path.p, path.n);
+	s->pathlen = path.n;
+	snprintf(s->detail, sizeof s->detail, "%s", detail ? detail : "");
+	a->nsig++;
+	if (v->nsig < (int)nitems(v->sig))
+		v->sig[v->nsig++] = s;
+	return s;
+}
+
+/* Sum of the weights of the signals inside the window ending at now. */
+static double
+window_score(const struct actor *a, int64_t now, int64_t window)
+{
+	size_t n = a->nsig < ACTOR_SIGNALS ? a->nsig : ACTOR_SIGNALS;
+	double sum = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (a->sig[i].at >= now - window)
+			sum += a->sig[i].weight;
+	return sum;
+}
+
+/* Name rules on a name that the actor just created or renamed something to. */
+static void
+check_name(struct detect *d, struct actor *a, const struct sw_event *ev, struct sw_str path,
+    struct detect_verdict *v)
+{
+	struct sw_str base = path_base(path);
+	const char *pattern = NULL;
+	char detail[128];
+	enum rule_hit hit;
+
+	if (base.n == 0)
+		return;
+	hit = rules_match(d->rules, base.p, base.n, &pattern);
+	if (hit == HIT_NONE)
+		return;
+	if (seen_path(a->priv, hash_bytes(HASH_SEED, path.p, path.n)))
+		return;
+	snprintf(detail, sizeof detail, "matches %s", pattern ? pattern : "?");
+	switch (hit) {
+	case HIT_NOTE:
+		add_signal(a, v, "ransom_note", d->cfg.w_note, ev->at_ms, path, detail);
+		break;
+	case HIT_NOTE_WEAK:
+		add_signal(a, v, "weak_note", d->cfg.w_note_weak, ev->at_ms, path, detail);
+		break;
+	case HIT_EXT:
+		add_signal(a, v, "ransom_extension", d->cfg.w_ext, ev->at_ms, path, detail);
+		break;
+	case HIT_WILDCARD:
+		add_signal(a, v, "ransom_pattern", d->cfg.w_wildcard, ev->at_ms, path, detail);
+		break;
+	case HIT_NONE:
+		break;
+	}
+}
+
+static int
+written_recently(struct actor_private *p, uint64_t h, int64_t since)
+{
+	size_t n = p->nwrites < RING_WRITES ? p->nwrites : RING_WRITES;
+
+	for (size_t i = 0; i < n; i++)
+		if (p->writes[i].h == h && p->writes[i].at >= since)
+			return 1;
+	return 0;
+}
+
+static void
+note_write(struct actor_private *p, struct sw_str path, int64_t at)
+{
+	uint64_t h = hash_bytes(HASH_SEED, path.p, path.n);
+	size_t last = (p->nwrites + RING_WRITES - 1) % RING_WRITES;
+
+	/* Several write events for one file in a row are one write. */
+	if (p->nwrites && p->writes[last].h == h) {
+		p->writes[last].at = at;
+		return;
+	}
+	p->writes[p->nwrites % RING_WRITES].h = h;
+	p->writes[p->nwrites % RING_WRITES].at = at;
+	p->nwrites++;
+}
+
+/* A rename that changes the extension: overwrite-then-rename and bursts of renames to one new extension. */
+static void
+check_rename(struct detect *d, struct actor *a, const struct sw_event *ev, struct detect_verdict *v)
+{
+	struct actor_private *p = a->priv;
+	struct sw_str oldb = path_base(ev->path), newb = path_base(ev->path2);
+	struct sw_str olde = name_ext(oldb), newe = name_ext(newb);
+	int64_t since = ev->at_ms - d->cfg.window_ms;
+	uint64_t eh;
+	size_t n, same = 0;
+	char detail[128], ext[48];
+
+	if (ev->flags & EVF_DIR)
+		return;
+	if (newe.n == 0 || (olde.n == newe.n && hash_ext_lower(olde) == hash_ext_lower(newe)))
+		return;
+	/* Office-style saves rename through temp and backup names: that is not a new extension. */
+	if (scratch_ext(olde) || scratch_ext(newe))
+		return;
+	str_copy(ext, sizeof ext, newe);
+	if (written_recently(p, hash_bytes(HASH_SEED, ev->path.p, ev->path.n), since)) {
+		snprintf(detail, sizeof detail, "written then renamed to .%s", ext);
+		add_signal(a, v, "overwrite_rename", d->cfg.w_overwrite_rename, ev->at_ms, ev->path2, detail);
+	}
+	eh = hash_ext_lower(newe);
+	p->renames[p->nrenames % RING_RENAMES].h = eh;
+	p->renames[p->nrenames % RING_RENAMES].at = ev->at_ms;
+	p->nrenames++;
+	n = p->nrenames < RING_RENAMES ? p->nrenames : RING_RENAMES;
+	for (size_t i = 0; i < n; i++)
+		if (p->renames[i].h == eh && p->renames[i].at >= since)
+			same++;
+	if (d->cfg.rename_burst > 0 && same >= (size_t)d->cfg.rename_burst &&
+	    !(p->burst_ext == eh && p->burst_at >= since)) {
+		p->burst_ext = eh;
+		p->burst_at = ev->at_ms;
+		snprintf(detail, sizeof detail, "%zu renames to .%s within the window", same, ext);
+		add_signal(a, v, "rename_burst", d->cfg.w_rename_burst, ev->at_ms, ev->path2, detail);
+	}
+}
+
+static void
+note_mutation(struct detect *d, struct actor *a, int64_t at)
+{
+	struct actor_private *p = a->priv;
+
+	if (a->last_mut_at == 0 || at - a->last_mut_at > d->cfg.window_ms)
+		a->first_mut_at = at;
+	a->last_mut_at = at;
+	p->mut[p->nmut++ % RING_MUT] = at;
+}
+
+void
+detect_feed(struct detect *d, const struct sw_event *ev, struct detect_verdict *v)
+{
+	struct actor *a;
+
+	v->actor = NULL;
+	v->nsig = 0;
+	v->crossed = 0;
+	if (ev->user.n == 0 || !ev->ok)
+		return;
+	switch (ev->op) {
+	case OP_CREATE:
+	case OP_WRITE:
+	case OP_RENAME:
+	case OP_UNLINK:
+	case OP_MKDIR:
+		break;
+	default:
+		return;		/* opens, reads and connects carry no evidence yet */
+	}
+	if (!op_mutates(ev))
+		return;
+	a = actor_get(d, ev);
+	v->actor = a;
+	a->pid = ev->pid;
+	if (ev->host.n)
+		str_copy(a->host, sizeof a->host, ev->host);
+	note_mutation(d, a, ev->at_ms);
+	switch (ev->op) {
+	case OP_CREATE:
+		if (!(ev->flags & EVF_DIR))
+			check_name(d, a, ev, ev->path, v);
+		break;
+	case OP_WRITE:
+		note_write(a->priv, ev->path, ev->at_ms);
+		check_name(d, a, ev, ev->path, v);
+		break;
+	case OP_RENAME:
+		check_name(d, a, ev, ev->path2, v);
+		check_rename(d, a, ev, v);
+		break;
+	default:
+		break;
+	}
+	if (v->nsig == 0)
+		return;
+	a->score = window_score(a, ev->at_ms, d->cfg.window_ms);
+	if (a->incident_id == 0 && a->score >= d->cfg.incident_score)
+		v->crossed = 1;
+}
+
+int64_t
+detect_first_event_at(const struct detect *d, const struct actor *a)
+{
+	const struct actor_private *p = a->priv;
+	size_t n = a->nsig < ACTOR_SIGNALS ? a->nsig : ACTOR_SIGNALS;
+	size_t nm = p->nmut < RING_MUT ? p->nmut : RING_MUT;
+	int64_t first_sig = 0, from, best = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (first_sig == 0 || a->sig[i].at < first_sig)
+			first_sig = a->sig[i].at;
+	if (first_sig == 0)
+		return a->first_mut_at;
+	/* The evidence arrives after the damage started: look back one window from the first signal. */
+	from = first_sig - d->cfg.window_ms;
+	for (size_t i = 0; i < nm; i++)
+		if (p->mut[i] >= from && (best == 0 || p->mut[i] < best))
+			best = p->mut[i];
+	if (best == 0 || best > first_sig)
+		best = first_sig;
+	if (a->first_mut_at > best)
+		best = a->first_mut_at;
+	return best;
+}

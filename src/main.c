@@ -1,0 +1,725 @@
+/* The command line: `sharewarden [-c FILE] COMMAND [ARGS]`. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "audit.h"
+#include "config.h"
+#include "daemon.h"
+#include "detect.h"
+#include "incident.h"
+#include "journal.h"
+#include "log.h"
+#include "respond.h"
+#include "rules.h"
+#include "util.h"
+
+#define EXIT_OK		0
+#define EXIT_FAILED	1
+#define EXIT_USAGE	2
+
+#define SW_VERSION	"0.1.0"
+
+static const char *config_path = SW_DEFAULT_CONFIG;
+static int config_explicit;
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *usage;
+	const char *help;
+};
+
+static const struct command *find_command(const char *name);
+
+static int
+usage_error(const struct command *c, const char *msg)
+{
+	if (msg)
+		fprintf(stderr, "sharewarden %s: %s\n", c->name, msg);
+	fprintf(stderr, "usage: sharewarden [-c FILE] %s %s\n", c->name, c->usage);
+	return EXIT_USAGE;
+}
+
+static int
+wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
+}
+
+static void
+print_help(const struct command *c)
+{
+	printf("usage: sharewarden [-c FILE] %s %s\n\n%s\n", c->name, c->usage, c->help);
+}
+
+/*
+ * Loads the configuration. A missing default file is fine for commands that
+ * only read (they use the defaults); an explicit -c must exist. Returns 0, or
+ * EXIT_USAGE after printing the errors.
+ */
+static int
+load_config(struct config *cfg, int need_file, int need_shares)
+{
+	int errs;
+
+	config_defaults(cfg);
+	if (!need_file && !config_explicit && access(config_path, F_OK) != 0)
+		return 0;
+	errs = config_load(config_path, cfg, stderr);
+	if (errs == 0 && need_shares)
+		errs = config_resolve_shares(cfg, stderr);
+	if (errs) {
+		fprintf(stderr, "sharewarden: %d error%s in %s; `sharewarden check` lists them\n", errs,
+		    errs == 1 ? "" : "s", config_path);
+		config_free(cfg);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static struct journal *
+open_journal(const struct config *cfg, int readonly)
+{
+	char err[512];
+	struct journal *j = journal_open(cfg->journal, readonly, err, sizeof err);
+
+	if (j == NULL)
+		fprintf(stderr, "sharewarden: %s\n", err);
+	return j;
+}
+
+static int
+parse_id(const char *s, int64_t *id)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || end == s || v <= 0)
+		return -1;
+	*id = v;
+	return 0;
+}
+
+static int
+require_root(const char *what)
+{
+	if (geteuid() != 0) {
+		fprintf(stderr, "sharewarden %s: must be run as root (it changes accounts and the journal)\n", what);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int
+cmd_run(int argc, char **argv)
+{
+	const struct command *c = find_command("run");
+	struct config cfg;
+	int fg = 0, rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-d") == 0 || strcmp(argv[i], "--foreground") == 0)
+			fg = 1;
+		else
+			return usage_error(c, "unexpected argument");
+	}
+	if ((rc = load_config(&cfg, 1, 1)) != 0)
+		return rc;
+	rc = daemon_run(&cfg, fg);
+	config_free(&cfg);
+	return rc;
+}
+
+static int
+cmd_check(int argc, char **argv)
+{
+	const struct command *c = find_command("check");
+	struct config cfg;
+	int errs;
+
+	if (argc > 1)
+		return usage_error(c, "unexpected argument");
+	config_defaults(&cfg);
+	errs = config_load(config_path, &cfg, stdout);
+	if (errs == 0)
+		errs = config_resolve_shares(&cfg, stdout);
+	if (errs) {
+		config_free(&cfg);
+		return EXIT_USAGE;
+	}
+	for (const struct share *s = cfg.shares; s; s = s->next)
+		printf("share %s: %s\n", s->name, s->path);
+	if (cfg.monitor_only)
+		printf("monitor only: incidents are reported, nothing is acted on\n");
+	printf("configuration OK\n");
+	config_free(&cfg);
+	return EXIT_OK;
+}
+
+static int
+cmd_status(int argc, char **argv)
+{
+	const struct command *c = find_command("status");
+	struct config cfg;
+	struct journal *j;
+	struct incident *list = NULL;
+	size_t n = 0, active = 0;
+	int64_t pid = 0, hb = 0, started = 0, v;
+	static const char *keys[] = { "lines", "events", "malformed", "skipped", "rotations" };
+	char t[32];
+	int running, rc;
+
+	if (argc > 1)
+		return usage_error(c, "unexpected argument");
+	if ((rc = load_config(&cfg, 0, 0)) != 0)
+		return rc;
+	if ((j = open_journal(&cfg, 1)) == NULL) {
+		config_free(&cfg);
+		return EXIT_FAILED;
+	}
+	journal_stat_get(j, "pid", &pid);
+	journal_stat_get(j, "heartbeat", &hb);
+	journal_stat_get(j, "started_at", &started);
+	running = pid > 0 && kill((pid_t)pid, 0) == 0 && now_ms() - hb < 5000;
+	if (running)
+		printf("daemon running (pid %lld, since %s)\n", (long long)pid, fmt_time(started, t));
+	else
+		printf("daemon not running (last heartbeat %s)\n", hb ? fmt_time(hb, t) : "never");
+	for (size_t i = 0; i < nitems(keys); i++) {
+		v = 0;
+		journal_stat_get(j, keys[i], &v);
+		printf("%s %lld\n", keys[i], (long long)v);
+	}
+	if (journal_incident_list(j, &list, &n) == 0) {
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(list[i].state, INC_RELEASED) != 0)
+				active++;
+		printf("incidents %zu (%zu not released)\n", n, active);
+		free(list);
+	}
+	if (cfg.monitor_only)
+		printf("monitor only\n");
+	journal_close(j);
+	config_free(&cfg);
+	return running ? EXIT_OK : EXIT_FAILED;
+}
+
+static int
+cmd_incidents(int argc, char **argv)
+{
+	const struct command *c = find_command("incidents");
+	struct config cfg;
+	struct journal *j;
+	struct incident *list = NULL;
+	size_t n = 0;
+	int json = 0, rc;
+	char t[32];
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else
+			return usage_error(c, "unexpected argument");
+	}
+	if ((rc = load_config(&cfg, 0, 0)) != 0)
+		return rc;
+	if ((j = open_journal(&cfg, 1)) == NULL || journal_incident_list(j, &list, &n) != 0) {
+		journal_close(j);
+		config_free(&cfg);
+		return EXIT_FAILED;
+	}
+	if (json) {
+		json_t *arr = json_array();
+
+		for (size_t i = 0; i < n; i++) {
+			json_t *o = incident_json(j, list[i].id);
+
+			if (o)
+				json_array_append_new(arr, o);
+		}
+		json_dumpf(arr, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(arr);
+	} else if (n == 0) {
+		printf("no incidents\n");
+	} else {
+		printf("%-5s %-10s %-24s %-16s %-16s %-17s %s\n", "ID", "STATE", "DETECTED", "USER", "IP",
+		    "MAC", "SCORE");
+		for (size_t i = 0; i < n; i++) {
+			printf("%-5lld %-10s %-24s ", (long long)list[i].id, list[i].state,
+			    fmt_time(list[i].detected_at, t));
+			fput_escaped(stdout, list[i].user, strlen(list[i].user));
+			printf("%*s %-16s %-17s %.1f%s\n", (int)(strlen(list[i].user) < 16 ? 16 - strlen(list[i].user) : 0),
+			    "", list[i].ip, list[i].mac[0] ? list[i].mac : "-", list[i].score,
+			    list[i].monitor ? " (report only)" : "");
+		}
+	}
+	free(list);
+	journal_close(j);
+	config_free(&cfg);
+	return EXIT_OK;
+}
+
+static int
+cmd_incident(int argc, char **argv)
+{
+	const struct command *c = find_command("incident");
+	struct config cfg;
+	struct journal *j;
+	int json = 0, rc = EXIT_OK;
+	int64_t id = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (id == 0 && parse_id(argv[i], &id) == 0)
+			;
+		else
+			return usage_error(c, "expected an incident number");
+	}
+	if (id == 0)
+		return usage_error(c, "which incident? (see `sharewarden incidents`)");
+	if ((rc = load_config(&cfg, 0, 0)) != 0)
+		return rc;
+	if ((j = open_journal(&cfg, 1)) == NULL) {
+		config_free(&cfg);
+		return EXIT_FAILED;
+	}
+	if (json) {
+		json_t *o = incident_json(j, id);
+
+		if (o == NULL) {
+			fprintf(stderr, "sharewarden: no incident %lld\n", (long long)id);
+			rc = EXIT_FAILED;
+		} else {
+			json_dumpf(o, stdout, JSON_INDENT(2));
+			putchar('\n');
+			json_decref(o);
+		}
+	} else if (incident_print(j, id, stdout) != 0) {
+		fprintf(stderr, "sharewarden: no incident %lld\n", (long long)id);
+		rc = EXIT_FAILED;
+	}
+	journal_close(j);
+	config_free(&cfg);
+	return rc;
+}
+
+static int
+cmd_release(int argc, char **argv)
+{
+	const struct command *c = find_command("release");
+	struct config cfg;
+	struct journal *j;
+	struct incident inc;
+	int64_t id;
+	int rc;
+
+	if (argc != 2 || parse_id(argv[1], &id) != 0)
+		return usage_error(c, "expected one incident number");
+	if ((rc = require_root("release")) != 0)
+		return rc;
+	if ((rc = load_config(&cfg, 0, 0)) != 0)
+		return rc;
+	if ((j = open_journal(&cfg, 0)) == NULL) {
+		config_free(&cfg);
+		return EXIT_FAILED;
+	}
+	if (journal_incident_get(j, id, &inc) != 0) {
+		fprintf(stderr, "sharewarden: no incident %lld (see `sharewarden incidents`)\n", (long long)id);
+		rc = EXIT_FAILED;
+	} else
+		rc = respond_release(&cfg, j, id, stdout) == 0 ? EXIT_OK : EXIT_FAILED;
+	journal_close(j);
+	config_free(&cfg);
+	return rc;
+}
+
+static int
+cmd_samba_conf(int argc, char **argv)
+{
+	const struct command *c = find_command("samba-conf");
+	struct config cfg;
+	int rc, have_shares;
+
+	if (argc > 1)
+		return usage_error(c, "unexpected argument");
+	if ((rc = load_config(&cfg, 0, 0)) != 0)
+		return rc;
+	have_shares = (config_explicit || access(config_path, F_OK) == 0) &&
+	    config_resolve_shares(&cfg, stderr) == 0;
+	printf("# smb.conf lines for sharewarden (Samba 4.17 and later).\n");
+	printf("# Keep any vfs objects a share already has, and add full_audit to them.\n\n");
+	printf("[global]\n");
+	if (cfg.audit_log[0]) {
+		printf("   log level = 0 full_audit:1@%s\n", cfg.audit_log);
+		printf("   debug prefix timestamp = yes\n");
+		printf("   debug pid = yes\n");
+		printf("   max log size = 0\n\n");
+	} else
+		printf("   # audit lines go to syslog (full_audit:syslog = yes below)\n\n");
+	for (const struct share *s = have_shares ? cfg.shares : NULL; ; s = s->next) {
+		printf("[%s]\n", s ? s->name : "SHARE");
+		printf("   vfs objects = full_audit\n");
+		printf("   full_audit:prefix = %%u|%%I|%%m|%%S|%%d\n");
+		printf("   full_audit:success = connect disconnect create_file openat renameat unlinkat mkdirat "
+		    "pwrite_send pwrite_recv fntimes\n");
+		printf("   full_audit:failure = connect create_file openat renameat unlinkat mkdirat\n");
+		if (cfg.audit_log[0])
+			printf("   full_audit:syslog = false\n");
+		else
+			printf("   full_audit:syslog = true\n   full_audit:facility = LOCAL5\n"
+			    "   full_audit:priority = NOTICE\n");
+		if (s == NULL || s->next == NULL)
+			break;
+		printf("\n");
+	}
+	config_free(&cfg);
+	return EXIT_OK;
+}
+
+static int
+cmd_import_patterns(int argc, char **argv)
+{
+	const struct command *c = find_command("import-patterns");
+	struct config cfg;
+	struct rules *r;
+	struct rules_import_stats st;
+	const char *file = NULL;
+	int report = 0, rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--report") == 0)
+			report = 1;
+		else if (file == NULL)
+			file = argv[i];
+		else
+			return usage_error(c, "one pattern file at a time");
+	}
+	if (file == NULL)
+		return usage_error(c, "which pattern file?");
+	if ((rc = load_config(&cfg, 0, 0)) != 0)
+		return rc;
+	r = rules_new();
+	memset(&st, 0, sizeof st);
+	if (rules_import(r, file, &st, report ? stdout : NULL) != 0) {
+		fprintf(stderr, "sharewarden: cannot read %s: %s\n", file, strerror(errno));
+		rules_free(r);
+		config_free(&cfg);
+		return EXIT_FAILED;
+	}
+	printf("%zu patterns read: %zu extensions, %zu note names (%zu weak), %zu wildcard patterns; "
+	    "%zu refused as too broad, %zu duplicates\n", st.lines, st.extensions, st.notes + st.weak_notes,
+	    st.weak_notes, st.wildcards, st.refused, st.duplicates);
+	if (rules_save(r, cfg.patterns) != 0) {
+		fprintf(stderr, "sharewarden: cannot write %s: %s\n", cfg.patterns, strerror(errno));
+		rc = EXIT_FAILED;
+	} else
+		printf("saved to %s; the daemon loads it at start\n", cfg.patterns);
+	rules_free(r);
+	config_free(&cfg);
+	return rc;
+}
+
+/* Replay: the daemon's parser and detection over a file, acting on nothing. */
+struct replay_incident {
+	int64_t id;
+	char user[128], ip[64], host[128];
+	double score;
+	int64_t first_event_at, detected_at;
+	json_t *signals;
+	size_t later_signals;
+};
+
+struct replay {
+	struct detect *det;
+	struct replay_incident *inc;
+	size_t ninc;
+	int json;
+};
+
+static json_t *
+json_bytes(const char *p, size_t n)
+{
+	char *s = utf8_sanitize(p, n, NULL);
+	json_t *v = json_string(s);
+
+	free(s);
+	return v;
+}
+
+static void
+replay_event(const struct sw_event *ev, void *arg)
+{
+	struct replay *rp = arg;
+	struct detect_verdict v;
+	struct replay_incident *ri;
+	struct actor *a;
+	size_t n;
+
+	detect_feed(rp->det, ev, &v);
+	if ((a = v.actor) == NULL || v.nsig == 0)
+		return;
+	if (a->incident_id > 0) {
+		rp->inc[a->incident_id - 1].later_signals += (size_t)v.nsig;
+		return;
+	}
+	if (!v.crossed)
+		return;
+	rp->inc = xrealloc(rp->inc, (rp->ninc + 1) * sizeof *rp->inc);
+	ri = &rp->inc[rp->ninc++];
+	memset(ri, 0, sizeof *ri);
+	ri->id = (int64_t)rp->ninc;
+	a->incident_id = ri->id;
+	snprintf(ri->user, sizeof ri->user, "%s", a->user);
+	snprintf(ri->ip, sizeof ri->ip, "%s", a->ip);
+	snprintf(ri->host, sizeof ri->host, "%s", a->host);
+	ri->score = a->score;
+	ri->first_event_at = detect_first_event_at(rp->det, a);
+	ri->detected_at = ev->at_ms;
+	ri->signals = json_array();
+	n = a->nsig < ACTOR_SIGNALS ? a->nsig : ACTOR_SIGNALS;
+	for (size_t k = 0; k < n; k++) {
+		/* Oldest first: the ring starts at nsig % ACTOR_SIGNALS once full. */
+		size_t i = a->nsig > ACTOR_SIGNALS ? (a->nsig + k) % ACTOR_SIGNALS : k;
+		const struct actor_signal *s = &a->sig[i];
+		char t[32];
+
+		json_array_append_new(ri->signals, json_pack("{s:s, s:o, s:s, s:f, s:s}", "kind", s->kind,
+		    "path", json_bytes(s->path, s->pathlen), "at", fmt_time(s->at, t), "weight", s->weight,
+		    "detail", s->detail));
+	}
+}
+
+static int
+cmd_replay(int argc, char **argv)
+{
+	const struct command *c = find_command("replay");
+	struct config cfg;
+	struct replay rp;
+	struct rules *rules;
+	struct audit_parser *ap;
+	struct audit_stats st;
+	struct timespec t0, t1;
+	const char *file = NULL;
+	double secs;
+	int fd, rc;
+	char t[32];
+
+	memset(&rp, 0, sizeof rp);
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			rp.json = 1;
+		else if (file == NULL)
+			file = argv[i];
+		else
+			return usage_error(c, "one file at a time");
+	}
+	if ((rc = load_config(&cfg, 0, 0)) != 0)
+		return rc;
+	if (file == NULL || strcmp(file, "-") == 0)
+		fd = 0;
+	else if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) {
+		fprintf(stderr, "sharewarden: cannot open %s: %s\n", file, strerror(errno));
+		config_free(&cfg);
+		return EXIT_FAILED;
+	}
+	rules = rules_new();
+	if (cfg.patterns[0] && access(cfg.patterns, F_OK) == 0 && rules_load(rules, cfg.patterns) != 0)
+		fprintf(stderr, "sharewarden: %s not loaded, using the built-in list\n", cfg.patterns);
+	rp.det = detect_new(&cfg.detect, rules);
+	ap = audit_parser_new();
+	/* Shares anchor the paths of renames; read them from the configuration when it names any. */
+	if ((config_explicit || access(config_path, F_OK) == 0) && config_resolve_shares(&cfg, stderr) == 0)
+		for (const struct share *s = cfg.shares; s; s = s->next)
+			audit_parser_add_share(ap, s->name, s->path);
+	memset(&st, 0, sizeof st);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = audit_feed_fd(ap, fd, replay_event, &rp, &st);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (rc != 0)
+		fprintf(stderr, "sharewarden: read error: %s\n", strerror(errno));
+	if (rp.json) {
+		json_t *out = json_object(), *arr = json_array();
+
+		for (size_t i = 0; i < rp.ninc; i++) {
+			struct replay_incident *ri = &rp.inc[i];
+			char t2[32];
+
+			json_array_append_new(arr, json_pack("{s:I, s:{s:o, s:o, s:o}, s:f, s:s, s:s, s:O, s:I}",
+			    "id", (json_int_t)ri->id, "actor", "user", json_bytes(ri->user, strlen(ri->user)),
+			    "ip", json_bytes(ri->ip, strlen(ri->ip)), "host", json_bytes(ri->host, strlen(ri->host)),
+			    "score", ri->score, "first_event_at", fmt_time(ri->first_event_at, t),
+			    "detected_at", fmt_time(ri->detected_at, t2), "signals", ri->signals,
+			    "later_signals", (json_int_t)ri->later_signals));
+		}
+		json_object_set_new(out, "incidents", arr);
+		json_object_set_new(out, "lines", json_integer((json_int_t)st.lines));
+		json_object_set_new(out, "events", json_integer((json_int_t)st.events));
+		json_object_set_new(out, "malformed", json_integer((json_int_t)st.malformed));
+		json_object_set_new(out, "skipped", json_integer((json_int_t)st.skipped));
+		json_object_set_new(out, "seconds", json_real(secs));
+		json_object_set_new(out, "lines_per_second", json_real(secs > 0 ? (double)st.lines / secs : 0));
+		json_dumpf(out, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(out);
+	} else {
+		for (size_t i = 0; i < rp.ninc; i++) {
+			struct replay_incident *ri = &rp.inc[i];
+			size_t k;
+			json_t *s;
+
+			printf("incident %lld: user ", (long long)ri->id);
+			fput_escaped(stdout, ri->user, strlen(ri->user));
+			printf(" ip %s host ", ri->ip);
+			fput_escaped(stdout, ri->host, strlen(ri->host));
+			printf(" score %.1f\n", ri->score);
+			printf("  first event %s\n", fmt_time(ri->first_event_at, t));
+			printf("  detected    %s\n", fmt_time(ri->detected_at, t));
+			json_array_foreach(ri->signals, k, s) {
+				const char *path = json_string_value(json_object_get(s, "path"));
+
+				printf("  signal %s %.1f ", json_string_value(json_object_get(s, "kind")),
+				    json_real_value(json_object_get(s, "weight")));
+				fput_escaped(stdout, path, strlen(path));
+				printf(" (%s)\n", json_string_value(json_object_get(s, "detail")));
+			}
+			if (ri->later_signals)
+				printf("  %zu more signals after detection\n", ri->later_signals);
+		}
+		printf("%zu incident%s\n", rp.ninc, rp.ninc == 1 ? "" : "s");
+		fprintf(stderr, "replay: %llu lines, %llu events, %llu malformed, %llu skipped in %.3f s: "
+		    "%.0f lines/s\n", (unsigned long long)st.lines, (unsigned long long)st.events,
+		    (unsigned long long)st.malformed, (unsigned long long)st.skipped, secs,
+		    secs > 0 ? (double)st.lines / secs : 0.0);
+	}
+	for (size_t i = 0; i < rp.ninc; i++)
+		json_decref(rp.inc[i].signals);
+	free(rp.inc);
+	if (fd > 0)
+		close(fd);
+	audit_parser_free(ap);
+	detect_free(rp.det);
+	rules_free(rules);
+	config_free(&cfg);
+	return rc == 0 ? EXIT_OK : EXIT_FAILED;
+}
+
+static int cmd_help(int argc, char **argv);
+
+static const struct command commands[] = {
+	{ "run", cmd_run, "[-d]",
+	  "Runs the daemon: follows Samba's audit stream, detects ransomware activity and acts on it.\n"
+	  "  -d   stay in the foreground and log to stderr" },
+	{ "check", cmd_check, "",
+	  "Checks the configuration and the shares it protects; prints `configuration OK` or every error\n"
+	  "as file:line and exits 2." },
+	{ "status", cmd_status, "",
+	  "Shows whether the daemon runs, its counters (lines, events, malformed ...) and open incidents.\n"
+	  "Exits 0 when the daemon runs, 1 when it does not." },
+	{ "incidents", cmd_incidents, "[--json]", "Lists incidents, newest first." },
+	{ "incident", cmd_incident, "ID [--json]",
+	  "Shows one incident: who, from where, every signal, every action and every file touched." },
+	{ "release", cmd_release, "ID",
+	  "Undoes what was done for an incident (enables the account again) and records it. Root only." },
+	{ "samba-conf", cmd_samba_conf, "",
+	  "Prints the smb.conf lines sharewarden needs (full_audit for each protected share)." },
+	{ "import-patterns", cmd_import_patterns, "FILE [--report]",
+	  "Imports a community ransomware file-pattern list (FSRM format: one pattern per line). Broad\n"
+	  "patterns that match ordinary files are refused; --report lists them. The result is saved to\n"
+	  "the `patterns` file of the configuration." },
+	{ "replay", cmd_replay, "[--json] [FILE|-]",
+	  "Runs full_audit lines from FILE (or stdin) through the parser and detection, acts on nothing,\n"
+	  "and prints the incidents it would open, then the lines/s on stderr. Use it to tune thresholds." },
+	{ "help", cmd_help, "[COMMAND]", "Shows help." },
+};
+
+static const struct command *
+find_command(const char *name)
+{
+	for (size_t i = 0; i < nitems(commands); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void
+print_usage(FILE *f)
+{
+	fprintf(f, "usage: sharewarden [-c FILE] COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < nitems(commands); i++)
+		fprintf(f, "  %-16s %s\n", commands[i].name, commands[i].usage);
+	fprintf(f, "\n  -c FILE   configuration (default %s)\n", SW_DEFAULT_CONFIG);
+	fprintf(f, "`sharewarden COMMAND --help` explains a command.\n");
+}
+
+static int
+cmd_help(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc > 1 && (c = find_command(argv[1])) != NULL) {
+		print_help(c);
+		return EXIT_OK;
+	}
+	print_usage(stdout);
+	return EXIT_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	char **args = xcalloc((size_t)argc + 1, sizeof *args);
+	const struct command *c;
+	int n = 0;
+
+	log_init(1, LOG_LVL_WARN);
+	/* -c FILE may stand before or after the command. */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "sharewarden: %s needs a file\n", argv[i]);
+				return EXIT_USAGE;
+			}
+			config_path = argv[++i];
+			config_explicit = 1;
+		} else if (strncmp(argv[i], "--config=", 9) == 0) {
+			config_path = argv[i] + 9;
+			config_explicit = 1;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("sharewarden %s\n", SW_VERSION);
+			return EXIT_OK;
+		} else
+			args[n++] = argv[i];
+	}
+	if (n == 0 || strcmp(args[0], "--help") == 0 || strcmp(args[0], "-h") == 0) {
+		print_usage(n == 0 ? stderr : stdout);
+		return n == 0 ? EXIT_USAGE : EXIT_OK;
+	}
+	if ((c = find_command(args[0])) == NULL) {
+		fprintf(stderr, "sharewarden: unknown command '%s'\n", args[0]);
+		print_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (c->fn != cmd_help && wants_help(n, args)) {
+		print_help(c);
+		return EXIT_OK;
+	}
+	return c->fn(n, args);
+}

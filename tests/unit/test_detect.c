@@ -1,0 +1,291 @@
+/* Unit tests of per-actor detection: which event streams open an incident and which never do. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "detect.h"
+#include "rules.h"
+
+static struct config cfg;
+static struct rules *rules;
+
+static struct sw_str
+S(const char *s)
+{
+	struct sw_str v = { s, strlen(s) };
+
+	return v;
+}
+
+static struct sw_event
+ev(const char *user, const char *ip, enum sw_op op, unsigned flags, int64_t at, const char *p, const char *p2)
+{
+	struct sw_event e;
+
+	memset(&e, 0, sizeof e);
+	e.at_ms = at;
+	e.op = op;
+	e.ok = 1;
+	e.flags = flags;
+	e.src = SRC_AUDIT;
+	e.pid = 100;
+	e.user = S(user);
+	e.ip = S(ip);
+	e.share = S("data");
+	e.path = S(p);
+	e.path2 = S(p2 ? p2 : "");
+	return e;
+}
+
+/* The CryptoLocker pattern for one file: overwrite in place, then rename. */
+static int
+encrypt_file(struct detect *d, const char *user, const char *ip, int64_t at, const char *path, const char *ext)
+{
+	char to[512];
+	struct detect_verdict v;
+	struct sw_event e;
+	int crossed = 0;
+
+	snprintf(to, sizeof to, "%s%s", path, ext);
+	e = ev(user, ip, OP_CREATE, EVF_WRITE | EVF_NEWFILE | EVF_TRUNC, at, path, NULL);
+	detect_feed(d, &e, &v);
+	crossed |= v.crossed;
+	e = ev(user, ip, OP_WRITE, 0, at + 1, path, NULL);
+	detect_feed(d, &e, &v);
+	crossed |= v.crossed;
+	e = ev(user, ip, OP_RENAME, 0, at + 2, path, to);
+	detect_feed(d, &e, &v);
+	return crossed | v.crossed;
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	config_defaults(&cfg);
+	rules = rules_new();
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	rules_free(rules);
+	config_free(&cfg);
+	return 0;
+}
+
+static void
+test_note_opens_incident(void **state)
+{
+	struct detect *d = detect_new(&cfg.detect, rules);
+	struct detect_verdict v;
+	struct sw_event e = ev("alice", "10.0.0.11", OP_CREATE, EVF_WRITE | EVF_NEWFILE, 1000,
+	    "/srv/share/Finance/DECRYPT_INSTRUCTIONS.txt", NULL);
+
+	(void)state;
+	detect_feed(d, &e, &v);
+	assert_non_null(v.actor);
+	assert_int_equal(v.nsig, 1);
+	assert_string_equal(v.sig[0]->kind, "ransom_note");
+	assert_true(v.crossed);
+	assert_string_equal(v.actor->user, "alice");
+	assert_string_equal(v.actor->ip, "10.0.0.11");
+	/* A second write of the same note is not a second signal. */
+	e = ev("alice", "10.0.0.11", OP_WRITE, 0, 1001, "/srv/share/Finance/DECRYPT_INSTRUCTIONS.txt", NULL);
+	detect_feed(d, &e, &v);
+	assert_int_equal(v.nsig, 0);
+	detect_free(d);
+}
+
+static void
+test_weak_note_alone_is_not_enough(void **state)
+{
+	struct detect *d = detect_new(&cfg.detect, rules);
+	struct detect_verdict v;
+	struct sw_event e = ev("bob", "10.0.0.12", OP_CREATE, EVF_WRITE | EVF_NEWFILE, 1000,
+	    "/srv/share/docs/README.txt", NULL);
+
+	(void)state;
+	detect_feed(d, &e, &v);
+	assert_false(v.crossed);
+	detect_free(d);
+}
+
+static void
+test_encrypt_rename_without_note(void **state)
+{
+	struct detect *d = detect_new(&cfg.detect, rules);
+	char path[64];
+	int crossed_at = -1;
+
+	(void)state;
+	/* A random per-victim extension: no name rule knows it; behaviour must. */
+	for (int i = 0; i < 10 && crossed_at < 0; i++) {
+		snprintf(path, sizeof path, "/srv/share/p/doc%d.docx", i);
+		if (encrypt_file(d, "alice", "10.0.0.11", 1000 + i * 10, path, ".x7kq2"))
+			crossed_at = i + 1;
+	}
+	assert_true(crossed_at > 0 && crossed_at <= 5);
+	detect_free(d);
+}
+
+static void
+test_office_saves_stay_quiet(void **state)
+{
+	struct detect *d = detect_new(&cfg.detect, rules);
+	struct detect_verdict v;
+	struct sw_event e;
+	char tmp1[64], tmp2[64];
+	int64_t t = 1000;
+
+	(void)state;
+	for (int i = 0; i < 200; i++, t += 10) {
+		snprintf(tmp1, sizeof tmp1, "/srv/share/bob/~WRL%04d.tmp", i);
+		snprintf(tmp2, sizeof tmp2, "/srv/share/bob/~WRL%04d.tmp", 5000 + i);
+		e = ev("bob", "10.0.0.12", OP_CREATE, EVF_WRITE | EVF_NEWFILE, t, tmp1, NULL);
+		detect_feed(d, &e, &v);
+		assert_false(v.crossed);
+		e = ev("bob", "10.0.0.12", OP_WRITE, 0, t + 1, tmp1, NULL);
+		detect_feed(d, &e, &v);
+		e = ev("bob", "10.0.0.12", OP_RENAME, 0, t + 2, "/srv/share/bob/report.docx", tmp2);
+		detect_feed(d, &e, &v);
+		assert_int_equal(v.nsig, 0);
+		e = ev("bob", "10.0.0.12", OP_RENAME, 0, t + 3, tmp1, "/srv/share/bob/report.docx");
+		detect_feed(d, &e, &v);
+		assert_int_equal(v.nsig, 0);
+		e = ev("bob", "10.0.0.12", OP_UNLINK, 0, t + 4, tmp2, NULL);
+		detect_feed(d, &e, &v);
+		assert_false(v.crossed);
+	}
+	/* Renaming photos within one extension is not suspicious either. */
+	for (int i = 0; i < 300; i++, t += 5) {
+		snprintf(tmp1, sizeof tmp1, "/srv/share/Photos/IMG_%04d.jpg", i);
+		snprintf(tmp2, sizeof tmp2, "/srv/share/Photos/Holiday_%04d.jpg", i);
+		e = ev("bob", "10.0.0.12", OP_RENAME, 0, t, tmp1, tmp2);
+		detect_feed(d, &e, &v);
+		assert_int_equal(v.nsig, 0);
+	}
+	detect_free(d);
+}
+
+static void
+test_actors_are_separate(void **state)
+{
+	struct detect *d = detect_new(&cfg.detect, rules);
+	struct detect_verdict v;
+	struct sw_event e;
+
+	(void)state;
+	/* Each actor gets a weak signal; together they would cross, apart they must not. */
+	e = ev("alice", "10.0.0.11", OP_RENAME, 0, 1000, "/srv/share/a.docx", "/srv/share/a.docx.locky");
+	detect_feed(d, &e, &v);
+	assert_false(v.crossed);
+	e = ev("bob", "10.0.0.12", OP_RENAME, 0, 1001, "/srv/share/b.docx", "/srv/share/b.docx.locky");
+	detect_feed(d, &e, &v);
+	assert_false(v.crossed);
+	e = ev("alice", "10.0.0.13", OP_RENAME, 0, 1002, "/srv/share/c.docx", "/srv/share/c.docx.locky");
+	detect_feed(d, &e, &v);
+	assert_false(v.crossed);
+	detect_free(d);
+}
+
+static void
+test_window_expires(void **state)
+{
+	struct detect *d = detect_new(&cfg.detect, rules);
+	struct detect_verdict v;
+	struct sw_event e;
+
+	(void)state;
+	e = ev("alice", "10.0.0.11", OP_RENAME, 0, 1000, "/srv/share/a.docx", "/srv/share/a.docx.locky");
+	detect_feed(d, &e, &v);
+	assert_false(v.crossed);
+	/* The next one comes long after the window: the first no longer counts. */
+	e = ev("alice", "10.0.0.11", OP_RENAME, 0, 1000 + cfg.detect.window_ms + 1, "/srv/share/b.docx",
+	    "/srv/share/b.docx.locky");
+	detect_feed(d, &e, &v);
+	assert_false(v.crossed);
+	/* Within the window it adds up. */
+	e = ev("alice", "10.0.0.11", OP_RENAME, 0, 1000 + cfg.detect.window_ms + 2, "/srv/share/c.docx",
+	    "/srv/share/c.docx.locky");
+	detect_feed(d, &e, &v);
+	assert_true(v.crossed);
+	detect_free(d);
+}
+
+static void
+test_reset_and_first_event(void **state)
+{
+	struct detect *d = detect_new(&cfg.detect, rules);
+	struct detect_verdict v;
+	struct sw_event e;
+
+	(void)state;
+	/* Damage starts before the evidence: the first encrypted file precedes the note. */
+	e = ev("alice", "10.0.0.11", OP_WRITE, 0, 5000, "/srv/share/a.docx", NULL);
+	detect_feed(d, &e, &v);
+	e = ev("alice", "10.0.0.11", OP_CREATE, EVF_WRITE | EVF_NEWFILE, 5200, "/srv/share/HOW_TO_DECRYPT_FILES.txt", NULL);
+	detect_feed(d, &e, &v);
+	assert_true(v.crossed);
+	assert_int_equal(detect_first_event_at(d, v.actor), 5000);
+	v.actor->incident_id = 7;
+	/* With an incident open, more signals are reported but do not cross again. */
+	e = ev("alice", "10.0.0.11", OP_CREATE, EVF_WRITE | EVF_NEWFILE, 5300, "/srv/share/x/HOW_TO_DECRYPT_FILES.txt", NULL);
+	detect_feed(d, &e, &v);
+	assert_int_equal(v.nsig, 1);
+	assert_false(v.crossed);
+	detect_actor_reset(v.actor);
+	assert_int_equal(v.actor->incident_id, 0);
+	assert_true(v.actor->score == 0);
+	e = ev("alice", "10.0.0.11", OP_CREATE, EVF_WRITE | EVF_NEWFILE, 5400, "/srv/share/y/HOW_TO_DECRYPT_FILES.txt", NULL);
+	detect_feed(d, &e, &v);
+	assert_true(v.crossed);
+	detect_free(d);
+}
+
+static void
+test_failed_and_unattributed_events_ignored(void **state)
+{
+	struct detect *d = detect_new(&cfg.detect, rules);
+	struct detect_verdict v;
+	struct sw_event e = ev("alice", "10.0.0.11", OP_CREATE, EVF_WRITE | EVF_NEWFILE, 1000,
+	    "/srv/share/DECRYPT_INSTRUCTIONS.txt", NULL);
+
+	(void)state;
+	e.ok = 0;
+	detect_feed(d, &e, &v);
+	assert_null(v.actor);
+	e.ok = 1;
+	e.user = S("");
+	detect_feed(d, &e, &v);
+	assert_null(v.actor);
+	/* Opening an existing note to read it is not creating one. */
+	e = ev("alice", "10.0.0.11", OP_CREATE, 0, 1000, "/srv/share/DECRYPT_INSTRUCTIONS.txt", NULL);
+	detect_feed(d, &e, &v);
+	assert_false(v.crossed);
+	detect_free(d);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_note_opens_incident),
+		cmocka_unit_test(test_weak_note_alone_is_not_enough),
+		cmocka_unit_test(test_encrypt_rename_without_note),
+		cmocka_unit_test(test_office_saves_stay_quiet),
+		cmocka_unit_test(test_actors_are_separate),
+		cmocka_unit_test(test_window_expires),
+		cmocka_unit_test(test_reset_and_first_event),
+		cmocka_unit_test(test_failed_and_unattributed_events_ignored),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
