@@ -8,9 +8,12 @@ CC      ?= cc
 BUILD   ?= build
 PKGS     = sqlite3 jansson
 WARN     = -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wpointer-arith -Wno-unused-parameter
-CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -D_GNU_SOURCE $(WARN) $(shell pkg-config --cflags $(PKGS))
-LDLIBS  += $(shell pkg-config --libs $(PKGS))
+OPT     ?= -O2 -g
+SAN     ?=
+# CFLAGS and LDFLAGS from the command line are added, never replace the warnings.
+ALL_CFLAGS = $(OPT) $(SAN) -std=gnu11 -D_GNU_SOURCE $(WARN) $(shell pkg-config --cflags $(PKGS)) $(CFLAGS)
+ALL_LDFLAGS = $(SAN) $(LDFLAGS)
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lm
 PREFIX  ?= /usr/local
 FUZZ_SECONDS ?= 20
 
@@ -19,7 +22,7 @@ LIBOBJ  = $(patsubst src/%.c,$(BUILD)/%.o,$(filter-out src/main.c,$(SRC)))
 TESTS   = $(patsubst tests/unit/%.c,$(BUILD)/%,$(wildcard tests/unit/test_*.c))
 FUZZERS = $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: all deps check unit asan scenarios lab-test demo fuzz bench install clean
+.PHONY: all deps check unit asan scenarios cli lab-test demo fuzz bench install clean
 
 all: $(BUILD)/sharewarden
 
@@ -27,32 +30,37 @@ $(BUILD):
 	mkdir -p $(BUILD)
 
 $(BUILD)/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libsw.a: $(LIBOBJ)
 	rm -f $@
 	ar rcs $@ $^
 
 $(BUILD)/sharewarden: $(BUILD)/main.o $(BUILD)/libsw.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/test_%: tests/unit/test_%.c $(BUILD)/libsw.a
-	$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(BUILD)/libsw.a $(LDLIBS) $(shell pkg-config --libs cmocka)
+	$(CC) $(ALL_CFLAGS) -Isrc $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libsw.a $(LDLIBS) $(shell pkg-config --libs cmocka)
 
 deps:
 	sh scripts/install-deps
+
+# The community pattern list lives beside the repository (../shared/data); tests that need it skip without it.
+export SW_COMMUNITY_LIST ?= $(abspath ../shared/data/community-patterns.txt)
 
 unit: $(TESTS) $(BUILD)/sharewarden
 	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
 
 # The same unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan:
-	$(MAKE) BUILD=build-asan CC=clang \
-	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	    LDFLAGS="-fsanitize=address,undefined" unit
+	$(MAKE) BUILD=build-asan CC=clang OPT="-O1 -g" \
+	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" unit
 
 scenarios: $(BUILD)/sharewarden
 	sh tests/scenarios/run $(BUILD)/sharewarden
+
+cli: $(BUILD)/sharewarden
+	bash tests/cli/run $(BUILD)/sharewarden
 
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(filter-out src/main.c,$(SRC)) $(wildcard src/*.h)
 	mkdir -p build-fuzz
@@ -62,7 +70,8 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(filter-out src/main.c,$(SRC)) $(wildcar
 fuzz: $(FUZZERS)
 	@set -e; for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \
 	    echo "== $$n ($(FUZZ_SECONDS)s)"; \
-	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=70000 build-fuzz/corpus-$$n tests/fuzz/seeds/$$n 2>&1 | tail -3; done
+	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=70000 build-fuzz/corpus-$$n tests/fuzz/seeds/$$n \
+	        > build-fuzz/$$n.log 2>&1 || { tail -40 build-fuzz/$$n.log; exit 1; }; tail -1 build-fuzz/$$n.log; done
 
 lab-test: $(BUILD)/sharewarden
 	bash tests/lab/run-tests
@@ -72,6 +81,7 @@ check: deps
 	$(MAKE) unit
 	$(MAKE) asan
 	$(MAKE) scenarios
+	$(MAKE) cli
 	$(MAKE) fuzz FUZZ_SECONDS=10
 	$(MAKE) lab-test
 
