@@ -65,6 +65,13 @@ static const struct cfg_key keys[] = {
 	{ SEC_GLOBAL, "protected accounts", T_LIST, G(protected_accounts), G(n_protected),
 	    "root, administrator", 0, 0 },
 	{ SEC_GLOBAL, "log level", T_LOGLEVEL, G(log_level), 0, "info", 0, 0 },
+	BOOL(SEC_GLOBAL, "kernel events", fanotify, "yes"),
+	BOOL(SEC_GLOBAL, "content analysis", content_analysis, "yes"),
+	BOOL(SEC_GLOBAL, "canaries", canaries, "yes"),
+	{ SEC_GLOBAL, "allow users", T_LIST, G(allow_users), G(n_allow_users), "", 0, 0 },
+	{ SEC_GLOBAL, "allow ips", T_LIST, G(allow_ips), G(n_allow_ips), "", 0, 0 },
+	{ SEC_GLOBAL, "allow paths", T_LIST, G(allow_paths), G(n_allow_paths), "", 0, 0 },
+	{ SEC_GLOBAL, "allow shares", T_LIST, G(allow_shares), G(n_allow_shares), "", 0, 0 },
 
 	{ SEC_DETECT, "window", T_DURATION, D(window_ms), 0, "60s", 100, DAY },
 	{ SEC_DETECT, "incident score", T_NUMBER, D(incident_score), 0, "10", 1, 10000 },
@@ -75,9 +82,18 @@ static const struct cfg_key keys[] = {
 	{ SEC_DETECT, "rename burst", T_INT, D(rename_burst), 0, "5", 1, 1000000 },
 	{ SEC_DETECT, "rename burst weight", T_NUMBER, D(w_rename_burst), 0, "10", 0, 10000 },
 	{ SEC_DETECT, "overwrite rename weight", T_NUMBER, D(w_overwrite_rename), 0, "3", 0, 10000 },
+	{ SEC_DETECT, "canary weight", T_NUMBER, D(w_canary), 0, "1000", 0, 10000 },
+	{ SEC_DETECT, "format broken weight", T_NUMBER, D(w_format_broken), 0, "4", 0, 10000 },
+	{ SEC_DETECT, "ciphertext weight", T_NUMBER, D(w_ciphertext), 0, "3", 0, 10000 },
+	{ SEC_DETECT, "read overwrite weight", T_NUMBER, D(w_read_overwrite), 0, "1", 0, 10000 },
+	{ SEC_DETECT, "copy delete weight", T_NUMBER, D(w_copy_delete), 0, "2", 0, 10000 },
+	{ SEC_DETECT, "delete burst", T_INT, D(delete_burst), 0, "50", 1, 1000000 },
+	{ SEC_DETECT, "delete burst weight", T_NUMBER, D(w_delete_burst), 0, "3", 0, 10000 },
+	{ SEC_DETECT, "slow window", T_DURATION, D(slow_window_ms), 0, "1h", 1000, 7 * DAY },
 
 	BOOL(SEC_RESPOND, "lock account", lock_account, "yes"),
 	BOOL(SEC_RESPOND, "kill session", kill_session, "yes"),
+	BOOL(SEC_RESPOND, "deny writer", deny_writer, "yes"),
 };
 
 struct parser {
@@ -733,9 +749,10 @@ config_check(struct parser *p)
 	struct stat st;
 	char q[QBUF];
 
-	if (cfg->audit_log[0] == '\0' && cfg->audit_socket[0] == '\0')
+	if (cfg->audit_log[0] == '\0' && cfg->audit_socket[0] == '\0' && !cfg->fanotify)
 		perr(p, log_line ? log_line : sock_line,
-		    "'audit log' and 'audit socket' are both empty: set one of them");
+		    "'audit log' and 'audit socket' are both empty and 'kernel events' is off: "
+		    "sharewarden would see nothing");
 	quote(q, sizeof q, cfg->samba_bin_dir, strlen(cfg->samba_bin_dir));
 	if (stat(cfg->samba_bin_dir, &st) == -1) {
 		if (errno == ENOENT)

@@ -24,6 +24,14 @@ struct detect_cfg {
 	int rename_burst;		/* rename burst = 5: renames to one new extension within window */
 	double w_rename_burst;		/* rename burst weight = 10 */
 	double w_overwrite_rename;	/* overwrite rename weight = 3: a file written then renamed to another extension */
+	double w_canary;		/* canary weight = 1000: a canary written, renamed or deleted */
+	double w_format_broken;		/* format broken weight = 4: a written file whose format no longer matches its name */
+	double w_ciphertext;		/* ciphertext weight = 3: a new file of near-random bytes in no known format */
+	double w_read_overwrite;	/* read overwrite weight = 1: a file read, then overwritten in place */
+	double w_copy_delete;		/* copy delete weight = 2: a new file written, then the file it copies deleted */
+	int delete_burst;		/* delete burst = 50: deletions within window */
+	double w_delete_burst;		/* delete burst weight = 3 */
+	int64_t slow_window_ms;		/* slow window = 1h: how long content signals count (slow attacks) */
 };
 
 struct config {
@@ -44,11 +52,23 @@ struct config {
 	char **protected_accounts;	/* protected accounts = root, administrator */
 	size_t n_protected;
 	int log_level;			/* log level = info (enum log_level) */
+	int fanotify;			/* kernel events = yes: fanotify on the shares' filesystems (root, Linux) */
+	int content_analysis;		/* content analysis = yes: check written files for ciphertext */
+	int canaries;			/* canaries = yes: seed decoy files in each share */
+	char **allow_users;		/* allow users = (never an actor: backup service accounts ...) */
+	size_t n_allow_users;
+	char **allow_ips;		/* allow ips = (addresses whose activity is never scored) */
+	size_t n_allow_ips;
+	char **allow_paths;		/* allow paths = (path prefixes inside shares never scored) */
+	size_t n_allow_paths;
+	char **allow_shares;		/* allow shares = (share names never scored) */
+	size_t n_allow_shares;
 	/* [detect] */
 	struct detect_cfg detect;
 	/* [respond] */
 	int lock_account;		/* lock account = yes */
 	int kill_session;		/* kill session = yes */
+	int deny_writer;		/* deny writer = yes: fanotify denies the actor's opens at once */
 };
 
 /* Fills cfg with the built-in defaults. */

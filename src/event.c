@@ -8,7 +8,7 @@ op_name(enum sw_op op)
 		[OP_NONE] = "none", [OP_CONNECT] = "connect", [OP_DISCONNECT] = "disconnect",
 		[OP_OPEN] = "open", [OP_CREATE] = "create", [OP_WRITE] = "write",
 		[OP_CLOSE] = "close", [OP_RENAME] = "rename", [OP_UNLINK] = "unlink",
-		[OP_MKDIR] = "mkdir", [OP_ATTR] = "attr",
+		[OP_MKDIR] = "mkdir", [OP_ATTR] = "attr", [OP_OVERFLOW] = "overflow",
 	};
 
 	return (unsigned)op < OP__COUNT && names[op] ? names[op] : "none";

@@ -18,6 +18,7 @@ enum sw_op {
 	OP_UNLINK,	/* file or directory removed */
 	OP_MKDIR,
 	OP_ATTR,	/* fntimes and other metadata changes */
+	OP_OVERFLOW,	/* the kernel queue overflowed: events were lost (no path) */
 	OP__COUNT
 };
 
@@ -32,6 +33,17 @@ enum sw_source {
 #define EVF_NEWFILE	0x04	/* create_file may create a new file (create, open_if, overwrite_if, supersede) */
 #define EVF_TRUNC	0x08	/* create_file truncates an existing file (overwrite, overwrite_if, supersede) */
 #define EVF_AMBIGUOUS	0x10	/* a two-path line could be split in more than one way */
+
+/*
+ * A kernel file handle of the event's object (fanotify FID), opaque outside
+ * fs_linux.c: it opens the object even after a rename (fs_open_handle).
+ */
+struct sw_handle {
+	int mount_fd;		/* an fd on the filesystem the handle belongs to */
+	int type;
+	unsigned int len;
+	unsigned char bytes[128];
+};
 
 /*
  * Every string is a view into the source's buffer: valid only during the
@@ -51,6 +63,7 @@ struct sw_event {
 	struct sw_str share;
 	struct sw_str path;
 	struct sw_str path2;	/* rename target */
+	const struct sw_handle *handle;	/* NULL unless the source has the object's handle */
 };
 
 const char *op_name(enum sw_op op);

@@ -361,8 +361,9 @@ test_error_messages(void **state)
 		{ "[share data]\npath = /a\ncomment = x\n", "t.conf:3: unknown key 'comment' in [share data]\n" },
 		{ "[share]\npath = /a\n", "t.conf:1: [share] needs a name: [share NAME]\n" },
 		{ "[share   ]\n", "t.conf:1: [share] needs a name: [share NAME]\n" },
-		{ "[global]\naudit log =\n",
-		    "t.conf:2: 'audit log' and 'audit socket' are both empty: set one of them\n" },
+		{ "[global]\naudit log =\nkernel events = no\n",
+		    "t.conf:2: 'audit log' and 'audit socket' are both empty and 'kernel events' is off: "
+		    "sharewarden would see nothing\n" },
 		{ "[global]\nsamba bin dir = /nonexistent/sw-bin\n",
 		    "t.conf:2: samba bin dir '/nonexistent/sw-bin' does not exist\n" },
 		{ "[global]\nsamba bin dir = /etc/passwd\n",
@@ -425,7 +426,7 @@ test_many_errors(void **state)
 	    "[global]\n"				/* 2 */
 	    "audit log =\n"				/* 3 */
 	    "samba bin dir = /nonexistent/sw-bin\n"	/* 4 */
-	    "log level = chatty\n"			/* 5 */
+	    "kernel events = no\n"			/* 5 */
 	    "[detect]\n"				/* 6 */
 	    "widnow = 60s\n"				/* 7 */
 	    "window = soon\n"				/* 8 */
@@ -442,9 +443,8 @@ test_many_errors(void **state)
 	    "[share data]\n"				/* 19 */
 	    "path = /srv/data\n"			/* 20 */
 	    "[share empty]\n",				/* 21 */
-	    15,
+	    14,
 	    "t.conf:1: key outside of a section\n"
-	    "t.conf:5: invalid log level 'chatty' for 'log level' (error, warning, info or debug)\n"
 	    "t.conf:7: unknown key 'widnow' in [detect]\n"
 	    "t.conf:8: invalid duration 'soon' for 'window' (examples: 500ms, 60s, 5m)\n"
 	    "t.conf:9: 'incident score' must be between 1 and 10000\n"
@@ -456,7 +456,8 @@ test_many_errors(void **state)
 	    "t.conf:18: [share data]: path must be absolute\n"
 	    "t.conf:19: duplicate share 'data'\n"
 	    "t.conf:21: [share empty]: path is required\n"
-	    "t.conf:3: 'audit log' and 'audit socket' are both empty: set one of them\n"
+	    "t.conf:3: 'audit log' and 'audit socket' are both empty and 'kernel events' is off: "
+	    "sharewarden would see nothing\n"
 	    "t.conf:4: samba bin dir '/nonexistent/sw-bin' does not exist\n");
 }
 
