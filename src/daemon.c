@@ -1,4 +1,4 @@
-/* The daemon: sources -> detection -> journal -> responders, in one event loop. */
+/* The daemon: sources -> attribution -> detection -> journal -> responders, in one event loop. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -12,10 +12,13 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "canary.h"
 #include "config.h"
+#include "content.h"
 #include "daemon.h"
 #include "detect.h"
 #include "event.h"
+#include "fanotify.h"
 #include "incident.h"
 #include "journal.h"
 #include "log.h"
@@ -26,8 +29,29 @@
 
 #define MAX_PENDING	64
 #define TICK_MS		250
+#define DEBOUNCE_MS	150	/* audit-only content analysis: a file is read this long after its last write */
+#define MAX_DEBOUNCE	256
+#define PID_CACHE	256
 
 static volatile sig_atomic_t quit_flag;
+
+/* A written file waiting for content analysis (audit-only mode has no close event). */
+struct debounce {
+	uint64_t h;
+	char *path;
+	size_t pathlen;
+	char user[128];
+	char ip[64];
+	int pid;
+	int64_t due;		/* mono ms */
+};
+
+/* Whether a pid is a client smbd: read once from /proc, so local processes cost nothing later. */
+struct pid_kind {
+	int pid;
+	int smbd;
+	int64_t until;		/* mono ms: re-check after (pids are reused) */
+};
 
 struct daemon {
 	struct config *cfg;
@@ -36,11 +60,21 @@ struct daemon {
 	struct detect *det;
 	struct audit_parser *ap;
 	struct audit_source *as;
+	struct fan_source *fs;
+	struct fan_deny *deny;
+	struct content_worker *cw;
+	struct canary_set *canaries;
 	struct session_cache *sc;
+	int audit_primary;			/* audit lines drive detection; kernel events feed content only */
 	struct actor *pending[MAX_PENDING];	/* crossed the threshold during this batch */
 	int npending;
+	struct debounce deb[MAX_DEBOUNCE];
+	int ndeb;
+	struct pid_kind pids[PID_CACHE];
+	uint64_t content_seq;
 	int in_tx;
 	int64_t started_at;
+	int64_t overflows, last_overflow_at;
 	int64_t last_stats, last_prune, last_release_check;
 };
 
@@ -51,13 +85,13 @@ on_signal(int sig)
 	quit_flag = 1;
 }
 
-static int
-share_known(const struct daemon *d, const struct sw_event *ev)
+static const struct share *
+share_of(const struct daemon *d, struct sw_str name)
 {
 	for (const struct share *s = d->cfg->shares; s; s = s->next)
-		if (strlen(s->name) == ev->share.n && strncasecmp(s->name, ev->share.p, ev->share.n) == 0)
-			return 1;
-	return 0;
+		if (strlen(s->name) == name.n && strncasecmp(s->name, name.p, name.n) == 0)
+			return s;
+	return NULL;
 }
 
 static void
@@ -76,35 +110,238 @@ tx_commit(struct daemon *d)
 	}
 }
 
+/* What detection said about one event or content verdict: journal signals, queue a new incident. */
 static void
-on_event(const struct sw_event *ev, void *arg)
+on_verdict(struct daemon *d, const struct detect_verdict *v)
 {
-	struct daemon *d = arg;
+	if (v->actor == NULL || v->nsig == 0)
+		return;
+	if (v->actor->incident_id > 0) {
+		tx_begin(d);
+		for (int i = 0; i < v->nsig; i++)
+			journal_signal_add(d->j, v->actor->incident_id, v->sig[i]->kind, v->sig[i]->path,
+			    v->sig[i]->pathlen, v->sig[i]->at, v->sig[i]->weight, v->sig[i]->detail);
+		return;
+	}
+	if (!v->crossed)
+		return;
+	for (int i = 0; i < d->npending; i++)
+		if (d->pending[i] == v->actor)
+			return;
+	if (d->npending < MAX_PENDING)
+		d->pending[d->npending++] = v->actor;
+}
+
+static void
+content_submit(struct daemon *d, const struct sw_event *ev, const char *user, const char *ip)
+{
+	struct content_job job;
+
+	memset(&job, 0, sizeof job);
+	job.seq = ++d->content_seq;
+	job.at = ev->at_ms;
+	job.pid = ev->pid;
+	snprintf(job.user, sizeof job.user, "%s", user);
+	snprintf(job.ip, sizeof job.ip, "%s", ip);
+	job.path = (char *)ev->path.p;	/* copied by submit */
+	job.pathlen = ev->path.n;
+	if (ev->handle) {
+		job.has_handle = 1;
+		job.handle = *ev->handle;
+	}
+	if (content_worker_submit(d->cw, &job) != 0)
+		log_debug("content queue full: a written file was not analyzed");
+}
+
+static uint64_t
+path_hash(const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* Audit-only content analysis: analyze a file once its writes have paused; follow its renames. */
+static void
+debounce_event(struct daemon *d, const struct sw_event *ev)
+{
+	uint64_t h = path_hash(ev->path.p, ev->path.n);
+	struct debounce *b = NULL;
+
+	for (int i = 0; i < d->ndeb; i++)
+		if (d->deb[i].h == h && d->deb[i].pathlen == ev->path.n &&
+		    memcmp(d->deb[i].path, ev->path.p, ev->path.n) == 0)
+			b = &d->deb[i];
+	if (ev->op == OP_RENAME) {
+		if (b) {
+			free(b->path);
+			b->path = xstrndup(ev->path2.p, ev->path2.n);
+			b->pathlen = ev->path2.n;
+			b->h = path_hash(ev->path2.p, ev->path2.n);
+		}
+		return;
+	}
+	if (b == NULL) {
+		if (d->ndeb == MAX_DEBOUNCE)
+			return;
+		b = &d->deb[d->ndeb++];
+		b->h = h;
+		b->path = xstrndup(ev->path.p, ev->path.n);
+		b->pathlen = ev->path.n;
+		str_copy(b->user, sizeof b->user, ev->user);
+		str_copy(b->ip, sizeof b->ip, ev->ip);
+		b->pid = ev->pid;
+	}
+	b->due = mono_ms() + DEBOUNCE_MS;
+}
+
+static void
+debounce_flush(struct daemon *d, int all)
+{
+	int64_t now = mono_ms();
+
+	for (int i = 0; i < d->ndeb; ) {
+		struct debounce *b = &d->deb[i];
+
+		if (!all && b->due > now) {
+			i++;
+			continue;
+		}
+		if (!all) {
+			struct sw_event ev;
+
+			memset(&ev, 0, sizeof ev);
+			ev.at_ms = now_ms();
+			ev.pid = b->pid;
+			ev.path.p = b->path;
+			ev.path.n = b->pathlen;
+			content_submit(d, &ev, b->user, b->ip);
+		}
+		free(b->path);
+		d->deb[i] = d->deb[--d->ndeb];
+	}
+}
+
+/* The scored path shared by both sources: journal, detection, verdict. */
+static void
+score_event(struct daemon *d, const struct sw_event *ev)
+{
 	struct detect_verdict v;
 
-	if (!share_known(d, ev))
-		return;
 	if (op_mutates(ev)) {
 		tx_begin(d);
 		journal_add_event(d->j, ev);
 	}
 	detect_feed(d->det, ev, &v);
-	if (v.actor == NULL || v.nsig == 0)
+	on_verdict(d, &v);
+}
+
+static void
+on_audit_event(const struct sw_event *ev, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (share_of(d, ev->share) == NULL)
 		return;
-	if (v.actor->incident_id > 0) {
-		tx_begin(d);
-		for (int i = 0; i < v.nsig; i++)
-			journal_signal_add(d->j, v.actor->incident_id, v.sig[i]->kind, v.sig[i]->path,
-			    v.sig[i]->pathlen, v.sig[i]->at, v.sig[i]->weight, v.sig[i]->detail);
+	score_event(d, ev);
+	/* Without kernel events, written files are analyzed after their writes pause. */
+	if (d->cw && d->fs == NULL && ev->ok && ev->user.n &&
+	    (ev->op == OP_WRITE || (ev->op == OP_RENAME && d->ndeb)))
+		debounce_event(d, ev);
+}
+
+static int
+pid_is_smbd(struct daemon *d, int pid)
+{
+	struct pid_kind *k = &d->pids[(unsigned)pid % PID_CACHE];
+	int64_t now = mono_ms();
+	char path[64], comm[32] = "";
+	int fd;
+	ssize_t n;
+
+	if (k->pid == pid && k->until > now)
+		return k->smbd;
+	snprintf(path, sizeof path, "/proc/%d/comm", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = read(fd, comm, sizeof comm - 1);
+		close(fd);
+		comm[n > 0 ? n : 0] = '\0';
+	}
+	k->pid = pid;
+	k->smbd = strncmp(comm, "smbd", 4) == 0;
+	k->until = now + 10000;
+	return k->smbd;
+}
+
+static void
+on_overflow(struct daemon *d)
+{
+	d->overflows++;
+	d->last_overflow_at = now_ms();
+	log_warnx("kernel event queue overflowed: events were lost; full_audit %s, canaries checked now",
+	    d->as ? "still covers SMB activity" : "is not configured");
+	/* The lost window may have touched a canary: check them all now. */
+	if (d->cfg->canaries) {
+		int bad = canary_list(d->cfg, NULL);
+
+		if (bad > 0)
+			log_warnx("%d canaries changed while kernel events were lost: see `sharewarden canaries`", bad);
+	}
+}
+
+static void
+on_fan_event(const struct sw_event *ev, void *arg)
+{
+	struct daemon *d = arg;
+	struct smb_session s;
+	struct sw_event e;
+
+	if (ev->op == OP_OVERFLOW) {
+		on_overflow(d);
 		return;
 	}
-	if (!v.crossed)
+	/* Only SMB clients are actors: local processes (backups on the server itself) are not. */
+	if (ev->pid <= 0 || !pid_is_smbd(d, ev->pid) || session_lookup_pid(d->sc, ev->pid, &s) != 0)
 		return;
-	for (int i = 0; i < d->npending; i++)
-		if (d->pending[i] == v.actor)
-			return;
-	if (d->npending < MAX_PENDING)
-		d->pending[d->npending++] = v.actor;
+	e = *ev;
+	e.user.p = s.user;
+	e.user.n = strlen(s.user);
+	e.ip.p = s.ip;
+	e.ip.n = strlen(s.ip);
+	e.host.p = s.host;
+	e.host.n = strlen(s.host);
+	if (d->cw && ev->op == OP_CLOSE && (ev->flags & EVF_WRITE) && !(ev->flags & EVF_DIR))
+		content_submit(d, &e, s.user, s.ip);
+	if (!d->audit_primary)
+		score_event(d, &e);
+}
+
+static void
+on_content(const struct content_job *job, const struct content_result *r, void *arg)
+{
+	struct daemon *d = arg;
+	struct detect_verdict v;
+	struct sw_event ev;
+
+	if (r->verdict == CV_OK || r->verdict == CV_UNKNOWN)
+		return;
+	memset(&ev, 0, sizeof ev);
+	ev.at_ms = job->at;
+	ev.ok = 1;
+	ev.pid = job->pid;
+	ev.user.p = job->user;
+	ev.user.n = strlen(job->user);
+	ev.ip.p = job->ip;
+	ev.ip.n = strlen(job->ip);
+	ev.path.p = job->path;
+	ev.path.n = job->pathlen;
+	log_debug("content: %s (%s)", content_verdict_name(r->verdict), r->detail);
+	detect_content(d->det, &ev, (int)r->verdict, r->detail, &v);
+	on_verdict(d, &v);
 }
 
 /* An incident of this actor that is not released yet (the daemon may have restarted since it opened). */
@@ -126,12 +363,33 @@ unreleased_incident(struct daemon *d, const struct actor *a)
 }
 
 static void
+journal_signals(struct daemon *d, int64_t id, const struct actor *a)
+{
+	size_t n = a->nsig < ACTOR_SIGNALS ? a->nsig : ACTOR_SIGNALS;
+
+	for (size_t i = 0; i < n; i++)
+		journal_signal_add(d->j, id, a->sig[i].kind, a->sig[i].path, a->sig[i].pathlen, a->sig[i].at,
+		    a->sig[i].weight, a->sig[i].detail);
+}
+
+static void
+reseed_canaries(struct daemon *d)
+{
+	if (!d->cfg->canaries)
+		return;
+	if (canary_seed(d->cfg, NULL) < 0)
+		log_warnx("canaries could not be re-seeded");
+	canary_set_free(d->canaries);
+	d->canaries = canary_set_load(d->cfg);
+	detect_set_canaries(d->det, d->canaries);
+}
+
+static void
 open_incident(struct daemon *d, struct actor *a)
 {
 	struct incident inc;
 	struct smb_session s;
 	struct respond_ctx ctx;
-	size_t n = a->nsig < ACTOR_SIGNALS ? a->nsig : ACTOR_SIGNALS;
 	int64_t existing;
 
 	existing = unreleased_incident(d, a);
@@ -140,9 +398,7 @@ open_incident(struct daemon *d, struct actor *a)
 		log_info("actor %s from %s: signals added to incident %lld", a->user, a->ip,
 		    (long long)existing);
 		tx_begin(d);
-		for (size_t i = 0; i < n; i++)
-			journal_signal_add(d->j, existing, a->sig[i].kind, a->sig[i].path,
-			    a->sig[i].pathlen, a->sig[i].at, a->sig[i].weight, a->sig[i].detail);
+		journal_signals(d, existing, a);
 		tx_commit(d);
 		return;
 	}
@@ -155,23 +411,14 @@ open_incident(struct daemon *d, struct actor *a)
 	snprintf(inc.host, sizeof inc.host, "%s", a->host);
 	inc.smbd_pid = a->pid;
 	inc.score = a->score;
-	if (session_lookup_pid(d->sc, a->pid, &s) == 0) {
-		snprintf(inc.domain, sizeof inc.domain, "%s", s.domain);
-		if (inc.host[0] == '\0')
-			snprintf(inc.host, sizeof inc.host, "%s", s.host);
-	}
 	if (neigh_lookup_mac(inc.ip, inc.mac) != 0)
 		inc.mac[0] = '\0';
 	tx_begin(d);
-	if (journal_incident_add(d->j, &inc) != 0) {
-		tx_commit(d);
+	if (journal_incident_add(d->j, &inc) != 0)
 		log_warnx("cannot journal the incident of %s from %s; acting anyway", a->user, a->ip);
-	} else {
-		for (size_t i = 0; i < n; i++)
-			journal_signal_add(d->j, inc.id, a->sig[i].kind, a->sig[i].path,
-			    a->sig[i].pathlen, a->sig[i].at, a->sig[i].weight, a->sig[i].detail);
-		tx_commit(d);
-	}
+	else
+		journal_signals(d, inc.id, a);
+	tx_commit(d);
 	a->incident_id = inc.id > 0 ? inc.id : -1;
 	log_warnx("incident %lld: ransomware activity by %s from %s (mac %s), score %.1f",
 	    (long long)inc.id, inc.user, inc.ip, inc.mac[0] ? inc.mac : "unknown", inc.score);
@@ -179,7 +426,18 @@ open_incident(struct daemon *d, struct actor *a)
 	ctx.j = d->j;
 	ctx.sessions = d->sc;
 	ctx.inc = &inc;
+	ctx.deny = d->deny;
 	respond_incident(&ctx);
+	/* The slower attribution comes after containment: it only adds to the report. */
+	if (session_lookup_pid(d->sc, inc.smbd_pid, &s) == 0 && (s.domain[0] || inc.host[0] == '\0')) {
+		snprintf(inc.domain, sizeof inc.domain, "%s", s.domain);
+		if (inc.host[0] == '\0')
+			snprintf(inc.host, sizeof inc.host, "%s", s.host);
+		tx_begin(d);
+		journal_incident_update(d->j, &inc);
+		tx_commit(d);
+	}
+	reseed_canaries(d);
 }
 
 static void
@@ -204,6 +462,8 @@ check_releases(struct daemon *d)
 		    strcmp(inc.state, INC_RELEASED) == 0) {
 			log_info("incident %lld released: %s from %s is watched afresh",
 			    (long long)a->incident_id, a->user, a->ip);
+			if (d->deny && inc.smbd_pid > 0)
+				fan_deny_remove(d->deny, inc.smbd_pid);
 			detect_actor_reset(a);
 		}
 	}
@@ -212,17 +472,29 @@ check_releases(struct daemon *d)
 static void
 write_stats(struct daemon *d)
 {
-	const struct audit_stats *st = audit_source_stats(d->as);
+	const struct audit_stats *st = d->as ? audit_source_stats(d->as) : NULL;
+	const struct fan_stats *fst = d->fs ? fan_source_stats(d->fs) : NULL;
+	uint64_t analyzed = 0, dropped = 0, failed = 0, cpu_ns = 0;
 
+	if (d->cw)
+		content_worker_stats(d->cw, &analyzed, &dropped, &failed, &cpu_ns);
 	tx_begin(d);
 	journal_stat_set(d->j, "pid", getpid());
 	journal_stat_set(d->j, "started_at", d->started_at);
 	journal_stat_set(d->j, "heartbeat", now_ms());
-	journal_stat_set(d->j, "lines", (int64_t)st->lines);
-	journal_stat_set(d->j, "events", (int64_t)st->events);
-	journal_stat_set(d->j, "malformed", (int64_t)st->malformed);
-	journal_stat_set(d->j, "skipped", (int64_t)st->skipped);
-	journal_stat_set(d->j, "rotations", (int64_t)st->rotations);
+	journal_stat_set(d->j, "lines", st ? (int64_t)st->lines : 0);
+	journal_stat_set(d->j, "events", st ? (int64_t)st->events : 0);
+	journal_stat_set(d->j, "malformed", st ? (int64_t)st->malformed : 0);
+	journal_stat_set(d->j, "skipped", st ? (int64_t)st->skipped : 0);
+	journal_stat_set(d->j, "rotations", st ? (int64_t)st->rotations : 0);
+	journal_stat_set(d->j, "kernel_events", fst ? (int64_t)fst->events : -1);
+	journal_stat_set(d->j, "kernel_overflows", fst ? (int64_t)fst->overflows : -1);
+	journal_stat_set(d->j, "last_overflow_at", d->last_overflow_at);
+	journal_stat_set(d->j, "content_analyzed", d->cw ? (int64_t)analyzed : -1);
+	journal_stat_set(d->j, "content_dropped", (int64_t)dropped);
+	journal_stat_set(d->j, "content_cpu_ns", (int64_t)cpu_ns);
+	journal_stat_set(d->j, "canaries", d->canaries ? (int64_t)canary_set_count(d->canaries) : -1);
+	journal_stat_set(d->j, "denied_opens", d->deny ? (int64_t)fan_deny_denied(d->deny) : -1);
 	tx_commit(d);
 }
 
@@ -231,11 +503,16 @@ tick(struct daemon *d)
 {
 	int64_t now = mono_ms();
 
-	audit_source_tick(d->as);
+	if (d->as)
+		audit_source_tick(d->as);
+	if (d->ndeb)
+		debounce_flush(d, 0);
 	handle_pending(d);
 	if (now - d->last_release_check >= 1000) {
 		d->last_release_check = now;
 		check_releases(d);
+		if (d->deny)
+			fan_deny_tick(d->deny);
 	}
 	if (now - d->last_stats >= 1000) {
 		d->last_stats = now;
@@ -268,6 +545,36 @@ lock_journal(const char *journal)
 		return -1;
 	}
 	return fd;
+}
+
+static int
+start_sources(struct daemon *d)
+{
+	struct config *cfg = d->cfg;
+	char err[512];
+
+	if (cfg->audit_log[0] || cfg->audit_socket[0]) {
+		d->as = audit_source_open(d->ap, cfg->audit_log[0] ? cfg->audit_log : NULL,
+		    cfg->audit_socket[0] ? cfg->audit_socket : NULL, 1, on_audit_event, d);
+		if (d->as == NULL)
+			return -1;
+		d->audit_primary = 1;
+	}
+	if (cfg->fanotify) {
+		d->fs = fan_source_open(cfg->shares, on_fan_event, d, err, sizeof err);
+		if (d->fs == NULL) {
+			if (d->as == NULL) {
+				log_warnx("kernel events: %s; and no audit log is configured", err);
+				return -1;
+			}
+			log_warnx("kernel events off: %s (full_audit alone)", err);
+		}
+		if (cfg->deny_writer && (d->deny = fan_deny_open(cfg->shares, err, sizeof err)) == NULL)
+			log_warnx("instant deny off: %s (lock and kill still run)", err);
+	}
+	log_info("sources: %s%s%s", d->as ? "full_audit" : "", d->as && d->fs ? " + " : "",
+	    d->fs ? (d->audit_primary ? "kernel events (content, canaries)" : "kernel events") : "");
+	return 0;
 }
 
 int
@@ -305,15 +612,23 @@ daemon_run(struct config *cfg, int foreground)
 	    rules_load(d.rules, cfg->patterns) != 0)
 		log_warn("patterns %s not loaded; using the built-in list", cfg->patterns);
 	d.det = detect_new(&cfg->detect, d.rules);
+	detect_set_allow(d.det, cfg);
 	d.ap = audit_parser_new();
 	for (const struct share *s = cfg->shares; s; s = s->next) {
 		audit_parser_add_share(d.ap, s->name, s->path);
 		log_info("protecting share %s at %s", s->name, s->path);
 	}
 	d.sc = session_cache_new(cfg);
-	d.as = audit_source_open(d.ap, cfg->audit_log[0] ? cfg->audit_log : NULL,
-	    cfg->audit_socket[0] ? cfg->audit_socket : NULL, 1, on_event, &d);
-	if (d.as == NULL) {
+	if (cfg->canaries) {
+		int n = canary_seed(cfg, NULL);
+
+		d.canaries = canary_set_load(cfg);
+		detect_set_canaries(d.det, d.canaries);
+		log_info("%d canaries in place", n);
+	}
+	if (cfg->content_analysis && (d.cw = content_worker_start(4096)) == NULL)
+		log_warnx("content analysis off: the worker could not start");
+	if (start_sources(&d) != 0) {
 		rc = 1;
 		goto out;
 	}
@@ -321,18 +636,36 @@ daemon_run(struct config *cfg, int foreground)
 	write_stats(&d);
 	log_info("sharewarden started%s", cfg->monitor_only ? " in monitor mode" : "");
 	while (!quit_flag) {
-		struct pollfd pfd[8];
-		int fds[8], n = audit_source_fds(d.as, fds, 8);
+		struct pollfd pfd[12];
+		int fds[8], n = d.as ? audit_source_fds(d.as, fds, 8) : 0, nf = 0;
+		int timeout = d.ndeb ? DEBOUNCE_MS / 3 : TICK_MS;
 
 		for (int i = 0; i < n; i++) {
-			pfd[i].fd = fds[i];
-			pfd[i].events = POLLIN;
-			pfd[i].revents = 0;
+			pfd[nf].fd = fds[i];
+			pfd[nf].events = POLLIN;
+			pfd[nf++].revents = 0;
 		}
-		if (poll(pfd, (nfds_t)n, TICK_MS) > 0) {
-			for (int i = 0; i < n; i++)
-				if (pfd[i].revents & (POLLIN | POLLERR | POLLHUP))
+		if (d.fs) {
+			pfd[nf].fd = fan_source_fd(d.fs);
+			pfd[nf].events = POLLIN;
+			pfd[nf++].revents = 0;
+		}
+		if (d.cw) {
+			pfd[nf].fd = content_worker_fd(d.cw);
+			pfd[nf].events = POLLIN;
+			pfd[nf++].revents = 0;
+		}
+		if (poll(pfd, (nfds_t)nf, timeout) > 0) {
+			for (int i = 0; i < nf; i++) {
+				if (!(pfd[i].revents & (POLLIN | POLLERR | POLLHUP)))
+					continue;
+				if (i < n)
 					audit_source_read(d.as, pfd[i].fd);
+				else if (d.fs && pfd[i].fd == fan_source_fd(d.fs))
+					fan_source_read(d.fs);
+				else if (d.cw && pfd[i].fd == content_worker_fd(d.cw))
+					content_worker_collect(d.cw, on_content, &d);
+			}
 			handle_pending(&d);
 		}
 		tick(&d);
@@ -341,8 +674,16 @@ daemon_run(struct config *cfg, int foreground)
 	tx_commit(&d);
 	write_stats(&d);
 out:
+	debounce_flush(&d, 1);
+	if (d.fs)
+		fan_source_close(d.fs);
+	if (d.deny)
+		fan_deny_close(d.deny);
+	if (d.cw)
+		content_worker_stop(d.cw);
 	if (d.as)
 		audit_source_close(d.as);
+	canary_set_free(d.canaries);
 	session_cache_free(d.sc);
 	audit_parser_free(d.ap);
 	detect_free(d.det);

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "canary.h"
+#include "content.h"
 #include "detect.h"
 #include "rules.h"
 #include "util.h"
@@ -13,6 +15,9 @@
 #define RING_RENAMES	64	/* recent extension-changing renames */
 #define RING_MUT	256	/* recent mutating event times, for first_event_at */
 #define RING_SEEN	64	/* paths that already gave a name signal */
+#define RING_READS	64	/* recently read files, for read-then-overwrite */
+#define RING_COPIES	64	/* originals of recently created "name.ext.new" copies */
+#define RING_DELETES	128	/* recent deletion times */
 
 struct path_at {
 	uint64_t h;
@@ -30,6 +35,13 @@ struct actor_private {
 	size_t nseen;
 	uint64_t burst_ext;			/* extension whose burst already fired */
 	int64_t burst_at;
+	struct path_at reads[RING_READS];
+	size_t nreads;
+	struct path_at copies[RING_COPIES];	/* h = hash of the path the copy was named after */
+	size_t ncopies;
+	int64_t deletes[RING_DELETES];
+	size_t ndeletes;
+	int64_t delete_burst_at;
 };
 
 /* Hash chain of actors by user + ip. */
@@ -41,6 +53,8 @@ struct actor_link {
 struct detect {
 	struct detect_cfg cfg;
 	const struct rules *rules;
+	const struct canary_set *canaries;
+	const struct config *allow;
 	struct actor_link *buckets[ACTOR_BUCKETS];
 	struct actor *all;			/* every actor, newest first (detect_actors) */
 	struct actor *last;			/* the actor of the previous event: most events come in runs */
@@ -222,6 +236,7 @@ add_signal(struct actor *a, struct detect_verdict *v, const char *kind, double w
 	s->path = xstrndup(path.p, path.n);
 	s->pathlen = path.n;
 	snprintf(s->detail, sizeof s->detail, "%s", detail ? detail : "");
+	s->slow = 0;
 	a->nsig++;
 	if (v->nsig < (int)nitems(v->sig))
 		v->sig[v->nsig++] = s;
@@ -230,13 +245,13 @@ add_signal(struct actor *a, struct detect_verdict *v, const char *kind, double w
 
 /* Sum of the weights of the signals inside the window ending at now. */
 static double
-window_score(const struct actor *a, int64_t now, int64_t window)
+window_score(const struct actor *a, int64_t now, int64_t window, int64_t slow_window)
 {
 	size_t n = a->nsig < ACTOR_SIGNALS ? a->nsig : ACTOR_SIGNALS;
 	double sum = 0;
 
 	for (size_t i = 0; i < n; i++)
-		if (a->sig[i].at >= now - window)
+		if (a->sig[i].at >= now - (a->sig[i].slow ? slow_window : window))
 			sum += a->sig[i].weight;
 	return sum;
 }
@@ -323,6 +338,9 @@ check_rename(struct detect *d, struct actor *a, const struct sw_event *ev, struc
 	/* Office-style saves rename through temp and backup names: that is not a new extension. */
 	if (scratch_ext(olde) || scratch_ext(newe))
 		return;
+	/* .jpeg -> .jpg, .htm -> .html: renames to an ordinary extension are housekeeping. */
+	if (rules_ordinary_ext(d->rules, newe.p, newe.n))
+		return;
 	str_copy(ext, sizeof ext, newe);
 	if (written_recently(p, hash_bytes(HASH_SEED, ev->path.p, ev->path.n), since)) {
 		snprintf(detail, sizeof detail, "written then renamed to .%s", ext);
@@ -357,6 +375,127 @@ note_mutation(struct detect *d, struct actor *a, int64_t at)
 }
 
 void
+detect_set_canaries(struct detect *d, const struct canary_set *cs)
+{
+	d->canaries = cs;
+}
+
+void
+detect_set_allow(struct detect *d, const struct config *cfg)
+{
+	d->allow = cfg;
+}
+
+static int
+in_list_ci(char **list, size_t n, struct sw_str s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strlen(list[i]) == s.n && strncasecmp(list[i], s.p, s.n) == 0)
+			return 1;
+	return 0;
+}
+
+/* Allowlisted activity is journaled but never scored. */
+static int
+allowed(const struct detect *d, const struct sw_event *ev)
+{
+	const struct config *c = d->allow;
+
+	if (c == NULL)
+		return 0;
+	if (in_list_ci(c->allow_users, c->n_allow_users, ev->user) ||
+	    in_list_ci(c->allow_ips, c->n_allow_ips, ev->ip) ||
+	    in_list_ci(c->allow_shares, c->n_allow_shares, ev->share))
+		return 1;
+	for (size_t i = 0; i < c->n_allow_paths; i++) {
+		size_t n = strlen(c->allow_paths[i]);
+
+		if (n && ev->path.n >= n && memcmp(ev->path.p, c->allow_paths[i], n) == 0 &&
+		    (ev->path.n == n || ev->path.p[n] == '/' || c->allow_paths[i][n - 1] == '/'))
+			return 1;
+	}
+	return 0;
+}
+
+static int
+ring_has(const struct path_at *ring, size_t count, size_t size, uint64_t h, int64_t since)
+{
+	size_t n = count < size ? count : size;
+
+	for (size_t i = 0; i < n; i++)
+		if (ring[i].h == h && ring[i].at >= since)
+			return 1;
+	return 0;
+}
+
+static void
+ring_put(struct path_at *ring, size_t *count, size_t size, uint64_t h, int64_t at)
+{
+	ring[*count % size].h = h;
+	ring[*count % size].at = at;
+	(*count)++;
+}
+
+static void
+check_canary(struct detect *d, struct actor *a, const struct sw_event *ev, struct sw_str path,
+    struct detect_verdict *v)
+{
+	if (d->canaries == NULL || path.n == 0 || !canary_is(d->canaries, path.p, path.n))
+		return;
+	add_signal(a, v, "canary", d->cfg.w_canary, ev->at_ms, path, op_name(ev->op));
+}
+
+/*
+ * "report.docx.locked" created: remember "report.docx" in the same folder, so
+ * deleting that original soon after is an encrypted copy replacing it.
+ */
+static void
+note_copy(struct actor_private *p, struct sw_str path, int64_t at)
+{
+	struct sw_str base = path_base(path);
+	const char *dot = base.n ? memrchr(base.p, '.', base.n) : NULL;
+
+	if (dot == NULL || dot == base.p || memchr(base.p, '.', (size_t)(dot - base.p)) == NULL)
+		return;
+	ring_put(p->copies, &p->ncopies, RING_COPIES,
+	    hash_bytes(HASH_SEED, path.p, (size_t)(dot - path.p)), at);
+}
+
+static void
+check_delete(struct detect *d, struct actor *a, const struct sw_event *ev, struct detect_verdict *v)
+{
+	struct actor_private *p = a->priv;
+	int64_t since = ev->at_ms - d->cfg.window_ms;
+	size_t n, count = 0;
+
+	if (ring_has(p->copies, p->ncopies, RING_COPIES, hash_bytes(HASH_SEED, ev->path.p, ev->path.n), since))
+		add_signal(a, v, "copy_delete", d->cfg.w_copy_delete, ev->at_ms, ev->path,
+		    "deleted after a copy named after it was written");
+	p->deletes[p->ndeletes++ % RING_DELETES] = ev->at_ms;
+	n = p->ndeletes < RING_DELETES ? p->ndeletes : RING_DELETES;
+	for (size_t i = 0; i < n; i++)
+		if (p->deletes[i] >= since)
+			count++;
+	if (d->cfg.delete_burst > 0 && count >= (size_t)d->cfg.delete_burst && p->delete_burst_at < since) {
+		char detail[128];
+
+		p->delete_burst_at = ev->at_ms;
+		snprintf(detail, sizeof detail, "%zu deletions within the window", count);
+		add_signal(a, v, "delete_burst", d->cfg.w_delete_burst, ev->at_ms, ev->path, detail);
+	}
+}
+
+static void
+finish(struct detect *d, struct actor *a, int64_t at, struct detect_verdict *v)
+{
+	if (v->nsig == 0)
+		return;
+	a->score = window_score(a, at, d->cfg.window_ms, d->cfg.slow_window_ms);
+	if (a->incident_id == 0 && a->score >= d->cfg.incident_score)
+		v->crossed = 1;
+}
+
+void
 detect_feed(struct detect *d, const struct sw_event *ev, struct detect_verdict *v)
 {
 	struct actor *a;
@@ -367,6 +506,14 @@ detect_feed(struct detect *d, const struct sw_event *ev, struct detect_verdict *
 	if (ev->user.n == 0 || !ev->ok)
 		return;
 	switch (ev->op) {
+	case OP_OPEN:
+		/* Reads matter only as the first half of read-then-overwrite. */
+		if (ev->flags & (EVF_WRITE | EVF_DIR) || allowed(d, ev))
+			return;
+		a = actor_get(d, ev);
+		ring_put(a->priv->reads, &a->priv->nreads, RING_READS,
+		    hash_bytes(HASH_SEED, ev->path.p, ev->path.n), ev->at_ms);
+		return;
 	case OP_CREATE:
 	case OP_WRITE:
 	case OP_RENAME:
@@ -374,9 +521,9 @@ detect_feed(struct detect *d, const struct sw_event *ev, struct detect_verdict *
 	case OP_MKDIR:
 		break;
 	default:
-		return;		/* opens, reads and connects carry no evidence yet */
+		return;		/* connects, closes and metadata carry no evidence */
 	}
-	if (!op_mutates(ev))
+	if (!op_mutates(ev) || allowed(d, ev))
 		return;
 	a = actor_get(d, ev);
 	v->actor = a;
@@ -386,25 +533,79 @@ detect_feed(struct detect *d, const struct sw_event *ev, struct detect_verdict *
 	note_mutation(d, a, ev->at_ms);
 	switch (ev->op) {
 	case OP_CREATE:
-		if (!(ev->flags & EVF_DIR))
-			check_name(d, a, ev, ev->path, v);
+		if (ev->flags & EVF_DIR)
+			break;
+		check_canary(d, a, ev, ev->path, v);
+		check_name(d, a, ev, ev->path, v);
+		if ((ev->flags & EVF_TRUNC) && ring_has(a->priv->reads, a->priv->nreads, RING_READS,
+		    hash_bytes(HASH_SEED, ev->path.p, ev->path.n), ev->at_ms - d->cfg.window_ms) &&
+		    !seen_path(a->priv, hash_bytes(HASH_SEED ^ 1, ev->path.p, ev->path.n)))
+			add_signal(a, v, "read_overwrite", d->cfg.w_read_overwrite, ev->at_ms, ev->path,
+			    "read, then overwritten in place");
+		if (ev->flags & EVF_NEWFILE)
+			note_copy(a->priv, ev->path, ev->at_ms);
 		break;
 	case OP_WRITE:
 		note_write(a->priv, ev->path, ev->at_ms);
+		check_canary(d, a, ev, ev->path, v);
 		check_name(d, a, ev, ev->path, v);
 		break;
 	case OP_RENAME:
+		check_canary(d, a, ev, ev->path, v);
 		check_name(d, a, ev, ev->path2, v);
 		check_rename(d, a, ev, v);
+		break;
+	case OP_UNLINK:
+		check_canary(d, a, ev, ev->path, v);
+		check_delete(d, a, ev, v);
 		break;
 	default:
 		break;
 	}
-	if (v->nsig == 0)
+	finish(d, a, ev->at_ms, v);
+}
+
+void
+detect_content(struct detect *d, const struct sw_event *ev, int verdict, const char *detail,
+    struct detect_verdict *v)
+{
+	struct sw_str ext, base;
+	struct actor *a;
+	const char *kind;
+	double w;
+
+	v->actor = NULL;
+	v->nsig = 0;
+	v->crossed = 0;
+	if (ev->user.n == 0 || allowed(d, ev))
 		return;
-	a->score = window_score(a, ev->at_ms, d->cfg.window_ms);
-	if (a->incident_id == 0 && a->score >= d->cfg.incident_score)
-		v->crossed = 1;
+	switch (verdict) {
+	case CV_FORMAT_BROKEN:
+		kind = "format_broken", w = d->cfg.w_format_broken;
+		break;
+	case CV_TEXT_BROKEN:
+		kind = "text_broken", w = d->cfg.w_format_broken;
+		break;
+	case CV_PARTIAL:
+		kind = "partial_encryption", w = d->cfg.w_format_broken;
+		break;
+	case CV_CIPHERTEXT:
+		/* Random bytes under an ordinary extension (.o, .bin, .dat) are what such files hold. */
+		base = path_base(ev->path);
+		ext = name_ext(base);
+		if (ext.n && rules_ordinary_ext(d->rules, ext.p, ext.n))
+			return;
+		kind = "ciphertext", w = d->cfg.w_ciphertext;
+		break;
+	default:
+		return;
+	}
+	a = actor_get(d, ev);
+	v->actor = a;
+	if (seen_path(a->priv, hash_bytes(HASH_SEED ^ 2, ev->path.p, ev->path.n)))
+		return;
+	add_signal(a, v, kind, w, ev->at_ms, ev->path, detail)->slow = 1;
+	finish(d, a, ev->at_ms, v);
 }
 
 int64_t

@@ -20,6 +20,7 @@ struct actor_signal {
 	char *path;			/* owned */
 	size_t pathlen;
 	char detail[128];
+	int slow;			/* counts over the slow window (content signals) */
 };
 
 struct actor {
@@ -46,8 +47,20 @@ struct detect_verdict {
 };
 
 struct detect;
+struct canary_set;
+struct config;
 
 struct detect *detect_new(const struct detect_cfg *cfg, const struct rules *rules);
+/* Canaries: any change to one is a canary signal. cs may be NULL; it is borrowed. */
+void detect_set_canaries(struct detect *d, const struct canary_set *cs);
+/* Allowlists (allow users/ips/shares/paths of cfg, borrowed): matching events are never scored. */
+void detect_set_allow(struct detect *d, const struct config *cfg);
+/*
+ * The verdict of content analysis on a file the actor of ev wrote (ev: user,
+ * ip, path, at). verdict is an enum content_verdict. Signals as detect_feed.
+ */
+void detect_content(struct detect *d, const struct sw_event *ev, int verdict, const char *detail,
+    struct detect_verdict *v);
 void detect_free(struct detect *d);
 void detect_feed(struct detect *d, const struct sw_event *ev, struct detect_verdict *v);
 /* Forgets the actor's score and signals (after an incident is released). */

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "audit.h"
+#include "canary.h"
 #include "config.h"
 #include "daemon.h"
 #include "detect.h"
@@ -180,7 +181,8 @@ cmd_status(int argc, char **argv)
 	struct incident *list = NULL;
 	size_t n = 0, active = 0;
 	int64_t pid = 0, hb = 0, started = 0, v;
-	static const char *keys[] = { "lines", "events", "malformed", "skipped", "rotations" };
+	static const char *keys[] = { "lines", "events", "malformed", "skipped", "rotations", "kernel_events",
+	    "kernel_overflows", "content_analyzed", "content_dropped", "canaries", "denied_opens" };
 	char t[32];
 	int running, rc;
 
@@ -203,7 +205,8 @@ cmd_status(int argc, char **argv)
 	for (size_t i = 0; i < nitems(keys); i++) {
 		v = 0;
 		journal_stat_get(j, keys[i], &v);
-		printf("%s %lld\n", keys[i], (long long)v);
+		if (v >= 0)	/* -1: that part is off */
+			printf("%s %lld\n", keys[i], (long long)v);
 	}
 	if (journal_incident_list(j, &list, &n) == 0) {
 		for (size_t i = 0; i < n; i++)
@@ -543,6 +546,7 @@ cmd_replay(int argc, char **argv)
 	if (cfg.patterns[0] && access(cfg.patterns, F_OK) == 0 && rules_load(rules, cfg.patterns) != 0)
 		fprintf(stderr, "sharewarden: %s not loaded, using the built-in list\n", cfg.patterns);
 	rp.det = detect_new(&cfg.detect, rules);
+	detect_set_allow(rp.det, &cfg);
 	ap = audit_parser_new();
 	/* Shares anchor the paths of renames; read them from the configuration when it names any. */
 	if ((config_explicit || access(config_path, F_OK) == 0) && config_resolve_shares(&cfg, stderr) == 0)
@@ -621,6 +625,98 @@ cmd_replay(int argc, char **argv)
 	return rc == 0 ? EXIT_OK : EXIT_FAILED;
 }
 
+static int
+cmd_explain(int argc, char **argv)
+{
+	const struct command *c = find_command("explain");
+	struct config cfg;
+	struct journal *j;
+	struct incident inc;
+	struct signal_rec *sig = NULL;
+	size_t n = 0;
+	int64_t id;
+	double sum = 0;
+	int rc, crossed = 0;
+	char t[32];
+
+	if (argc != 2 || parse_id(argv[1], &id) != 0)
+		return usage_error(c, "expected one incident number");
+	if ((rc = load_config(&cfg, 0, 0)) != 0)
+		return rc;
+	if ((j = open_journal(&cfg, 1)) == NULL) {
+		config_free(&cfg);
+		return EXIT_FAILED;
+	}
+	if (journal_incident_get(j, id, &inc) != 0 || journal_signal_list(j, id, &sig, &n) != 0) {
+		fprintf(stderr, "sharewarden: no incident %lld (see `sharewarden incidents`)\n", (long long)id);
+		journal_close(j);
+		config_free(&cfg);
+		return EXIT_FAILED;
+	}
+	printf("incident %lld: ", (long long)id);
+	fput_escaped(stdout, inc.user, strlen(inc.user));
+	printf(" from %s\n", inc.ip);
+	printf("It opens when one actor's signals add up to %.1f (incident score) within %lld s "
+	    "(content signals: %lld s).\n", cfg.detect.incident_score, (long long)(cfg.detect.window_ms / 1000),
+	    (long long)(cfg.detect.slow_window_ms / 1000));
+	printf("Signals, oldest first (weight, running total):\n");
+	for (size_t i = 0; i < n; i++) {
+		sum += sig[i].weight;
+		printf("  %s  %-18s %6.1f %8.1f  ", fmt_time(sig[i].at, t), sig[i].kind, sig[i].weight, sum);
+		fput_escaped(stdout, sig[i].path, strlen(sig[i].path));
+		if (sig[i].detail[0]) {
+			printf("  (");
+			fput_escaped(stdout, sig[i].detail, strlen(sig[i].detail));
+			printf(")");
+		}
+		if (!crossed && sum >= cfg.detect.incident_score) {
+			printf("  <- incident score reached");
+			crossed = 1;
+		}
+		printf("\n");
+	}
+	printf("Score when the incident opened: %.1f. Weights are set in [detect] of %s.\n", inc.score, config_path);
+	if (inc.monitor)
+		printf("Report only: monitor mode or a protected account; nothing was acted on.\n");
+	signal_rec_free(sig, n);
+	journal_close(j);
+	config_free(&cfg);
+	return EXIT_OK;
+}
+
+static int
+cmd_canaries(int argc, char **argv)
+{
+	const struct command *c = find_command("canaries");
+	struct config cfg;
+	int seed = 0, remove = 0, rc, bad;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--seed") == 0)
+			seed = 1;
+		else if (strcmp(argv[i], "--remove") == 0)
+			remove = 1;
+		else
+			return usage_error(c, "unexpected argument");
+	}
+	if ((seed || remove) && (rc = require_root("canaries")) != 0)
+		return rc;
+	if ((rc = load_config(&cfg, 0, 1)) != 0)
+		return rc;
+	if (remove) {
+		rc = canary_remove_all(&cfg, stdout) < 0 ? EXIT_FAILED : EXIT_OK;
+		config_free(&cfg);
+		return rc;
+	}
+	if (seed && canary_seed(&cfg, stdout) < 0) {
+		config_free(&cfg);
+		return EXIT_FAILED;
+	}
+	bad = canary_list(&cfg, stdout);
+	config_free(&cfg);
+	return bad == 0 ? EXIT_OK : EXIT_FAILED;
+}
+
 static int cmd_help(int argc, char **argv);
 
 static const struct command commands[] = {
@@ -644,6 +740,11 @@ static const struct command commands[] = {
 	  "Imports a community ransomware file-pattern list (FSRM format: one pattern per line). Broad\n"
 	  "patterns that match ordinary files are refused; --report lists them. The result is saved to\n"
 	  "the `patterns` file of the configuration." },
+	{ "explain", cmd_explain, "ID",
+	  "Explains why an incident opened: every signal with its weight and the running score." },
+	{ "canaries", cmd_canaries, "[--seed | --remove]",
+	  "Lists the canary files and whether each is intact (exit 1 if any is not). --seed creates the\n"
+	  "missing ones and restores changed ones now; --remove deletes them (set `canaries = no` too)." },
 	{ "replay", cmd_replay, "[--json] [FILE|-]",
 	  "Runs full_audit lines from FILE (or stdin) through the parser and detection, acts on nothing,\n"
 	  "and prints the incidents it would open, then the lines/s on stderr. Use it to tune thresholds." },

@@ -10,8 +10,12 @@
 #include "respond.h"
 #include "util.h"
 
-/* Disable first, then kill: a killed client with a working account just reconnects. */
+/*
+ * Deny first (microseconds, stops the next file), then disable, then kill: a
+ * killed client with a working account just reconnects.
+ */
 static const struct responder *const responders[] = {
+	&respond_deny,
 	&respond_account,
 	&respond_session,
 	&respond_syslog,
@@ -203,13 +207,14 @@ void
 respond_incident(struct respond_ctx *ctx)
 {
 	struct incident *inc = ctx->inc;
-	struct action lock, kill, note;
+	struct action deny, lock, kill, note;
 	int locked;
 
 	if (ctx->cfg->monitor_only || config_is_protected(ctx->cfg, inc->user)) {
 		inc->monitor = 1;
 		journal_incident(ctx->j, inc);
 	}
+	respond_one(ctx, &respond_deny, ctx->cfg->deny_writer, &deny);
 	respond_one(ctx, &respond_account, ctx->cfg->lock_account, &lock);
 	respond_one(ctx, &respond_session, ctx->cfg->kill_session, &kill);
 	locked = strcmp(lock.result, "ok") == 0 ||
@@ -261,6 +266,7 @@ respond_release(const struct config *cfg, struct journal *j, int64_t id, FILE *o
 	ctx.j = j;
 	ctx.sessions = NULL;
 	ctx.inc = &inc;
+	ctx.deny = NULL;
 	/* Newest first: undo in the reverse order of doing. */
 	for (size_t i = n; i-- > 0;) {
 		struct action *a = &acts[i];

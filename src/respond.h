@@ -11,11 +11,14 @@ struct config;
 struct journal;
 struct session_cache;
 
+struct fan_deny;
+
 struct respond_ctx {
 	const struct config *cfg;
 	struct journal *j;
 	struct session_cache *sessions;
 	struct incident *inc;
+	struct fan_deny *deny;		/* the daemon's deny group; NULL in the CLI or without kernel events */
 };
 
 /*
@@ -29,13 +32,14 @@ struct responder {
 	int (*undo)(struct respond_ctx *ctx, struct action *a);
 };
 
+extern const struct responder respond_deny;		/* deny_writer */
 extern const struct responder respond_account;		/* lock_account */
 extern const struct responder respond_session;		/* kill_session */
 extern const struct responder respond_syslog;		/* notify_syslog */
 
 /*
- * Runs the responders on a newly opened incident, in order: lock the account,
- * kill its SMB sessions, notify. Each action is journaled (and committed) as
+ * Runs the responders on a newly opened incident, in order: deny the writer's
+ * opens (instant), lock the account, kill its SMB sessions, notify. Each action is journaled (and committed) as
  * it ends. Monitor mode and protected accounts record "skipped" actions.
  * Sets inc->contained_at and state when the isolating actions succeeded.
  */

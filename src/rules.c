@@ -1412,3 +1412,9 @@ rules_free(struct rules *r)
 	free(r->trifreq);
 	free(r);
 }
+
+int
+rules_ordinary_ext(const struct rules *r, const char *ext, size_t n)
+{
+	return ext_part_guarded(r, ext, n, 1) != NULL;
+}

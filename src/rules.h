@@ -64,6 +64,13 @@ const char *const *rules_ordinary_names(size_t *n);
  * Saves / loads the imported (non built-in) rules in sharewarden's own list
  * format: one "kind<TAB>pattern" line each. Returns 0 or -1 (errno set).
  */
+/*
+ * Whether an extension (without the dot; any bytes) belongs to ordinary files:
+ * the guard list, one-character and all-digit extensions. Renames to such an
+ * extension are not suspicious.
+ */
+int rules_ordinary_ext(const struct rules *r, const char *ext, size_t n);
+
 int rules_save(const struct rules *r, const char *path);
 int rules_load(struct rules *r, const char *path);
 

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "content.h"
 #include "detect.h"
 #include "rules.h"
 
@@ -273,6 +274,124 @@ test_failed_and_unattributed_events_ignored(void **state)
 	detect_free(d);
 }
 
+static void
+test_ordinary_extension_renames_quiet(void **state)
+{
+	struct detect *d = detect_new(&cfg.detect, rules);
+	struct detect_verdict v;
+	struct sw_event e;
+	char a[64], b[64];
+
+	(void)state;
+	for (int i = 0; i < 100; i++) {
+		snprintf(a, sizeof a, "/srv/share/Photos/p%03d.jpeg", i);
+		snprintf(b, sizeof b, "/srv/share/Photos/p%03d.jpg", i);
+		e = ev("bob", "10.0.0.12", OP_RENAME, 0, 1000 + i, a, b);
+		detect_feed(d, &e, &v);
+		assert_int_equal(v.nsig, 0);
+	}
+	detect_free(d);
+}
+
+static void
+test_copy_then_delete(void **state)
+{
+	struct detect *d = detect_new(&cfg.detect, rules);
+	struct detect_verdict v;
+	struct sw_event e;
+
+	(void)state;
+	e = ev("alice", "10.0.0.11", OP_CREATE, EVF_WRITE | EVF_NEWFILE, 1000, "/srv/share/a.docx.lck9", NULL);
+	detect_feed(d, &e, &v);
+	e = ev("alice", "10.0.0.11", OP_UNLINK, 0, 1010, "/srv/share/a.docx", NULL);
+	detect_feed(d, &e, &v);
+	assert_int_equal(v.nsig, 1);
+	assert_string_equal(v.sig[0]->kind, "copy_delete");
+	/* Deleting an unrelated file is not. */
+	e = ev("alice", "10.0.0.11", OP_UNLINK, 0, 1020, "/srv/share/b.docx", NULL);
+	detect_feed(d, &e, &v);
+	assert_int_equal(v.nsig, 0);
+	detect_free(d);
+}
+
+static void
+test_read_then_overwrite(void **state)
+{
+	struct detect *d = detect_new(&cfg.detect, rules);
+	struct detect_verdict v;
+	struct sw_event e;
+
+	(void)state;
+	e = ev("alice", "10.0.0.11", OP_OPEN, 0, 1000, "/srv/share/q1.xlsx", NULL);
+	detect_feed(d, &e, &v);
+	e = ev("alice", "10.0.0.11", OP_CREATE, EVF_WRITE | EVF_TRUNC | EVF_NEWFILE, 1005, "/srv/share/q1.xlsx", NULL);
+	detect_feed(d, &e, &v);
+	assert_int_equal(v.nsig, 1);
+	assert_string_equal(v.sig[0]->kind, "read_overwrite");
+	assert_false(v.crossed);
+	detect_free(d);
+}
+
+static void
+test_content_verdicts(void **state)
+{
+	struct detect *d = detect_new(&cfg.detect, rules);
+	struct detect_verdict v;
+	struct sw_event e;
+	char p[64];
+	int crossed = 0;
+
+	(void)state;
+	/* Random bytes in object files are what object files hold. */
+	e = ev("bob", "10.0.0.12", OP_CLOSE, 0, 1000, "/srv/share/build/x.o", NULL);
+	detect_content(d, &e, CV_CIPHERTEXT, "random", &v);
+	assert_int_equal(v.nsig, 0);
+	/* Broken formats add up, even minutes apart (the slow window). */
+	for (int i = 0; i < 3; i++) {
+		snprintf(p, sizeof p, "/srv/share/f%d.docx", i);
+		e = ev("alice", "10.0.0.11", OP_CLOSE, 0, 1000 + i * 120000, p, NULL);
+		detect_content(d, &e, CV_FORMAT_BROKEN, "docx is not a zip", &v);
+		assert_int_equal(v.nsig, 1);
+		crossed |= v.crossed;
+		if (i < 2)
+			assert_false(v.crossed);
+	}
+	assert_true(crossed);
+	/* The same file twice is one signal. */
+	detect_content(d, &e, CV_FORMAT_BROKEN, "docx is not a zip", &v);
+	assert_int_equal(v.nsig, 0);
+	detect_free(d);
+}
+
+static void
+test_allowlist(void **state)
+{
+	struct detect *d = detect_new(&cfg.detect, rules);
+	struct detect_verdict v;
+	struct sw_event e;
+	struct config c;
+	char *users[] = { "backup" }, *paths[] = { "/srv/share/scratch" };
+
+	(void)state;
+	memset(&c, 0, sizeof c);
+	c.allow_users = users;
+	c.n_allow_users = 1;
+	c.allow_paths = paths;
+	c.n_allow_paths = 1;
+	detect_set_allow(d, &c);
+	e = ev("BACKUP", "10.0.0.5", OP_CREATE, EVF_WRITE | EVF_NEWFILE, 1000, "/srv/share/DECRYPT_INSTRUCTIONS.txt", NULL);
+	detect_feed(d, &e, &v);
+	assert_null(v.actor);
+	e = ev("alice", "10.0.0.11", OP_CREATE, EVF_WRITE | EVF_NEWFILE, 1000, "/srv/share/scratch/DECRYPT_INSTRUCTIONS.txt", NULL);
+	detect_feed(d, &e, &v);
+	assert_null(v.actor);
+	/* A prefix of a name is not its folder. */
+	e = ev("alice", "10.0.0.11", OP_CREATE, EVF_WRITE | EVF_NEWFILE, 1000, "/srv/share/scratchpad/DECRYPT_INSTRUCTIONS.txt", NULL);
+	detect_feed(d, &e, &v);
+	assert_true(v.crossed);
+	detect_free(d);
+}
+
 int
 main(void)
 {
@@ -285,6 +404,11 @@ main(void)
 		cmocka_unit_test(test_window_expires),
 		cmocka_unit_test(test_reset_and_first_event),
 		cmocka_unit_test(test_failed_and_unattributed_events_ignored),
+		cmocka_unit_test(test_ordinary_extension_renames_quiet),
+		cmocka_unit_test(test_copy_then_delete),
+		cmocka_unit_test(test_read_then_overwrite),
+		cmocka_unit_test(test_content_verdicts),
+		cmocka_unit_test(test_allowlist),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

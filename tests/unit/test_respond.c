@@ -558,6 +558,7 @@ syslog_child(void)
 	ctx.j = NULL;
 	ctx.sessions = NULL;
 	ctx.inc = &inc;
+	ctx.deny = NULL;
 	memset(&a, 0, sizeof a);
 	if (respond_syslog.run(&ctx, &a) != 0 || strcmp(a.result, "ok") != 0 || strcmp(a.target, "syslog") != 0)
 		return 4;
@@ -896,16 +897,19 @@ test_incident_contained_and_released(void **state)
 	assert_string_equal(got.state, INC_CONTAINED);
 	assert_true(got.contained_at > 0);
 	assert_int_equal(journal_action_list(jrn, inc.id, &acts, &n), 0);
-	assert_int_equal(n, 3);
-	assert_string_equal(acts[0].kind, "lock_account");	/* disable first, then kill */
-	assert_string_equal(acts[1].kind, "kill_session");
-	assert_string_equal(acts[2].kind, "notify_syslog");
+	assert_int_equal(n, 4);
+	/* Deny first (no deny group outside the daemon: skipped), disable, then kill. */
+	assert_string_equal(acts[0].kind, "deny_writer");
+	assert_string_equal(acts[0].result, "skipped");
+	assert_string_equal(acts[1].kind, "lock_account");
+	assert_string_equal(acts[2].kind, "kill_session");
+	assert_string_equal(acts[3].kind, "notify_syslog");
 	assert_string_equal(find_action(acts, n, "lock_account")->result, "ok");
 	assert_string_equal(find_action(acts, n, "kill_session")->result, "ok");
 	snprintf(want, sizeof want, "smbd %d", pid);
 	assert_string_equal(find_action(acts, n, "kill_session")->target, want);
 	assert_string_equal(find_action(acts, n, "notify_syslog")->result, "ok");
-	assert_true(acts[0].at > 0 && acts[0].at <= acts[1].at && acts[1].at <= acts[2].at);
+	assert_true(acts[1].at > 0 && acts[1].at <= acts[2].at && acts[2].at <= acts[3].at);
 	free(acts);
 
 	/* Release: the account works again; every action is marked undone. */
@@ -974,7 +978,7 @@ test_incident_monitor(void **state)
 	assert_int_equal(got.monitor, 1);
 	assert_string_equal(got.state, INC_OPEN);
 	assert_int_equal(journal_action_list(jrn, inc.id, &acts, &n), 0);
-	assert_int_equal(n, 3);
+	assert_int_equal(n, 4);
 	assert_string_equal(find_action(acts, n, "lock_account")->result, "skipped");
 	assert_string_equal(find_action(acts, n, "kill_session")->result, "skipped");
 	assert_string_equal(find_action(acts, n, "notify_syslog")->result, "ok");
