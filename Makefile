@@ -70,7 +70,8 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(filter-out src/main.c,$(SRC)) $(wildcar
 fuzz: $(FUZZERS)
 	@set -e; for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \
 	    echo "== $$n ($(FUZZ_SECONDS)s)"; \
-	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=70000 build-fuzz/corpus-$$n tests/fuzz/seeds/$$n \
+	    seeds=tests/fuzz/seeds/$$n; [ -d $$seeds ] || seeds=; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=70000 build-fuzz/corpus-$$n $$seeds \
 	        > build-fuzz/$$n.log 2>&1 || { tail -40 build-fuzz/$$n.log; exit 1; }; tail -1 build-fuzz/$$n.log; done
 
 lab-test: $(BUILD)/sharewarden

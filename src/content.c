@@ -27,10 +27,11 @@ enum fmt {
 	FMT_TIFF, FMT_WEBP, FMT_MP4, FMT_MKV, FMT_AVI, FMT_MP3, FMT_WAV, FMT_FLAC, FMT_OGG,
 	FMT_7Z, FMT_GZIP, FMT_BZIP2, FMT_XZ, FMT_ZSTD, FMT_RAR, FMT_TAR, FMT_PGP, FMT_KDBX,
 	FMT_SQLITE, FMT_EXE, FMT_RTF, FMT_PS, FMT_PSD, FMT_ISO, FMT_LNK, FMT_PST, FMT_ACCESS,
-	FMT_DWG, FMT_DER, FMT_GITPACK, FMT_PACKED, FMT_BINARY, FMT_RANDOM, FMT__COUNT
+	FMT_DWG, FMT_DER, FMT_GITPACK, FMT_PACKED, FMT_AESCRYPT, FMT_BINARY, FMT_RANDOM, FMT__COUNT
 };
 
 #define M(f)	(UINT64_C(1) << (f))
+_Static_assert(FMT__COUNT <= 64, "format sets are 64-bit masks");
 
 struct part {
 	const unsigned char *p;
@@ -206,11 +207,12 @@ is_fourcc(const unsigned char *p)
 static void
 part_measure(struct part *pt, const unsigned char *p, size_t n)
 {
+	static const unsigned char none[1];
 	double sum = 0, sq = 0, e;
 	size_t i;
 	uint32_t c;
 
-	pt->p = p;
+	pt->p = n > 0 ? p : none;	/* never NULL: memchr and memmem want a pointer even for 0 bytes */
 	pt->n = n;
 	memset(pt->hist, 0, sizeof(pt->hist));
 	for (i = 0; i < n; i++)
@@ -709,25 +711,27 @@ deflate_plausible(const unsigned char *p, size_t n)
 	return 1;
 }
 
-/* Signatures: the magic bytes at the start, nothing more (structure is checked below). */
-
-static int
-sig_zip(const struct samples *s)
-{
-	const unsigned char *p = s->part[HEAD].p;
-	size_t n = s->part[HEAD].n;
-
-	return starts(p, n, "PK\3\4", 4) || starts(p, n, "PK\5\6", 4) || starts(p, n, "PK\7\10PK\3\4", 8);
-}
-
-static int
-sig_ole2(const struct samples *s)
-{
-	const unsigned char *p = s->part[HEAD].p;
-	size_t n = s->part[HEAD].n;
-
-	return starts(p, n, "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8);
-}
+/*
+ * Signatures: magic bytes at the start, nothing more (structure is checked
+ * below). Formats that need more than fixed bytes have a function.
+ */
+static const struct magic {
+	enum fmt fmt;
+	const char *bytes;
+	size_t len;
+} magics[] = {
+	{ FMT_ZIP, "PK\3\4", 4 }, { FMT_ZIP, "PK\5\6", 4 }, { FMT_ZIP, "PK\7\10PK\3\4", 8 },
+	{ FMT_OLE2, "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8 }, { FMT_JPEG, "\xff\xd8\xff", 3 },
+	{ FMT_PNG, "\x89PNG\r\n\x1a\n", 8 }, { FMT_GIF, "GIF87a", 6 }, { FMT_GIF, "GIF89a", 6 },
+	{ FMT_TIFF, "II*\0", 4 }, { FMT_TIFF, "MM\0*", 4 }, { FMT_TIFF, "II+\0", 4 }, { FMT_TIFF, "MM\0+", 4 },
+	{ FMT_MKV, "\x1a\x45\xdf\xa3", 4 }, { FMT_FLAC, "fLaC", 4 }, { FMT_OGG, "OggS\0", 5 },
+	{ FMT_7Z, "7z\xbc\xaf\x27\x1c", 6 }, { FMT_GZIP, "\x1f\x8b\x08", 3 }, { FMT_XZ, "\xfd" "7zXZ\0", 6 },
+	{ FMT_RAR, "Rar!\x1a\x07\x00", 7 }, { FMT_RAR, "Rar!\x1a\x07\x01\x00", 8 },
+	{ FMT_SQLITE, "SQLite format 3\0", 16 }, { FMT_EXE, "MZ", 2 }, { FMT_RTF, "{\\rtf", 5 },
+	{ FMT_PS, "%!PS", 4 }, { FMT_PS, "\xc5\xd0\xd3\xc6", 4 }, { FMT_PSD, "8BPS", 4 },
+	{ FMT_LNK, "L\0\0\0\1\24\2\0", 8 }, { FMT_PST, "!BDN", 4 }, { FMT_ACCESS, "\0\1\0\0Standard ", 13 },
+	{ FMT_AESCRYPT, "AES\1\0", 5 }, { FMT_AESCRYPT, "AES\2\0", 5 }, { FMT_AESCRYPT, "AES\3\0", 5 },
+};
 
 static int
 sig_pdf(const struct samples *s)
@@ -736,33 +740,6 @@ sig_pdf(const struct samples *s)
 	size_t n = s->part[HEAD].n;
 
 	return memmem(p, n < 1024 ? n : 1024, "%PDF-", 5) != NULL;
-}
-
-static int
-sig_jpeg(const struct samples *s)
-{
-	const unsigned char *p = s->part[HEAD].p;
-	size_t n = s->part[HEAD].n;
-
-	return starts(p, n, "\xff\xd8\xff", 3);
-}
-
-static int
-sig_png(const struct samples *s)
-{
-	const unsigned char *p = s->part[HEAD].p;
-	size_t n = s->part[HEAD].n;
-
-	return starts(p, n, "\x89PNG\r\n\x1a\n", 8);
-}
-
-static int
-sig_gif(const struct samples *s)
-{
-	const unsigned char *p = s->part[HEAD].p;
-	size_t n = s->part[HEAD].n;
-
-	return starts(p, n, "GIF87a", 6) || starts(p, n, "GIF89a", 6);
 }
 
 static int
@@ -775,46 +752,29 @@ sig_bmp(const struct samples *s)
 }
 
 static int
-sig_tiff(const struct samples *s)
+riff(const struct samples *s, const char *form)
 {
-	const unsigned char *p = s->part[HEAD].p;
-	size_t n = s->part[HEAD].n;
+	const struct part *h = &s->part[HEAD];
 
-	return starts(p, n, "II*\0", 4) || starts(p, n, "MM\0*", 4) ||
-	    starts(p, n, "II+\0", 4) || starts(p, n, "MM\0+", 4);
-}
-
-static int
-riff(const unsigned char *p, size_t n, const char *form)
-{
-	return n >= 12 && memcmp(p, "RIFF", 4) == 0 && memcmp(p + 8, form, 4) == 0;
+	return h->n >= 12 && memcmp(h->p, "RIFF", 4) == 0 && memcmp(h->p + 8, form, 4) == 0;
 }
 
 static int
 sig_webp(const struct samples *s)
 {
-	const unsigned char *p = s->part[HEAD].p;
-	size_t n = s->part[HEAD].n;
-
-	return riff(p, n, "WEBP");
+	return riff(s, "WEBP");
 }
 
 static int
 sig_avi(const struct samples *s)
 {
-	const unsigned char *p = s->part[HEAD].p;
-	size_t n = s->part[HEAD].n;
-
-	return riff(p, n, "AVI ");
+	return riff(s, "AVI ");
 }
 
 static int
 sig_wav(const struct samples *s)
 {
-	const unsigned char *p = s->part[HEAD].p;
-	size_t n = s->part[HEAD].n;
-
-	return riff(p, n, "WAVE");
+	return riff(s, "WAVE");
 }
 
 /* ISO base media (mp4, mov, m4a, heic, 3gp): "ftyp" first, or an old QuickTime top-level atom. */
@@ -837,15 +797,6 @@ sig_mp4(const struct samples *s)
 		if (memcmp(p + 4, atoms[i], 4) == 0)
 			return 1;
 	return 0;
-}
-
-static int
-sig_mkv(const struct samples *s)
-{
-	const unsigned char *p = s->part[HEAD].p;
-	size_t n = s->part[HEAD].n;
-
-	return starts(p, n, "\x1a\x45\xdf\xa3", 4);
 }
 
 /* MPEG audio frame header at p: its length (0 when invalid) and a key that consecutive frames share. */
@@ -924,57 +875,12 @@ sig_mp3(const struct samples *s)
 }
 
 static int
-sig_flac(const struct samples *s)
-{
-	const unsigned char *p = s->part[HEAD].p;
-	size_t n = s->part[HEAD].n;
-
-	return starts(p, n, "fLaC", 4);
-}
-
-static int
-sig_ogg(const struct samples *s)
-{
-	const unsigned char *p = s->part[HEAD].p;
-	size_t n = s->part[HEAD].n;
-
-	return starts(p, n, "OggS\0", 5);
-}
-
-static int
-sig_7z(const struct samples *s)
-{
-	const unsigned char *p = s->part[HEAD].p;
-	size_t n = s->part[HEAD].n;
-
-	return starts(p, n, "7z\xbc\xaf\x27\x1c", 6);
-}
-
-static int
-sig_gzip(const struct samples *s)
-{
-	const unsigned char *p = s->part[HEAD].p;
-	size_t n = s->part[HEAD].n;
-
-	return starts(p, n, "\x1f\x8b\x08", 3);
-}
-
-static int
 sig_bzip2(const struct samples *s)
 {
 	const unsigned char *p = s->part[HEAD].p;
 	size_t n = s->part[HEAD].n;
 
 	return starts(p, n, "BZh", 3) && n >= 4 && p[3] >= '1' && p[3] <= '9';
-}
-
-static int
-sig_xz(const struct samples *s)
-{
-	const unsigned char *p = s->part[HEAD].p;
-	size_t n = s->part[HEAD].n;
-
-	return starts(p, n, "\xfd" "7zXZ\0", 6);
 }
 
 static int
@@ -986,15 +892,6 @@ sig_zstd(const struct samples *s)
 	/* a frame, or a skippable frame (magic 0x184d2a50..5f) */
 	return starts(p, n, "\x28\xb5\x2f\xfd", 4) ||
 	    (n >= 4 && (p[0] & 0xf0) == 0x50 && p[1] == 0x2a && p[2] == 0x4d && p[3] == 0x18);
-}
-
-static int
-sig_rar(const struct samples *s)
-{
-	const unsigned char *p = s->part[HEAD].p;
-	size_t n = s->part[HEAD].n;
-
-	return starts(p, n, "Rar!\x1a\x07\x00", 7) || starts(p, n, "Rar!\x1a\x07\x01\x00", 8);
 }
 
 /* The checksum of a tar header block: the sum of its bytes, the checksum field counted as spaces. */
@@ -1139,84 +1036,12 @@ sig_kdbx(const struct samples *s)
 }
 
 static int
-sig_sqlite(const struct samples *s)
-{
-	const unsigned char *p = s->part[HEAD].p;
-	size_t n = s->part[HEAD].n;
-
-	return starts(p, n, "SQLite format 3\0", 16);
-}
-
-static int
-sig_exe(const struct samples *s)
-{
-	const unsigned char *p = s->part[HEAD].p;
-	size_t n = s->part[HEAD].n;
-
-	return starts(p, n, "MZ", 2);
-}
-
-static int
-sig_rtf(const struct samples *s)
-{
-	const unsigned char *p = s->part[HEAD].p;
-	size_t n = s->part[HEAD].n;
-
-	return starts(p, n, "{\\rtf", 5);
-}
-
-static int
-sig_ps(const struct samples *s)
-{
-	const unsigned char *p = s->part[HEAD].p;
-	size_t n = s->part[HEAD].n;
-
-	return starts(p, n, "%!PS", 4) || starts(p, n, "\xc5\xd0\xd3\xc6", 4);
-}
-
-static int
-sig_psd(const struct samples *s)
-{
-	const unsigned char *p = s->part[HEAD].p;
-	size_t n = s->part[HEAD].n;
-
-	return starts(p, n, "8BPS", 4);
-}
-
-static int
 sig_iso(const struct samples *s)
 {
 	const unsigned char *p = s->part[HEAD].p;
 	size_t n = s->part[HEAD].n;
 
 	return has(n, 0x8001, 5) && memcmp(p + 0x8001, "CD001", 5) == 0;
-}
-
-static int
-sig_lnk(const struct samples *s)
-{
-	const unsigned char *p = s->part[HEAD].p;
-	size_t n = s->part[HEAD].n;
-
-	return starts(p, n, "L\0\0\0\1\24\2\0", 8);
-}
-
-static int
-sig_pst(const struct samples *s)
-{
-	const unsigned char *p = s->part[HEAD].p;
-	size_t n = s->part[HEAD].n;
-
-	return starts(p, n, "!BDN", 4);
-}
-
-static int
-sig_access(const struct samples *s)
-{
-	const unsigned char *p = s->part[HEAD].p;
-	size_t n = s->part[HEAD].n;
-
-	return starts(p, n, "\0\1\0\0Standard ", 13);
 }
 
 static int
@@ -1277,7 +1102,7 @@ static int
 sig_binary(const struct samples *s)
 {
 	static const char *const magic[] = {
-		"\x7f" "ELF", "BC\xc0\xde", "\xca\xfe\xba\xbe", "\xfe\xed\xfe\xed", "\0asm", "\xcf\xfa\xed\xfe",
+		"\177ELF", "BC\xc0\xde", "\xca\xfe\xba\xbe", "\xfe\xed\xfe\xed", "\0asm", "\xcf\xfa\xed\xfe",
 		"\xce\xfa\xed\xfe", "DIRC", "JM\1\0",
 	};
 	size_t i;
@@ -2076,13 +1901,44 @@ check_pgp(const struct samples *s)
 	return NULL;
 }
 
+/*
+ * KeePass 2: type-length-value header fields after the version. The cipher
+ * is one of a few known UUIDs; behind the header everything is encrypted.
+ */
 static const char *
 check_kdbx(const struct samples *s)
 {
+	static const unsigned char ciphers[3][16] = {
+		{ 0x31, 0xc1, 0xf2, 0xe6, 0xbf, 0x71, 0x43, 0x50, 0xbe, 0x58, 0x05, 0x21, 0x6a, 0xfc, 0x5a, 0xff },
+		{ 0xd6, 0x03, 0x8a, 0x2b, 0x8b, 0x6f, 0x4c, 0xb5, 0xa5, 0x24, 0x33, 0x9a, 0x31, 0xdb, 0xb5, 0x9a },
+		{ 0xad, 0x68, 0xf2, 0x9f, 0x57, 0x6f, 0x4b, 0xb9, 0xa3, 0x6a, 0xd4, 0x7a, 0xf9, 0x65, 0x34, 0x6c },
+	};
 	const unsigned char *p = s->part[HEAD].p;
+	size_t n = s->part[HEAD].n, pos = 12, szlen, data;
+	uint32_t major, len, id;
+	int k;
 
-	if (s->part[HEAD].n >= 12 && p[4] == 0x67 && (le16(p + 10) == 0 || le16(p + 10) > 4))
+	if (n < 12 || p[4] != 0x67)
+		return NULL;	/* KeePass 1 has a fixed header */
+	major = le16(p + 10);
+	if (major == 0 || major > 4)
 		return "its version is garbled";
+	szlen = major >= 4 ? 4 : 2;
+	for (k = 0; k < 32 && has(n, pos, 1 + szlen); k++) {
+		id = p[pos];
+		len = szlen == 4 ? le32(p + pos + 1) : le16(p + pos + 1);
+		data = pos + 1 + szlen;
+		if (id > 12 || len > (1u << 20))
+			return "its header fields are garbled";
+		if (id == 2 && (len != 16 || (has(n, data, 16) && memcmp(p + data, ciphers[0], 16) != 0 &&
+		    memcmp(p + data, ciphers[1], 16) != 0 && memcmp(p + data, ciphers[2], 16) != 0)))
+			return "its cipher field is garbled";
+		if (id == 3 && (len != 4 || (has(n, data, 4) && le32(p + data) > 1)))
+			return "its compression field is garbled";
+		if (id == 0)
+			break;
+		pos = data + len;
+	}
 	return NULL;
 }
 
@@ -2181,44 +2037,45 @@ static const struct fmt_info {
 } fmts[FMT__COUNT] = {
 	[FMT_NONE] = { "unknown", 0, NULL, NULL },
 	[FMT_TEXT] = { "text", 0, NULL, NULL },
-	[FMT_ZIP] = { "zip", 1, sig_zip, check_zip },
-	[FMT_OLE2] = { "ole2", 0, sig_ole2, check_ole2 },
+	[FMT_ZIP] = { "zip", 1, NULL, check_zip },
+	[FMT_OLE2] = { "ole2", 0, NULL, check_ole2 },
 	[FMT_PDF] = { "pdf", 0, sig_pdf, check_pdf },
-	[FMT_JPEG] = { "jpeg", 0, sig_jpeg, check_jpeg },
-	[FMT_PNG] = { "png", 0, sig_png, check_png },
-	[FMT_GIF] = { "gif", 0, sig_gif, check_gif },
+	[FMT_JPEG] = { "jpeg", 0, NULL, check_jpeg },
+	[FMT_PNG] = { "png", 0, NULL, check_png },
+	[FMT_GIF] = { "gif", 0, NULL, check_gif },
 	[FMT_BMP] = { "bmp", 0, sig_bmp, check_bmp },
-	[FMT_TIFF] = { "tiff", 0, sig_tiff, check_tiff },
+	[FMT_TIFF] = { "tiff", 0, NULL, check_tiff },
 	[FMT_WEBP] = { "webp", 0, sig_webp, check_webp },
 	[FMT_MP4] = { "mp4", 0, sig_mp4, check_mp4 },
-	[FMT_MKV] = { "mkv", 0, sig_mkv, check_mkv },
+	[FMT_MKV] = { "mkv", 0, NULL, check_mkv },
 	[FMT_AVI] = { "avi", 0, sig_avi, check_avi },
 	[FMT_MP3] = { "mp3", 0, sig_mp3, check_mp3 },
 	[FMT_WAV] = { "wav", 0, sig_wav, check_wav },
-	[FMT_FLAC] = { "flac", 0, sig_flac, check_flac },
-	[FMT_OGG] = { "ogg", 0, sig_ogg, check_ogg },
-	[FMT_7Z] = { "7z", 1, sig_7z, check_7z },
-	[FMT_GZIP] = { "gzip", 1, sig_gzip, check_gzip },
+	[FMT_FLAC] = { "flac", 0, NULL, check_flac },
+	[FMT_OGG] = { "ogg", 0, NULL, check_ogg },
+	[FMT_7Z] = { "7z", 1, NULL, check_7z },
+	[FMT_GZIP] = { "gzip", 1, NULL, check_gzip },
 	[FMT_BZIP2] = { "bzip2", 1, sig_bzip2, check_bzip2 },
-	[FMT_XZ] = { "xz", 1, sig_xz, check_xz },
+	[FMT_XZ] = { "xz", 1, NULL, check_xz },
 	[FMT_ZSTD] = { "zstd", 1, sig_zstd, check_zstd },
-	[FMT_RAR] = { "rar", 1, sig_rar, check_rar },
+	[FMT_RAR] = { "rar", 1, NULL, check_rar },
 	[FMT_TAR] = { "tar", 0, sig_tar, check_tar },
 	[FMT_PGP] = { "openpgp", 1, sig_pgp, check_pgp },
 	[FMT_KDBX] = { "kdbx", 1, sig_kdbx, check_kdbx },
-	[FMT_SQLITE] = { "sqlite", 0, sig_sqlite, check_sqlite },
-	[FMT_EXE] = { "exe", 0, sig_exe, check_exe },
-	[FMT_RTF] = { "rtf", 0, sig_rtf, check_all_text },
-	[FMT_PS] = { "postscript", 0, sig_ps, NULL },
-	[FMT_PSD] = { "psd", 0, sig_psd, check_psd },
+	[FMT_SQLITE] = { "sqlite", 0, NULL, check_sqlite },
+	[FMT_EXE] = { "exe", 0, NULL, check_exe },
+	[FMT_RTF] = { "rtf", 0, NULL, check_all_text },
+	[FMT_PS] = { "postscript", 0, NULL, NULL },
+	[FMT_PSD] = { "psd", 0, NULL, check_psd },
 	[FMT_ISO] = { "iso", 0, sig_iso, NULL },
-	[FMT_LNK] = { "lnk", 0, sig_lnk, check_lnk },
-	[FMT_PST] = { "pst", 0, sig_pst, check_pst },
-	[FMT_ACCESS] = { "access", 0, sig_access, check_access },
+	[FMT_LNK] = { "lnk", 0, NULL, check_lnk },
+	[FMT_PST] = { "pst", 0, NULL, check_pst },
+	[FMT_ACCESS] = { "access", 0, NULL, check_access },
 	[FMT_DWG] = { "dwg", 0, sig_dwg, NULL },
 	[FMT_DER] = { "der", 1, sig_der, NULL },
 	[FMT_GITPACK] = { "gitpack", 1, sig_gitpack, NULL },
 	[FMT_PACKED] = { "compressed", 1, sig_packed, NULL },
+	[FMT_AESCRYPT] = { "aescrypt", 1, NULL, NULL },
 	[FMT_BINARY] = { "binary", 0, sig_binary, NULL },
 	[FMT_RANDOM] = { "random", 0, NULL, NULL },
 };
@@ -2266,7 +2123,7 @@ static const struct ext {
 	{ "lz4", FMT_PACKED, 0 }, { "lz", FMT_PACKED, 0 }, { "z", FMT_PACKED, 0 }, { "sz", FMT_PACKED, 0 },
 	{ "cab", FMT_PACKED, 0 },
 	{ "gpg", FMT_PGP, 0 }, { "pgp", FMT_PGP, 0 }, { "asc", FMT_PGP, M(FMT_TEXT) },
-	{ "sig", FMT_PGP, 0 }, { "kdbx", FMT_KDBX, 0 }, { "kdb", FMT_KDBX, 0 },
+	{ "sig", FMT_PGP, 0 }, { "kdbx", FMT_KDBX, 0 }, { "kdb", FMT_KDBX, 0 }, { "aes", FMT_AESCRYPT, 0 },
 	{ "sqlite", FMT_SQLITE, 0 }, { "sqlite3", FMT_SQLITE, 0 }, { "db3", FMT_SQLITE, 0 },
 	{ "exe", FMT_EXE, 0 }, { "dll", FMT_EXE, 0 }, { "sys", FMT_EXE, 0 }, { "ocx", FMT_EXE, 0 },
 	{ "scr", FMT_EXE, 0 }, { "cpl", FMT_EXE, 0 },
@@ -2467,12 +2324,38 @@ name_parse(const char *name, size_t namelen, struct name_info *ni)
 	}
 }
 
-/* The format whose signature the head carries, or FMT_NONE. */
-static enum fmt
-detect(const struct samples *s)
+static int
+fmt_matches(const struct samples *s, enum fmt f)
 {
+	size_t i;
+
+	for (i = 0; i < nitems(magics); i++)
+		if (magics[i].fmt == f && starts(s->part[HEAD].p, s->part[HEAD].n, magics[i].bytes, magics[i].len))
+			return 1;
+	return fmts[f].sig != NULL && fmts[f].sig(s);
+}
+
+/*
+ * The format whose signature the head carries, or FMT_NONE. What the name
+ * promises is tried first: a tar whose first member is called "MZ..." is a
+ * tar, not a program.
+ */
+static enum fmt
+detect(const struct samples *s, const struct ext *e)
+{
+	size_t i;
 	int f;
 
+	if (e != NULL) {
+		if (e->fmt != FMT_TEXT && e->fmt != FMT_RANDOM && fmt_matches(s, e->fmt))
+			return e->fmt;
+		for (f = FMT_ZIP; f < FMT__COUNT; f++)
+			if ((e->accept & M(f)) && fmt_matches(s, (enum fmt)f))
+				return (enum fmt)f;
+	}
+	for (i = 0; i < nitems(magics); i++)
+		if (starts(s->part[HEAD].p, s->part[HEAD].n, magics[i].bytes, magics[i].len))
+			return magics[i].fmt;
 	for (f = FMT_ZIP; f < FMT__COUNT; f++)
 		if (fmts[f].sig != NULL && fmts[f].sig(s))
 			return (enum fmt)f;
@@ -2592,7 +2475,7 @@ verdict_known(const struct samples *s, const struct name_info *ni, enum fmt foun
 	if (e->fmt == FMT_RANDOM) {
 		r->verdict = CV_OK;
 		set_field(r->found, sizeof(r->found), found == FMT_NONE ? "random" : fmts[found].name);
-		detail_add(r, "encrypted container, random by design");
+		detail_add(r, "encrypted or compressed without a header: random by design");
 		return;
 	}
 	if (e->fmt == FMT_TEXT || (found == FMT_TEXT && (accept & M(FMT_TEXT)))) {
@@ -2606,6 +2489,11 @@ verdict_known(const struct samples *s, const struct name_info *ni, enum fmt foun
 			detail_add(r, fmts[found].name);
 			detail_add(r, " data");
 			verdict_structure(s, found, r);
+			/* a signature by chance in damaged text: it is the text that broke */
+			if (r->verdict == CV_PARTIAL) {
+				r->detail[0] = '\0';
+				verdict_text(s, e->ext, r);
+			}
 			return;
 		}
 		r->verdict = CV_TEXT_BROKEN;
@@ -2684,7 +2572,7 @@ content_classify(const char *name, size_t namelen, const unsigned char *head, si
 	struct samples s;
 	struct name_info ni;
 	enum fmt found;
-	int i, any_random, all_random;
+	int i, any_random, all_random, accepted;
 
 	memset(r, 0, sizeof(*r));
 	r->size = size;
@@ -2719,14 +2607,14 @@ content_classify(const char *name, size_t namelen, const unsigned char *head, si
 		detail_add(r, "office owner file");
 		return;
 	}
-	found = detect(&s);
+	found = detect(&s, ni.ext);
 	if (found == FMT_NONE && s.part[HEAD].n > 0 && part_text(&s, HEAD))
 		found = FMT_TEXT;
 	any_random = 0;
-	all_random = s.part[HEAD].n > 0;
+	all_random = s.part[HEAD].n >= MIN_JUDGED;
 	for (i = HEAD; i <= TAIL; i++) {
-		if (s.part[i].n == 0)
-			continue;
+		if (s.part[i].n < MIN_JUDGED)
+			continue;	/* a few bytes before the end of a small file say nothing */
 		if (part_above(&s.part[i], H_TEXT_4K))
 			any_random = 1;
 		if (!part_above(&s.part[i], H_CIPHER_4K))
@@ -2759,14 +2647,16 @@ content_classify(const char *name, size_t namelen, const unsigned char *head, si
 	/*
 	 * After an unknown suffix the earlier extension is a guess: a sidecar
 	 * (photo.jpg.xmp, module.config.pyc) is not ransomware. Keep the alarm
-	 * only when some part is as dense as ciphertext.
+	 * only when some part is as dense as ciphertext, and call content that
+	 * does not confirm the guess unknown.
 	 */
-	if (ni.renamed && r->verdict != CV_OK && !any_random) {
+	accepted = found == ni.ext->fmt || (ni.ext->accept & M(found)) != 0;
+	if (ni.renamed && !any_random && (r->verdict != CV_OK || !accepted)) {
 		r->verdict = CV_UNKNOWN;
 		r->detail[0] = '\0';
 		detail_add(r, "unknown extension after ");
 		detail_add(r, ni.ext->ext);
-		detail_add(r, ", content not random");
+		detail_add(r, ", content neither matches it nor is random");
 	}
 }
 

@@ -66,7 +66,11 @@ struct content_worker;
 
 struct content_worker *content_worker_start(size_t max_queue);
 void content_worker_stop(struct content_worker *w);
-/* Copies job. Returns 0, or -1 when the queue is full (the job is dropped and counted). */
+/*
+ * Copies job (the handle's mount_fd is borrowed: it must stay open until the
+ * result is collected). Returns 0, or -1 when the queue is full (the job is
+ * dropped and counted).
+ */
 int content_worker_submit(struct content_worker *w, const struct content_job *job);
 int content_worker_fd(const struct content_worker *w);
 /* Delivers every finished result to cb (in the caller's thread). Returns how many. */

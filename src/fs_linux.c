@@ -48,7 +48,7 @@ fs_open_handle(const struct sw_handle *h)
 	} u;
 	int fd;
 
-	if (h == NULL || h->len == 0 || h->len > sizeof(h->bytes) || h->mount_fd < 0) {
+	if (h == NULL || h->len == 0 || h->len > sizeof(h->bytes) || (h->mount_fd < 0 && h->mount_fd != AT_FDCWD)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -79,6 +79,7 @@ open_final(int dirfd, const char *name)
 static int
 open_walk(char *path)
 {
+	struct stat st;
 	char *comp, *slash;
 	int dirfd, fd, saved;
 
@@ -90,6 +91,10 @@ open_walk(char *path)
 		if (*comp != '\0' && strcmp(comp, ".") != 0) {
 			fd = openat(dirfd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			saved = errno;
+			/* a symlink to a directory fails as "not a directory": say what openat2 says */
+			if (fd == -1 && saved == ENOTDIR && fstatat(dirfd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISLNK(st.st_mode))
+				saved = ELOOP;
 			close(dirfd);
 			if (fd == -1) {
 				errno = saved;
