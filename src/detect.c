@@ -243,17 +243,50 @@ add_signal(struct actor *a, struct detect_verdict *v, const char *kind, double w
 	return s;
 }
 
-/* Sum of the weights of the signals inside the window ending at now. */
+/*
+ * Weak signals happen in ordinary work too (an editor reads then rewrites a
+ * file; a cleanup deletes many). Each weak kind adds at most half the
+ * incident score, so no single weak kind can open an incident alone: it takes
+ * two kinds together, or one strong signal.
+ */
+static int
+weak_kind(const char *kind)
+{
+	static const char *const weak[] = { "read_overwrite", "copy_delete", "delete_burst", "weak_note",
+	    "overwrite_rename", "ransom_pattern", "ciphertext" };
+
+	for (size_t i = 0; i < nitems(weak); i++)
+		if (strcmp(kind, weak[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The actor's score at now: the signals inside their windows, weak kinds capped. */
 static double
-window_score(const struct actor *a, int64_t now, int64_t window, int64_t slow_window)
+window_score(const struct actor *a, int64_t now, int64_t window, int64_t slow_window, double incident)
 {
 	size_t n = a->nsig < ACTOR_SIGNALS ? a->nsig : ACTOR_SIGNALS;
-	double sum = 0;
+	const char *kinds[ACTOR_SIGNALS];
+	double sums[ACTOR_SIGNALS], total = 0;
+	size_t nk = 0;
 
-	for (size_t i = 0; i < n; i++)
-		if (a->sig[i].at >= now - (a->sig[i].slow ? slow_window : window))
-			sum += a->sig[i].weight;
-	return sum;
+	for (size_t i = 0; i < n; i++) {
+		const struct actor_signal *s = &a->sig[i];
+		size_t k;
+
+		if (s->at < now - (s->slow ? slow_window : window))
+			continue;
+		for (k = 0; k < nk && strcmp(kinds[k], s->kind) != 0; k++)
+			;
+		if (k == nk) {
+			kinds[nk] = s->kind;
+			sums[nk++] = 0;
+		}
+		sums[k] += s->weight;
+	}
+	for (size_t k = 0; k < nk; k++)
+		total += weak_kind(kinds[k]) && sums[k] > incident / 2 ? incident / 2 : sums[k];
+	return total;
 }
 
 /* Name rules on a name that the actor just created or renamed something to. */
@@ -490,7 +523,7 @@ finish(struct detect *d, struct actor *a, int64_t at, struct detect_verdict *v)
 {
 	if (v->nsig == 0)
 		return;
-	a->score = window_score(a, at, d->cfg.window_ms, d->cfg.slow_window_ms);
+	a->score = window_score(a, at, d->cfg.window_ms, d->cfg.slow_window_ms, d->cfg.incident_score);
 	if (a->incident_id == 0 && a->score >= d->cfg.incident_score)
 		v->crossed = 1;
 }

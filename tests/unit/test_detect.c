@@ -333,6 +333,31 @@ test_read_then_overwrite(void **state)
 }
 
 static void
+test_weak_kind_never_alone(void **state)
+{
+	struct detect *d = detect_new(&cfg.detect, rules);
+	struct detect_verdict v;
+	struct sw_event e;
+	char p[64];
+
+	(void)state;
+	/* A build or an editor reads and rewrites many files: weak, capped, never an incident alone. */
+	for (int i = 0; i < 200; i++) {
+		snprintf(p, sizeof p, "/srv/share/build/f%d.o", i);
+		e = ev("bob", "10.0.0.12", OP_OPEN, 0, 1000 + i * 3, p, NULL);
+		detect_feed(d, &e, &v);
+		e = ev("bob", "10.0.0.12", OP_CREATE, EVF_WRITE | EVF_TRUNC, 1001 + i * 3, p, NULL);
+		detect_feed(d, &e, &v);
+		assert_false(v.crossed);
+		e = ev("bob", "10.0.0.12", OP_UNLINK, 0, 1002 + i * 3, p, NULL);
+		detect_feed(d, &e, &v);
+		assert_false(v.crossed);
+	}
+	assert_true(v.actor->score < cfg.detect.incident_score);
+	detect_free(d);
+}
+
+static void
 test_content_verdicts(void **state)
 {
 	struct detect *d = detect_new(&cfg.detect, rules);
@@ -408,6 +433,7 @@ main(void)
 		cmocka_unit_test(test_copy_then_delete),
 		cmocka_unit_test(test_read_then_overwrite),
 		cmocka_unit_test(test_content_verdicts),
+		cmocka_unit_test(test_weak_kind_never_alone),
 		cmocka_unit_test(test_allowlist),
 	};
 
