@@ -61,8 +61,10 @@ def _noise(rng, size):
 	return _noise_cache[size]
 
 
-def make_jpeg(rng, width, height, quality=None, detail=None):
-	"""A real JPEG: colour gradients, soft blobs and sensor-like noise (detail 0..1 sets how much)."""
+def make_jpeg(rng, width, height, quality=None, detail=None, small=False):
+	"""A real JPEG: colour gradients, soft blobs and sensor-like noise (detail 0..1 sets how much).
+	small (pictures up to 1024x1024): scale only the part of the noise the picture shows; twice as fast
+	for the hundreds of small photos a camera folder holds."""
 	if detail is None:
 		detail = rng.uniform(0.03, 0.2)
 	c1 = tuple(rng.randint(0, 255) for _ in range(3))
@@ -76,10 +78,14 @@ def make_jpeg(rng, width, height, quality=None, detail=None):
 	# Fine noise, taken from a shared texture at a random offset.
 	tex = _noise(rng, (1024, 1024))
 	ox, oy = rng.randint(0, 1023), rng.randint(0, 1023)
-	fine = Image.new("L", (width, height))
-	for y in range(0, height, 1024):
-		for x in range(0, width, 1024):
-			fine.paste(tex.crop((ox % 512, oy % 512, ox % 512 + 512, oy % 512 + 512)).resize((1024, 1024)), (x, y))
+	if small and width <= 1024 and height <= 1024:
+		x0, y0 = ox % 512, oy % 512
+		fine = tex.crop((x0, y0, x0 + (width + 1) // 2, y0 + (height + 1) // 2)).resize((width, height))
+	else:
+		fine = Image.new("L", (width, height))
+		for y in range(0, height, 1024):
+			for x in range(0, width, 1024):
+				fine.paste(tex.crop((ox % 512, oy % 512, ox % 512 + 512, oy % 512 + 512)).resize((1024, 1024)), (x, y))
 	img = Image.blend(img, Image.merge("RGB", (fine, fine, fine)), detail * 0.5)
 	out = io.BytesIO()
 	img.save(out, "JPEG", quality=quality or rng.randint(75, 88))
@@ -392,6 +398,13 @@ LARGE = [
 	("Projects/Beta/reports", "Site survey with photos.docx"),
 ]
 
+# Camera uploads the photo workloads rename: (folder, names); small pictures, as phones and cameras sync them.
+PHOTO_SETS = [
+	("Photos/Holiday 2026", [f"IMG_{i:04d}.jpg" for i in range(1, 301)]),
+	("Photos/Phone", [f"PHOTO-2026-08-{i:02d}.jpeg" for i in range(1, 51)]),
+]
+PHOTO_SIZES = ((320, 240), (400, 300), (480, 360), (240, 320), (300, 400))
+
 STEMS = {
 	"docx": ("Meeting notes", "Proposal", "Memo", "Contract", "Letter", "Minutes", "Policy", "Specification",
 		 "Review", "Plan", "Offer", "Agreement"),
@@ -459,10 +472,12 @@ def make_large(rng, name):
 	raise ValueError(name)
 
 
-def build(root):
+START = time.mktime((2024, 1, 8, 9, 0, 0, 0, 0, -1))
+SPAN = 660 * 86400
+
+
+def build_documents(root):
 	rng = random.Random(SEED)
-	start = time.mktime((2024, 1, 8, 9, 0, 0, 0, 0, -1))
-	span = 660 * 86400
 	nfiles = nbytes = 0
 	for folder, kinds in TREE:
 		d = os.path.join(root, folder)
@@ -476,7 +491,7 @@ def build(root):
 			path = os.path.join(d, name)
 			with open(path, "wb") as f:
 				f.write(data)
-			t = start + rng.randint(0, span)
+			t = START + rng.randint(0, SPAN)
 			os.utime(path, (t, t))
 			nfiles += 1
 			nbytes += len(data)
@@ -485,11 +500,38 @@ def build(root):
 		path = os.path.join(root, folder, name)
 		with open(path, "wb") as f:
 			f.write(data)
-		t = start + rng.randint(0, span)
+		t = START + rng.randint(0, SPAN)
 		os.utime(path, (t, t))
 		nfiles += 1
 		nbytes += len(data)
 	return nfiles, nbytes
+
+
+def build_photos(root):
+	rng = random.Random(SEED + 1)
+	nfiles = nbytes = 0
+	for folder, names in PHOTO_SETS:
+		d = os.path.join(root, folder)
+		os.makedirs(d, exist_ok=True)
+		t = START + rng.randint(0, SPAN)
+		for name in names:
+			w, h = rng.choice(PHOTO_SIZES)
+			data = make_jpeg(rng, w, h, small=True)
+			path = os.path.join(d, name)
+			with open(path, "wb") as f:
+				f.write(data)
+			# A burst of shots: a few seconds apart.
+			t += rng.randint(2, 90)
+			os.utime(path, (t, t))
+			nfiles += 1
+			nbytes += len(data)
+	return nfiles, nbytes
+
+
+def build(root):
+	n1, b1 = build_documents(root)
+	n2, b2 = build_photos(root)
+	return n1 + n2, b1 + b2
 
 
 def main():

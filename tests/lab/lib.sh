@@ -129,3 +129,148 @@ share_file_count() {
 malformed_count() {
 	lab sharewarden status 2>/dev/null | sed -En 's/^[[:space:]]*malformed[:=]?[[:space:]]+([0-9]+).*/\1/p' | head -n 1
 }
+
+# ------------------------------------------------------------------ configuration
+
+# sw_conf_set KEY VALUE: sets KEY in [global] of $SW_CONF (replacing it when present; an empty VALUE
+# writes "KEY =", which turns a source off). The daemon reads it at its next start: lab daemon restart.
+sw_conf_set() {
+	local key=$1 value=$2 tmp
+	tmp=$(mktemp "$SW_CONF.XXXXXX")
+	awk -v key="$key" -v value="$value" '
+		function flush() { if (!done) { print "\t" key " =" (value == "" ? "" : " " value); done = 1 } }
+		/^[[:space:]]*\[/ {
+			if (sec == "global") flush()
+			sec = ($0 ~ /^[[:space:]]*\[global\]/) ? "global" : "other"
+			print; next
+		}
+		sec == "global" {
+			k = $0; sub(/=.*/, "", k); gsub(/^[[:space:]]+|[[:space:]]+$/, "", k)
+			if (tolower(k) == tolower(key)) { flush(); next }
+		}
+		{ print }
+		END { if (sec == "global") flush() }
+	' "$SW_CONF" >"$tmp" && chmod --reference="$SW_CONF" "$tmp" && mv "$tmp" "$SW_CONF"
+}
+
+# ------------------------------------------------------------------ attack families
+
+# "stopped REASON files_encrypted N" of an attack's output, on one line.
+attack_summary() {
+	grep -E '^(stopped|files_encrypted)' "$1" | sed -E 's/^stopped [0-9]+/stopped/' | tr '\n' ' '
+}
+
+# The kinds of an incident's signals (JSON), each once, comma separated.
+signal_kinds() { printf '%s' "$1" | jq -r '[.signals[]?.kind] | unique | join(", ")'; }
+
+# Last "files_encrypted N" of an attack's output (empty when missing).
+files_encrypted() { sed -n 's/^files_encrypted //p' "$1" | tail -n 1; }
+
+# ms of an attack's first malicious write: its start when it drops ransom notes before touching a file
+# (classic, notes_first), else the first write of its first encrypted file; empty when there is none.
+first_write_ms() {	# ATTACK_OUT FAMILY
+	case $2 in
+	classic | notes_first) awk '$1 == "start" { print $2; exit }' "$1" ;;
+	*) awk '$1 == "encrypted" { print $2; exit }' "$1" ;;
+	esac
+}
+
+# ms from FIRST_MS to an incident's first action of a kind; empty when either is missing.
+ms_to_action() {	# FIRST_MS INCIDENT_JSON KIND
+	local at
+	[ -n "$1" ] || return 0
+	at=$(printf '%s' "$2" | jq -r --arg k "$3" '[.actions[]? | select(.kind == $k)][0].at // empty')
+	[ -n "$at" ] || return 0
+	echo $(( $(rfc3339_ms "$at") - $1 ))
+}
+
+# attack_test FAMILY MAX_FILES [OFFICE_SECONDS]: alice runs attacks/FAMILY.py from client1 while bob saves
+# documents from client2 (office.py, OFFICE_SECONDS long, default 8). Asserts: exactly one incident, naming
+# alice with client1's IP and MAC, contained; the attack was stopped after at most MAX_FILES files; alice's
+# account is disabled; none of bob's actions failed, and still one incident afterwards.
+attack_test() {
+	local family=$1 max=$2 secs=${3:-8} total office id inc n rc first deny kill
+	total=$(share_file_count)
+	DURATION=$secs lab client2 workloads/office.py >"$T/office.out" 2>"$T/office.err" &
+	office=$!
+	sleep 2
+
+	note "alice's $family attack from client1 ($CLIENT1_IP), $total files in the share"
+	lab attack "attacks/$family.py" >"$T/attack.out" 2>"$T/attack.err" ||
+	    fail "the attack script failed: $(tail -n 5 "$T/attack.err")"
+	note "attack: $(attack_summary "$T/attack.out")"
+
+	wait_for '[ "$(incident_count)" -ge 1 ]' 20 || fail "no incident within 20 s of the end of the $family attack"
+	assert_eq 1 "$(incident_count)" "number of incidents"
+	id=$(incident_id true)
+	wait_for '[ "$(incident_state "$id")" = contained ]' 10 || true
+	inc=$(incident_json "$id")
+	note "incident $id: $(signal_kinds "$inc")"
+	first=$(first_write_ms "$T/attack.out" "$family")
+	deny=$(ms_to_action "$first" "$inc" deny_writer)
+	kill=$(ms_to_action "$first" "$inc" kill_session)
+	note "first malicious write to deny_writer: ${deny:-none} ms, to kill_session: ${kill:-none} ms"
+	assert_json "$inc" '.actor.user == "alice"' "actor.user is alice"
+	assert_json "$inc" ".actor.ip == \"$CLIENT1_IP\"" "actor.ip is client1's"
+	assert_json "$inc" "(.actor.mac // \"\" | ascii_downcase) == \"$CLIENT1_MAC\"" "actor.mac is client1's"
+	assert_json "$inc" '.state == "contained"' "state is contained"
+
+	grep -q '^stopped ' "$T/attack.out" || fail "the $family attack was not stopped: $(tail -n 3 "$T/attack.out")"
+	n=$(files_encrypted "$T/attack.out")
+	[ -n "$n" ] || fail "the attack printed no files_encrypted line"
+	note "files encrypted before the attack stopped: $n of $total (at most $max allowed)"
+	[ "$n" -le "$max" ] || fail "the $family attack encrypted $n files: more than $max"
+	assert_match 'D' "$(pdb_flags alice)" "alice's account flags"
+
+	rc=0
+	wait "$office" || rc=$?
+	note "bob: $(tail -n 1 "$T/office.out")"
+	[ "$rc" = 0 ] || fail "bob's office workload failed (exit $rc): $(head -n 5 "$T/office.err")"
+	assert_match '^ops_ok [0-9]+ ops_failed 0$' "$(tail -n 1 "$T/office.out")" "bob's workload"
+	assert_eq 1 "$(incident_count)" "number of incidents after bob's workload"
+}
+
+# ------------------------------------------------------------------ benign workloads
+
+# What ordinary users do on the share, in the order the benign suite runs it: "USER WORKLOAD [VAR=VALUE...]".
+# bob works from client2 (every workload), alice from client1 (her own folders).
+BENIGN_SUITE=(
+	"bob office_excel.py"
+	"bob zip_docs.py"
+	"bob copy_media.py"
+	"bob rename_photos.py"
+	"bob build_churn.py"
+	"bob backup.py"
+	"bob office.py DURATION=20"
+	"alice office_excel.py SAVES=20"
+	"alice zip_docs.py ARCHIVE_DIR=alice/Archives DOCS=40"
+	"alice backup.py BACKUP_DIR=alice/Backups"
+)
+
+# run_benign_suite DIR: runs BENIGN_SUITE in turn; each run's output goes to DIR/N-USER-NAME.out and .err,
+# its start and end (ms) to DIR/N-USER-NAME.span.
+# Prints one line per run; returns 1 when any workload failed.
+run_benign_suite() {
+	local dir=$1 entry user name vars i=0 rc bad=0 t0 t1 base
+	mkdir -p "$dir"
+	for entry in "${BENIGN_SUITE[@]}"; do
+		read -r user name vars <<<"$entry"
+		i=$((i + 1))
+		base=$dir/$i-$user-${name%.py}
+		t0=$(now_ms)
+		rc=0
+		# shellcheck disable=SC2086
+		case $user in
+		alice) env $vars "$LAB" attack "workloads/$name" >"$base.out" 2>"$base.err" || rc=$? ;;
+		*) env CLIENT2_USER="$user" $vars "$LAB" client2 "workloads/$name" >"$base.out" 2>"$base.err" || rc=$? ;;
+		esac
+		t1=$(now_ms)
+		echo "$t0 $t1" >"$base.span"
+		printf '%s %s: %s (exit %s, %s ms)\n' "$user" "$name" "$(tail -n 1 "$base.out")" "$rc" "$((t1 - t0))"
+		if [ "$rc" != 0 ]; then
+			bad=1
+			head -n 5 "$base.err" | sed 's/^/    /'
+		fi
+	done
+	return "$bad"
+}

