@@ -62,10 +62,19 @@ scenarios: $(BUILD)/sharewarden
 cli: $(BUILD)/sharewarden
 	bash tests/cli/run $(BUILD)/sharewarden
 
-build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(filter-out src/main.c,$(SRC)) $(wildcard src/*.h)
-	mkdir -p build-fuzz
-	clang -g -O1 -std=gnu11 -D_GNU_SOURCE -Isrc $(shell pkg-config --cflags $(PKGS)) \
-	    -fsanitize=fuzzer,address,undefined -o $@ $< $(filter-out src/main.c,$(SRC)) $(LDLIBS)
+FUZZ_CFLAGS = -g -O1 -std=gnu11 -D_GNU_SOURCE -Isrc $(shell pkg-config --cflags $(PKGS))
+FUZZOBJ = $(patsubst src/%.c,build-fuzz/obj/%.o,$(filter-out src/main.c,$(SRC)))
+
+build-fuzz/obj/%.o: src/%.c $(wildcard src/*.h)
+	@mkdir -p build-fuzz/obj
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+
+build-fuzz/libsw-fuzz.a: $(FUZZOBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c build-fuzz/libsw-fuzz.a
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< build-fuzz/libsw-fuzz.a $(LDLIBS)
 
 fuzz: $(FUZZERS)
 	@set -e; for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \

@@ -422,6 +422,7 @@ open_incident(struct daemon *d, struct actor *a)
 	a->incident_id = inc.id > 0 ? inc.id : -1;
 	log_warnx("incident %lld: ransomware activity by %s from %s (mac %s), score %.1f",
 	    (long long)inc.id, inc.user, inc.ip, inc.mac[0] ? inc.mac : "unknown", inc.score);
+	memset(&ctx, 0, sizeof ctx);
 	ctx.cfg = d->cfg;
 	ctx.j = d->j;
 	ctx.sessions = d->sc;

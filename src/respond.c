@@ -262,6 +262,7 @@ respond_release(const struct config *cfg, struct journal *j, int64_t id, FILE *o
 		fprintf(out, "incident %lld: its actions cannot be read from the journal\n", (long long)id);
 		return 1;
 	}
+	memset(&ctx, 0, sizeof ctx);
 	ctx.cfg = cfg;
 	ctx.j = j;
 	ctx.sessions = NULL;

@@ -613,6 +613,7 @@ test_syslog(void **state)
 static void
 ctx_init(struct respond_ctx *ctx, struct incident *inc, struct session_cache *sc)
 {
+	memset(ctx, 0, sizeof *ctx);
 	ctx->cfg = &cfg;
 	ctx->j = jrn;
 	ctx->sessions = sc;
