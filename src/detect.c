@@ -475,6 +475,9 @@ check_canary(struct detect *d, struct actor *a, const struct sw_event *ev, struc
 {
 	if (d->canaries == NULL || path.n == 0 || !canary_is(d->canaries, path.p, path.n))
 		return;
+	/* One signal per canary and kind of touch: a write is often logged twice (send and receive). */
+	if (seen_path(a->priv, hash_bytes(HASH_SEED ^ (0x100u + (unsigned)ev->op), path.p, path.n)))
+		return;
 	add_signal(a, v, "canary", d->cfg.w_canary, ev->at_ms, path, op_name(ev->op));
 }
 
