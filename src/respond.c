@@ -30,36 +30,6 @@ respond_find(const char *kind)
 	return NULL;
 }
 
-/* Length of the valid UTF-8 character at p, or 0 when the bytes there are not one. */
-static size_t
-utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned c = p[0], cp;
-	size_t len;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 char *
 respond_sanitize(char *dst, size_t dstsz, const char *src, size_t n)
 {
@@ -69,7 +39,7 @@ respond_sanitize(char *dst, size_t dstsz, const char *src, size_t n)
 	if (dstsz == 0)
 		return dst;
 	while (i < n) {
-		size_t l = utf8_len(u + i, n - i);
+		size_t l = utf8_char_len(u + i, n - i);
 
 		if (l == 0 || (l == 1 && (u[i] < 0x20 || u[i] == 0x7f || u[i] == '%' || u[i] == '\\'))) {
 			if (o + 4 >= dstsz)

@@ -279,9 +279,8 @@ parse_duration_ms(const char *s, int64_t *ms)
 	return 0;
 }
 
-/* Length of the valid UTF-8 sequence at p (1-4), or 0 when the bytes there are not one. */
-static size_t
-utf8_seq(const unsigned char *p, size_t n)
+size_t
+utf8_char_len(const unsigned char *p, size_t n)
 {
 	unsigned char c = p[0];
 	size_t len;
@@ -317,7 +316,7 @@ fput_escaped(FILE *f, const char *p, size_t n)
 	size_t i = 0;
 
 	while (i < n) {
-		size_t l = utf8_seq(u + i, n - i);
+		size_t l = utf8_char_len(u + i, n - i);
 
 		if (l == 0 || (l == 1 && (u[i] < 0x20 || u[i] == 0x7f || u[i] == '\\'))) {
 			fprintf(f, "\\x%02x", u[i]);
@@ -339,7 +338,7 @@ utf8_sanitize(const char *p, size_t n, int *lossy)
 	if (lossy)
 		*lossy = 0;
 	while (i < n) {
-		size_t l = utf8_seq(u + i, n - i);
+		size_t l = utf8_char_len(u + i, n - i);
 
 		if (l == 0 || u[i] == 0) {
 			memcpy(o, "\xef\xbf\xbd", 3);

@@ -54,6 +54,9 @@ struct run_result {
 int run_argv(const char *const argv[], struct run_result *r, int timeout_ms);
 void run_result_free(struct run_result *r);
 
+/* Length of the valid UTF-8 character at p (1-4), or 0 when the bytes there are not one. */
+size_t utf8_char_len(const unsigned char *p, size_t n);
+
 /*
  * Writes bytes so that they can neither fake lines nor drive a terminal:
  * control bytes, DEL, backslash and invalid UTF-8 become \xNN.
