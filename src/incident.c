@@ -40,69 +40,13 @@ file_rec_free(struct file_rec *f, size_t n)
 	free(f);
 }
 
-/*
- * Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong forms,
- * no surrogates, nothing past U+10FFFF) and its code point; 0 when invalid.
- */
-static size_t
-utf8_seq(const unsigned char *p, size_t n, uint32_t *cp)
-{
-	size_t len, i;
-	uint32_t v;
-
-	if (p[0] < 0x80) {
-		*cp = p[0];
-		return 1;
-	}
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2;
-		v = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		v = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		v = p[0] & 0x07;
-	} else
-		return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		v = v << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 3 && v < 0x800) || (len == 4 && (v < 0x10000 || v > 0x10ffff)) ||
-	    (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return len;
-}
-
 /* The string as valid UTF-8, each invalid byte replaced with U+FFFD. */
 static json_t *
 json_utf8(const char *s, size_t n, int *replaced)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	char *buf = xmalloc(n * 3 + 1), *o = buf;
-	size_t i = 0, len;
-	uint32_t cp;
-	json_t *v;
+	char *buf = utf8_sanitize(s, n, replaced);
+	json_t *v = json_string(buf);
 
-	*replaced = 0;
-	while (i < n) {
-		if ((len = utf8_seq(p + i, n - i, &cp)) == 0) {
-			memcpy(o, "\xef\xbf\xbd", 3);
-			o += 3;
-			i++;
-			*replaced = 1;
-			continue;
-		}
-		memcpy(o, p + i, len);
-		o += len;
-		i += len;
-	}
-	v = json_stringn(buf, (size_t)(o - buf));
 	free(buf);
 	if (v == NULL)
 		fatalx("cannot build incident JSON: string of %zu bytes", n);
@@ -332,43 +276,11 @@ incident_json(struct journal *j, int64_t id)
 	return o;
 }
 
-/*
- * Code points that would let a name rewrite the terminal or disguise itself:
- * C1 controls (0x9b is CSI on some terminals), bidirectional overrides and
- * line separators.
- */
-static int
-cp_unsafe(uint32_t cp)
-{
-	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || cp == 0x061c ||
-	    cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
-	    (cp >= 0x2066 && cp <= 0x2069);
-}
-
-/*
- * Writes an attacker-chosen string for a terminal: unsafe code points and
- * invalid UTF-8 as \xNN per byte, and '\' doubled so an escape cannot be faked.
- */
+/* Attacker-chosen text for a terminal: see fput_escaped. */
 static void
 put_safe(FILE *out, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), i = 0, len, k;
-	uint32_t cp;
-
-	while (i < n) {
-		len = utf8_seq(p + i, n - i, &cp);
-		if (len == 0 || cp_unsafe(cp)) {
-			if (len == 0)
-				len = 1;
-			for (k = 0; k < len; k++)
-				fprintf(out, "\\x%02x", p[i + k]);
-		} else if (cp == '\\')
-			fputs("\\\\", out);
-		else
-			fwrite(p + i, 1, len, out);
-		i += len;
-	}
+	fput_escaped(out, s, strlen(s));
 }
 
 static const char *

@@ -39,7 +39,7 @@ respond_sanitize(char *dst, size_t dstsz, const char *src, size_t n)
 	if (dstsz == 0)
 		return dst;
 	while (i < n) {
-		size_t l = utf8_char_len(u + i, n - i);
+		size_t l = utf8_char_len(u + i, n - i, NULL);
 
 		if (l == 0 || (l == 1 && (u[i] < 0x20 || u[i] == 0x7f || u[i] == '%' || u[i] == '\\'))) {
 			if (o + 4 >= dstsz)

@@ -280,14 +280,17 @@ parse_duration_ms(const char *s, int64_t *ms)
 }
 
 size_t
-utf8_char_len(const unsigned char *p, size_t n)
+utf8_char_len(const unsigned char *p, size_t n, uint32_t *cpp)
 {
 	unsigned char c = p[0];
 	size_t len;
 	uint32_t cp;
 
-	if (c < 0x80)
+	if (c < 0x80) {
+		if (cpp)
+			*cpp = c;
 		return 1;
+	}
 	if (c >= 0xc2 && c <= 0xdf)
 		len = 2, cp = c & 0x1f;
 	else if (c >= 0xe0 && c <= 0xef)
@@ -306,7 +309,18 @@ utf8_char_len(const unsigned char *p, size_t n)
 	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
 	    (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
+	if (cpp)
+		*cpp = cp;
 	return len;
+}
+
+/* Code points that can move a terminal's cursor or reorder what it shows: C0, DEL, C1, bidi controls. */
+static int
+cp_unsafe(uint32_t cp)
+{
+	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || cp == 0x061c ||
+	    cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069);
 }
 
 void
@@ -314,16 +328,20 @@ fput_escaped(FILE *f, const char *p, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)p;
 	size_t i = 0;
+	uint32_t cp;
 
 	while (i < n) {
-		size_t l = utf8_char_len(u + i, n - i);
+		size_t l = utf8_char_len(u + i, n - i, &cp);
 
-		if (l == 0 || (l == 1 && (u[i] < 0x20 || u[i] == 0x7f || u[i] == '\\'))) {
-			fprintf(f, "\\x%02x", u[i]);
-			i++;
-			continue;
-		}
-		fwrite(u + i, 1, l, f);
+		if (l == 0 || cp_unsafe(cp)) {
+			if (l == 0)
+				l = 1;
+			for (size_t k = 0; k < l; k++)
+				fprintf(f, "\\x%02x", u[i + k]);
+		} else if (cp == '\\')
+			fputs("\\\\", f);
+		else
+			fwrite(u + i, 1, l, f);
 		i += l;
 	}
 }
@@ -338,7 +356,7 @@ utf8_sanitize(const char *p, size_t n, int *lossy)
 	if (lossy)
 		*lossy = 0;
 	while (i < n) {
-		size_t l = utf8_char_len(u + i, n - i);
+		size_t l = utf8_char_len(u + i, n - i, NULL);
 
 		if (l == 0 || u[i] == 0) {
 			memcpy(o, "\xef\xbf\xbd", 3);

@@ -54,12 +54,17 @@ struct run_result {
 int run_argv(const char *const argv[], struct run_result *r, int timeout_ms);
 void run_result_free(struct run_result *r);
 
-/* Length of the valid UTF-8 character at p (1-4), or 0 when the bytes there are not one. */
-size_t utf8_char_len(const unsigned char *p, size_t n);
+/*
+ * Length of the well-formed UTF-8 character at p (1-4; no overlong forms, no
+ * surrogates, nothing past U+10FFFF), or 0 when the bytes there are not one.
+ * Its code point goes to *cp when cp is not NULL.
+ */
+size_t utf8_char_len(const unsigned char *p, size_t n, uint32_t *cp);
 
 /*
- * Writes bytes so that they can neither fake lines nor drive a terminal:
- * control bytes, DEL, backslash and invalid UTF-8 become \xNN.
+ * Writes attacker-chosen bytes so that they can neither fake lines nor drive a
+ * terminal: C0/C1 controls, DEL, bidi controls and invalid UTF-8 become \xNN
+ * per byte, and '\' is doubled so an escape cannot be faked.
  */
 void fput_escaped(FILE *f, const char *p, size_t n);
 
