@@ -21,6 +21,8 @@ enum cfg_section {
 	SEC_GLOBAL,
 	SEC_DETECT,
 	SEC_RESPOND,
+	SEC_SNAPSHOTS,
+	SEC_RESTORE,
 	SEC_SHARE,
 	SEC_UNKNOWN,		/* already reported: its keys are skipped */
 };
@@ -34,6 +36,7 @@ enum cfg_type {
 	T_LIST,
 	T_LOGLEVEL,
 	T_SHARES,
+	T_SNAPKIND,
 };
 
 struct cfg_key {
@@ -94,6 +97,19 @@ static const struct cfg_key keys[] = {
 	BOOL(SEC_RESPOND, "lock account", lock_account, "yes"),
 	BOOL(SEC_RESPOND, "kill session", kill_session, "yes"),
 	BOOL(SEC_RESPOND, "deny writer", deny_writer, "yes"),
+
+	{ SEC_SNAPSHOTS, "backend", T_SNAPKIND, G(snap.kind), 0, "auto", 0, 0 },
+	STR(SEC_SNAPSHOTS, "dir", snap.dir, ""),
+	STR(SEC_SNAPSHOTS, "create command", snap.create_cmd, ""),
+	STR(SEC_SNAPSHOTS, "delete command", snap.delete_cmd, ""),
+	{ SEC_SNAPSHOTS, "interval", T_DURATION, G(snap.interval_ms), 0, "15m", 0, 7 * DAY },
+	{ SEC_SNAPSHOTS, "keep recent", T_INT, G(snap.keep_recent), 0, "4", 1, 100000 },
+	{ SEC_SNAPSHOTS, "keep hourly", T_INT, G(snap.keep_hourly), 0, "24", 0, 100000 },
+	{ SEC_SNAPSHOTS, "keep daily", T_INT, G(snap.keep_daily), 0, "14", 0, 100000 },
+	BOOL(SEC_SNAPSHOTS, "at detection", snap.at_detection, "yes"),
+
+	{ SEC_RESTORE, "look back", T_DURATION, G(restore_lookback_ms), 0, "0s", 0, 30 * DAY },
+	BOOL(SEC_RESTORE, "verify", restore_verify, "yes"),
 };
 
 struct parser {
@@ -102,7 +118,7 @@ struct parser {
 	int nerr;
 	struct config *cfg;
 	enum cfg_section sec;
-	const char *sec_name;		/* "global", "detect", "respond" */
+	const char *sec_name;		/* "global", "detect", "respond", "snapshots", "restore" */
 	struct share *share;		/* the [share NAME] being read */
 	int share_dup;			/* it repeats a name: read it, keep nothing */
 	int share_path_seen;
@@ -334,6 +350,36 @@ parse_log_level(const char *s, int *v)
 	return -1;
 }
 
+static const char *const snap_kinds[] = {
+	[SNAP_DEFAULT] = "default",
+	[SNAP_AUTO] = "auto",
+	[SNAP_NONE] = "none",
+	[SNAP_BTRFS] = "btrfs",
+	[SNAP_ZFS] = "zfs",
+	[SNAP_COMMAND] = "command",
+};
+
+const char *
+snap_kind_name(int kind)
+{
+	if (kind < 0 || (size_t)kind >= nitems(snap_kinds))
+		return "?";
+	return snap_kinds[kind];
+}
+
+/* The snap_kind of a backend name ("no" is "none"), -1 when unknown. */
+static int
+parse_snap_kind(const char *val)
+{
+	if (strcasecmp(val, "no") == 0)
+		return SNAP_NONE;
+	for (size_t i = SNAP_AUTO; i < nitems(snap_kinds); i++) {
+		if (strcasecmp(val, snap_kinds[i]) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
 /*
  * Stores val (NUL-terminated, trimmed) into the field of k. On a bad value
  * cfg is left as it was and why holds the message.
@@ -435,6 +481,14 @@ key_set(struct config *cfg, const struct cfg_key *k, const char *val, char *why,
 		*(char ***)(base + k->off) = list;
 		*(size_t *)(base + k->count_off) = n;
 		return 0;
+	case T_SNAPKIND:
+		if ((b = parse_snap_kind(val)) < 0) {
+			snprintf(why, whysz, "invalid backend '%s' for '%s' (auto, none, btrfs, zfs or command)",
+			    quote(q, sizeof q, val, strlen(val)), k->name);
+			return -1;
+		}
+		*(int *)(base + k->off) = b;
+		return 0;
 	case T_SHARES:
 		if (strcasecmp(val, "auto") == 0) {
 			list = NULL;
@@ -527,6 +581,10 @@ share_free(struct share *sh)
 {
 	free(sh->name);
 	free(sh->path);
+	free(sh->snap_dir);
+	free(sh->zfs_dataset);
+	free(sh->snap_create);
+	free(sh->snap_delete);
 	free(sh);
 }
 
@@ -580,6 +638,12 @@ section_open(struct parser *p, unsigned long line, const char *s, size_t n)
 	} else if (strcmp(name, "respond") == 0) {
 		p->sec = SEC_RESPOND;
 		p->sec_name = "respond";
+	} else if (strcmp(name, "snapshots") == 0) {
+		p->sec = SEC_SNAPSHOTS;
+		p->sec_name = "snapshots";
+	} else if (strcmp(name, "restore") == 0) {
+		p->sec = SEC_RESTORE;
+		p->sec_name = "restore";
 	} else if (strcmp(name, "share") == 0 || strncmp(name, "share ", 6) == 0) {
 		/* The name keeps its case and inner blanks, as Samba's share names do. */
 		const char *sn = s, *end = s + n;
@@ -627,6 +691,34 @@ share_key(struct parser *p, unsigned long line, const char *key, const char *val
 	char q[QBUF], qn[QBUF];
 
 	quote(qn, sizeof qn, sh->name, strlen(sh->name));
+	if (strcmp(key, "snapshots") == 0) {
+		int kind = parse_snap_kind(val);
+
+		if (kind < 0 || kind == SNAP_DEFAULT)
+			perr(p, line, "[share %s]: invalid snapshots '%s' (auto, none, btrfs, zfs or command)",
+			    qn, quote(q, sizeof q, val, strlen(val)));
+		else
+			sh->snap_kind = kind;
+		return;
+	}
+	if (strcmp(key, "snapshot dir") == 0 || strcmp(key, "zfs dataset") == 0 ||
+	    strcmp(key, "snapshot create command") == 0 || strcmp(key, "snapshot delete command") == 0) {
+		int is_dir = strcmp(key, "snapshot dir") == 0;
+		char **f = is_dir ? &sh->snap_dir :
+		    strcmp(key, "zfs dataset") == 0 ? &sh->zfs_dataset :
+		    strcmp(key, "snapshot create command") == 0 ? &sh->snap_create : &sh->snap_delete;
+
+		if (*f != NULL) {
+			perr(p, line, "duplicate key '%s' in [share %s]", key, qn);
+			return;
+		}
+		if (is_dir && val[0] != '/' && val[0] != '\0') {
+			perr(p, line, "[share %s]: snapshot dir must be absolute", qn);
+			return;
+		}
+		*f = xstrdup(val);
+		return;
+	}
 	if (strcmp(key, "path") != 0) {
 		perr(p, line, "unknown key '%s' in [share %s]", quote(q, sizeof q, key, strlen(key)), qn);
 		return;
@@ -1021,6 +1113,65 @@ shares_add(struct config *cfg, const char *name, const char *path)
 	share_append(&cfg->shares, sh);
 }
 
+/* "%S" in a [snapshots] template becomes the share's name; "%%" is a percent sign. */
+static char *
+subst_share(const char *tmpl, const char *name)
+{
+	size_t n = strlen(tmpl), nn = strlen(name), o = 0;
+	char *out = xmalloc(n * (nn + 1) + 1);
+
+	for (size_t i = 0; i < n; i++) {
+		if (tmpl[i] == '%' && i + 1 < n && tmpl[i + 1] == 'S') {
+			memcpy(out + o, name, nn);
+			o += nn;
+			i++;
+		} else if (tmpl[i] == '%' && i + 1 < n && tmpl[i + 1] == '%') {
+			out[o++] = '%';
+			i++;
+		} else
+			out[o++] = tmpl[i];
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Fills what the share's section left unset from [snapshots], then checks the backend's needs. */
+static int
+share_snap_defaults(const struct config *cfg, struct share *sh, const char *file, FILE *errs)
+{
+	char q[QBUF];
+	int nerr = 0;
+
+	if (sh->snap_kind == SNAP_DEFAULT)
+		sh->snap_kind = cfg->snap.kind;
+	if (sh->snap_dir == NULL)
+		sh->snap_dir = subst_share(cfg->snap.dir ? cfg->snap.dir : "", sh->name);
+	if (sh->zfs_dataset == NULL)
+		sh->zfs_dataset = xstrdup("");
+	if (sh->snap_create == NULL)
+		sh->snap_create = xstrdup(cfg->snap.create_cmd ? cfg->snap.create_cmd : "");
+	if (sh->snap_delete == NULL)
+		sh->snap_delete = xstrdup(cfg->snap.delete_cmd ? cfg->snap.delete_cmd : "");
+	quote(q, sizeof q, sh->name, strlen(sh->name));
+	if (sh->snap_dir[0] != '\0' && sh->snap_dir[0] != '/') {
+		report(errs, file, 0, "share '%s': snapshot dir must be absolute", q);
+		nerr++;
+	}
+	if (sh->snap_kind == SNAP_COMMAND) {
+		if (sh->snap_dir[0] == '\0') {
+			report(errs, file, 0, "share '%s': the command backend needs a snapshot dir "
+			    "(where each snapshot's folder appears)", q);
+			nerr++;
+		}
+		if (sh->snap_create[0] != '/') {
+			report(errs, file, 0, "share '%s': the command backend needs a create command "
+			    "starting with an absolute program path", q);
+			nerr++;
+		}
+	}
+	return nerr;
+}
+
 int
 config_resolve_shares(struct config *cfg, FILE *errs)
 {
@@ -1086,6 +1237,8 @@ config_resolve_shares(struct config *cfg, FILE *errs)
 		report(errs, file, 0, "no shares to protect");
 		nerr++;
 	}
+	for (struct share *sh = cfg->shares; sh; sh = sh->next)
+		nerr += share_snap_defaults(cfg, sh, file, errs);
 	smb_shares_free(smb);
 	free(global.path);
 	return nerr;

@@ -7,10 +7,43 @@
 
 #define SW_DEFAULT_CONFIG	"/etc/sharewarden/sharewarden.conf"
 
+/* Snapshot backends ([snapshots] backend, per share "snapshots"). */
+enum snap_kind {
+	SNAP_DEFAULT,		/* a share without its own setting: [snapshots] backend */
+	SNAP_AUTO,		/* btrfs when the share is on btrfs, none otherwise */
+	SNAP_NONE,
+	SNAP_BTRFS,
+	SNAP_ZFS,
+	SNAP_COMMAND,
+};
+
+/*
+ * A protected share. The snapshot fields are filled from [snapshots] by
+ * config_resolve_shares when the [share NAME] section did not set them, so
+ * after resolution each is set ("" = not applicable).
+ */
 struct share {
 	char *name;
 	char *path;		/* absolute, no trailing slash (except "/") */
+	int snap_kind;		/* enum snap_kind; never SNAP_DEFAULT after resolution */
+	char *snap_dir;		/* btrfs, command: the folder holding one folder per snapshot ("" = beside the subvolume) */
+	char *zfs_dataset;	/* zfs: the dataset ("" = the one mounted at path) */
+	char *snap_create;	/* command: argv template; %P share path, %N snapshot name, %D snapshot folder */
+	char *snap_delete;	/* command: argv template, as snap_create */
 	struct share *next;
+};
+
+/* [snapshots]: schedule, retention and the defaults of every share. */
+struct snap_cfg {
+	int kind;			/* backend = auto */
+	char *dir;			/* dir = ("" = <parent of the share's subvolume>/.snapshots/<share>); %S = share name */
+	char *create_cmd;		/* create command = */
+	char *delete_cmd;		/* delete command = */
+	int64_t interval_ms;		/* interval = 15m (0 = no schedule) */
+	int keep_recent;		/* keep recent = 4 */
+	int keep_hourly;		/* keep hourly = 24 */
+	int keep_daily;			/* keep daily = 14 */
+	int at_detection;		/* at detection = yes */
 };
 
 /* Weights and thresholds of detection ([detect]). */
@@ -69,7 +102,15 @@ struct config {
 	int lock_account;		/* lock account = yes */
 	int kill_session;		/* kill session = yes */
 	int deny_writer;		/* deny writer = yes: fanotify denies the actor's opens at once */
+	/* [snapshots] */
+	struct snap_cfg snap;
+	/* [restore] */
+	int64_t restore_lookback_ms;	/* look back = 0s: also undo the actor's changes this long before its first event */
+	int restore_verify;		/* verify = yes: hash every restored file against the snapshot */
 };
+
+/* "auto", "none", "btrfs", "zfs", "command". */
+const char *snap_kind_name(int kind);
 
 /* Fills cfg with the built-in defaults. */
 void config_defaults(struct config *cfg);

@@ -40,6 +40,37 @@ file_rec_free(struct file_rec *f, size_t n)
 	free(f);
 }
 
+void
+event_rec_free(struct event_rec *e, size_t n)
+{
+	size_t i;
+
+	if (e == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(e[i].user);
+		free(e[i].ip);
+		free(e[i].path);
+		free(e[i].path2);
+	}
+	free(e);
+}
+
+void
+restore_item_free(struct restore_item *it, size_t n)
+{
+	size_t i;
+
+	if (it == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(it[i].path);
+		free(it[i].src);
+		free(it[i].aux);
+	}
+	free(it);
+}
+
 /* The string as valid UTF-8, each invalid byte replaced with U+FFFD. */
 static json_t *
 json_utf8(const char *s, size_t n, int *replaced)
@@ -213,6 +244,8 @@ struct report {
 	size_t nact;
 	struct file_rec *files;
 	size_t nfiles;
+	struct restore_rec rst;
+	int has_restore;
 };
 
 static void
@@ -236,10 +269,12 @@ report_load(struct journal *j, int64_t id, struct report *r)
 	if (journal_signal_list(j, id, &r->sig, &r->nsig) == -1 ||
 	    journal_action_list(j, id, &r->act, &r->nact) == -1 ||
 	    journal_files(j, r->inc.user, r->inc.ip, r->inc.first_event_at,
-	    &r->files, &r->nfiles) == -1) {
+	    &r->files, &r->nfiles) == -1 ||
+	    (rc = journal_restore_get(j, id, &r->rst)) == -1) {
 		report_free(r);
 		return -1;
 	}
+	r->has_restore = rc == 0;
 	return 0;
 }
 
@@ -265,12 +300,19 @@ incident_json(struct journal *j, int64_t id)
 	jset(o, "signals", json_signals(r.sig, r.nsig));
 	jset(o, "files", json_files(r.files, r.nfiles));
 	jset(o, "actions", json_actions(r.act, r.nact));
-	/* The journal keeps no restore runs yet: every incident reports none. */
-	jset(restore, "state", json_string("none"));
-	jset(restore, "restored", json_integer(0));
-	jset(restore, "removed", json_integer(0));
-	jset(restore, "conflicts", json_integer(0));
-	jset(restore, "failed", json_integer(0));
+	jset(restore, "state", jstr(r.has_restore ? r.rst.state : RESTORE_NONE));
+	jset(restore, "restored", json_integer(r.has_restore ? r.rst.restored : 0));
+	jset(restore, "removed", json_integer(r.has_restore ? r.rst.removed : 0));
+	jset(restore, "conflicts", json_integer(r.has_restore ? r.rst.conflicts : 0));
+	jset(restore, "failed", json_integer(r.has_restore ? r.rst.failed : 0));
+	jset(restore, "unrestorable", json_integer(r.has_restore ? r.rst.unrestorable : 0));
+	if (r.has_restore) {
+		jset(restore, "snapshot", jstr(r.rst.snapshot));
+		jset(restore, "snapshot_at", jtime(r.rst.snapshot_at));
+		jset(restore, "started_at", jtime(r.rst.started_at));
+		jset(restore, "finished_at", jtime(r.rst.finished_at));
+		jset(restore, "detail", jstr_or_null(r.rst.detail));
+	}
 	jset(o, "restore", restore);
 	report_free(&r);
 	return o;
@@ -413,6 +455,17 @@ print_report(FILE *out, const struct report *r)
 		}
 		fputc('\n', out);
 	}
+
+	if (r->has_restore) {
+		fprintf(out, "  restore     %s: %lld restored, %lld removed, %lld conflicts, %lld failed, "
+		    "%lld unrestorable; snapshot ", r->rst.state, (long long)r->rst.restored,
+		    (long long)r->rst.removed, (long long)r->rst.conflicts, (long long)r->rst.failed,
+		    (long long)r->rst.unrestorable);
+		put_safe(out, r->rst.snapshot[0] ? r->rst.snapshot : "-");
+		fputc('\n', out);
+	} else if (strcmp(r->inc.state, INC_OPEN) != 0 && !r->inc.monitor)
+		fprintf(out, "  restore     not yet: `sharewarden restore %lld --dry-run` shows the plan\n",
+		    (long long)r->inc.id);
 
 	fprintf(out, "  files       %zu touched in %zu operations", count_paths(r->files, r->nfiles),
 	    r->nfiles);

@@ -62,9 +62,81 @@ struct file_rec {
 	int64_t at;
 };
 
+/* One mutating event of any actor, as the restore planner reads them back. */
+struct event_rec {
+	int64_t id;
+	int64_t at;
+	char op[16];			/* op_name(): create, write, rename, unlink, mkdir ... */
+	unsigned flags;			/* EVF_* */
+	int ok;
+	char *user;			/* owned */
+	char *ip;			/* owned */
+	char *path;			/* owned, absolute */
+	char *path2;			/* owned, rename target or NULL */
+};
+
+/* A snapshot sharewarden took (only those are ever deleted by retention). */
+struct snap_rec {
+	char share[128];
+	char name[64];
+	int64_t taken_at;
+	char reason[16];		/* schedule, detection, manual */
+	int64_t incident_id;		/* detection: the incident; else 0 */
+	int64_t removed_at;		/* 0 = still there */
+};
+
+/* Restore states: planned (dry run only) -> running -> done | partial | failed. */
+#define RESTORE_NONE	"none"
+#define RESTORE_RUNNING	"running"
+#define RESTORE_DONE	"done"
+#define RESTORE_PARTIAL	"partial"
+#define RESTORE_FAILED	"failed"
+
+/* The restore of one incident (restore{} of the JSON). */
+struct restore_rec {
+	int64_t incident_id;
+	char state[16];
+	char share[128];		/* the share restored first (multi-share incidents list several items) */
+	char snapshot[64];		/* the snapshot used (the first share's) */
+	int64_t snapshot_at;
+	int64_t started_at;
+	int64_t finished_at;
+	int64_t restored;		/* files put back and verified */
+	int64_t removed;		/* ransom notes and encrypted copies removed */
+	int64_t conflicts;		/* kept both: someone else changed the file after the attack began */
+	int64_t failed;			/* steps that failed (the detail says why) */
+	int64_t unrestorable;		/* damaged files no snapshot holds: left as they are */
+	char detail[512];
+};
+
+/*
+ * One step of a restore plan, journaled before the apply starts so a crash
+ * resumes where it stopped. Kinds: "mkdir" (recreate a folder from the
+ * snapshot), "restore" (src -> path), "keep_both" (src -> aux, path left:
+ * someone else changed it), "remove" (an attacker's file), "rmdir" (a folder
+ * the attacker created, once empty), "unrestorable" (damaged, no clean copy:
+ * left alone, reported), "dirmeta" (folder times and attributes from src, last).
+ * States: pending, done, failed, skipped.
+ */
+struct restore_item {
+	int64_t id;
+	int64_t incident_id;
+	int64_t seq;			/* apply order */
+	char kind[16];
+	char *path;			/* owned, absolute live path */
+	char *src;			/* owned, absolute path in the snapshot, or NULL */
+	char *aux;			/* owned: keep_both's target name; remove: the original it came from; or NULL */
+	int64_t size;			/* remove: the size the planner saw (the file must still have it) */
+	int64_t mtime_ns;		/* remove: the mtime the planner saw */
+	char state[16];
+	char detail[256];
+};
+
 /* Frees the n records' strings and the array itself (as the journal lists return them). */
 void signal_rec_free(struct signal_rec *s, size_t n);
 void file_rec_free(struct file_rec *f, size_t n);
+void event_rec_free(struct event_rec *e, size_t n);
+void restore_item_free(struct restore_item *it, size_t n);
 
 /*
  * The incident as the stable JSON of DESIGN.md (id, state, times in RFC 3339,

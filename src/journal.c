@@ -1,4 +1,7 @@
-/* The journal: SQLite in WAL mode holding the events window, incidents, signals, actions and counters. */
+/*
+ * The journal: SQLite in WAL mode holding the events window, incidents, signals, actions,
+ * counters, snapshots and restores.
+ */
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -15,8 +18,9 @@
 #include "log.h"
 #include "util.h"
 
-#define SCHEMA_VERSION	1
+#define SCHEMA_VERSION	2
 
+/* Version 1, as the first releases created it. */
 static const char schema_sql[] =
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value);"
 	"CREATE TABLE events ("
@@ -49,6 +53,25 @@ static const char schema_sql[] =
 	"CREATE INDEX actions_incident ON actions (incident_id);"
 	"CREATE TABLE stats (key TEXT PRIMARY KEY, value INTEGER NOT NULL);";
 
+/* Version 2 adds snapshots and restores; IF NOT EXISTS lets it upgrade a version-1 journal too. */
+static const char schema_v2_sql[] =
+	"CREATE TABLE IF NOT EXISTS snapshots ("
+	" id INTEGER PRIMARY KEY, share TEXT NOT NULL, name TEXT NOT NULL,"
+	" taken_at INTEGER NOT NULL, reason TEXT NOT NULL, incident_id INTEGER NOT NULL,"
+	" removed_at INTEGER NOT NULL, UNIQUE (share, name));"
+	"CREATE TABLE IF NOT EXISTS restores ("
+	" incident_id INTEGER PRIMARY KEY, state TEXT NOT NULL, share TEXT NOT NULL,"
+	" snapshot TEXT NOT NULL, snapshot_at INTEGER NOT NULL, started_at INTEGER NOT NULL,"
+	" finished_at INTEGER NOT NULL, restored INTEGER NOT NULL, removed INTEGER NOT NULL,"
+	" conflicts INTEGER NOT NULL, failed INTEGER NOT NULL, unrestorable INTEGER NOT NULL,"
+	" detail TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS restore_items ("
+	" id INTEGER PRIMARY KEY, incident_id INTEGER NOT NULL, seq INTEGER NOT NULL,"
+	" kind TEXT NOT NULL, path BLOB NOT NULL, src BLOB, aux BLOB,"
+	" size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, state TEXT NOT NULL,"
+	" detail TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS restore_items_incident ON restore_items (incident_id, seq);";
+
 enum stmt {
 	ST_BEGIN,
 	ST_COMMIT,
@@ -67,6 +90,21 @@ enum stmt {
 	ST_FILES,
 	ST_STAT_SET,
 	ST_STAT_GET,
+	ST_EVENTS_SINCE,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
+	/* From here on the statements need schema version 2. */
+	ST_SNAP_ADD,
+	ST_V2_FIRST = ST_SNAP_ADD,
+	ST_SNAP_LIST,
+	ST_SNAP_REMOVED,
+	ST_RESTORE_GET,
+	ST_RESTORE_PUT,
+	ST_ITEM_CLEAR,
+	ST_ITEM_ADD,
+	ST_ITEM_LIST,
+	ST_ITEM_UPDATE,
 	ST__COUNT
 };
 
@@ -74,6 +112,10 @@ enum stmt {
 			" user, domain, ip, mac, host, switch, port, smbd_pid, score, monitor"
 #define ACT_COLS	"id, incident_id, kind, target, result, at, detail, undone_at," \
 			" undo_result, undo_detail"
+#define SNAP_COLS	"share, name, taken_at, reason, incident_id, removed_at"
+#define RESTORE_COLS	"incident_id, state, share, snapshot, snapshot_at, started_at," \
+			" finished_at, restored, removed, conflicts, failed, unrestorable, detail"
+#define ITEM_COLS	"id, incident_id, seq, kind, path, src, aux, size, mtime_ns, state, detail"
 
 /* Incident and action statements share one parameter numbering: ?1 is the id. */
 static const char *const stmt_sql[ST__COUNT] = {
@@ -107,11 +149,30 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_STAT_SET] = "INSERT INTO stats (key, value) VALUES (?, ?)"
 	    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 	[ST_STAT_GET] = "SELECT value FROM stats WHERE key = ?",
+	[ST_EVENTS_SINCE] = "SELECT id, at, op, flags, ok, user, ip, path, path2 FROM events"
+	    " WHERE at >= ? ORDER BY at, id",
+	[ST_SAVEPOINT] = "SAVEPOINT journal_items",
+	[ST_RELEASE] = "RELEASE journal_items",
+	[ST_ROLLBACK_TO] = "ROLLBACK TO journal_items",
+	[ST_SNAP_ADD] = "INSERT OR REPLACE INTO snapshots (" SNAP_COLS ") VALUES (?, ?, ?, ?, ?, ?)",
+	[ST_SNAP_LIST] = "SELECT " SNAP_COLS " FROM snapshots"
+	    " WHERE ?1 IS NULL OR share = ?1 ORDER BY taken_at, id",
+	[ST_SNAP_REMOVED] = "UPDATE snapshots SET removed_at = ? WHERE share = ? AND name = ?",
+	[ST_RESTORE_GET] = "SELECT " RESTORE_COLS " FROM restores WHERE incident_id = ?",
+	[ST_RESTORE_PUT] = "INSERT OR REPLACE INTO restores (" RESTORE_COLS ")"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[ST_ITEM_CLEAR] = "DELETE FROM restore_items WHERE incident_id = ?",
+	[ST_ITEM_ADD] = "INSERT INTO restore_items (incident_id, seq, kind, path, src, aux, size,"
+	    " mtime_ns, state, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[ST_ITEM_LIST] = "SELECT " ITEM_COLS " FROM restore_items"
+	    " WHERE incident_id = ? ORDER BY seq, id",
+	[ST_ITEM_UPDATE] = "UPDATE restore_items SET state = ?, detail = ? WHERE id = ?",
 };
 
 struct journal {
 	sqlite3 *db;
 	int readonly;
+	int64_t version;	/* the schema version; 1 only in a read-only open of an old journal */
 	sqlite3_stmt *st[ST__COUNT];
 };
 
@@ -283,6 +344,21 @@ schema_check(struct journal *j, const char *path, char *err, size_t errlen)
 			    path, (long long)version, SCHEMA_VERSION);
 			goto fail;
 		}
+		if (version < SCHEMA_VERSION && !j->readonly) {
+			/* Same transaction: a crash leaves version 1 or all of version 2. */
+			if (db_exec(j->db, schema_v2_sql) != SQLITE_OK ||
+			    sqlite3_prepare_v2(j->db, "UPDATE meta SET value = ?"
+			    " WHERE key = 'schema_version'", -1, &st, NULL) != SQLITE_OK ||
+			    sqlite3_bind_int(st, 1, SCHEMA_VERSION) != SQLITE_OK ||
+			    sqlite3_step(st) != SQLITE_DONE)
+				goto dberr;
+			sqlite3_finalize(st);
+			st = NULL;
+			log_info("journal: %s upgraded from schema version %lld to %d", path,
+			    (long long)version, SCHEMA_VERSION);
+			version = SCHEMA_VERSION;
+		}
+		j->version = version;
 	} else if (nobj) {
 		snprintf(err, errlen, "%s is not a sharewarden journal (it holds other tables)", path);
 		goto fail;
@@ -290,7 +366,8 @@ schema_check(struct journal *j, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "journal %s is empty (has the daemon run yet?)", path);
 		goto fail;
 	} else {
-		if (db_exec(j->db, schema_sql) != SQLITE_OK)
+		if (db_exec(j->db, schema_sql) != SQLITE_OK ||
+		    db_exec(j->db, schema_v2_sql) != SQLITE_OK)
 			goto dberr;
 		if (sqlite3_prepare_v2(j->db, "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
 		    -1, &st, NULL) != SQLITE_OK ||
@@ -299,6 +376,7 @@ schema_check(struct journal *j, const char *path, char *err, size_t errlen)
 			goto dberr;
 		sqlite3_finalize(st);
 		st = NULL;
+		j->version = SCHEMA_VERSION;
 	}
 	if (intx && db_exec(j->db, "COMMIT") != SQLITE_OK)
 		goto dberr;
@@ -382,7 +460,13 @@ journal_open(const char *path, int readonly, char *err, size_t errlen)
 	}
 	if (schema_check(j, path, err, errlen) == -1)
 		goto fail;
+	/*
+	 * A read-only open leaves an old journal as it is: its version-2
+	 * statements stay NULL and read as empty tables.
+	 */
 	for (i = 0; i < ST__COUNT; i++) {
+		if (i >= ST_V2_FIRST && j->version < 2)
+			continue;
 		if (sqlite3_prepare_v3(j->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 		    &j->st[i], NULL) != SQLITE_OK)
 			goto dberr;
@@ -870,4 +954,372 @@ journal_stat_get(struct journal *j, const char *key, int64_t *value)
 	db_fail(j, "get counter");
 	stmt_done(st);
 	return -1;
+}
+
+static void
+fill_event(sqlite3_stmt *st, void *el)
+{
+	struct event_rec *e = el;
+
+	e->id = sqlite3_column_int64(st, 0);
+	e->at = sqlite3_column_int64(st, 1);
+	COL_CSTR(st, 2, e->op);
+	e->flags = (unsigned)sqlite3_column_int64(st, 3);
+	e->ok = sqlite3_column_int(st, 4);
+	e->user = col_blob_dup(st, 5);
+	e->ip = col_blob_dup(st, 6);
+	e->path = col_blob_dup(st, 7);
+	if (e->user == NULL)
+		e->user = xstrdup("");
+	if (e->ip == NULL)
+		e->ip = xstrdup("");
+	if (e->path == NULL)
+		e->path = xstrdup("");
+	e->path2 = col_blob_dup(st, 8);
+}
+
+static void
+free_events(void *a, size_t n)
+{
+	event_rec_free(a, n);
+}
+
+int
+journal_events_since(struct journal *j, int64_t since_ms, struct event_rec **out, size_t *n)
+{
+	sqlite3_stmt *st = j->st[ST_EVENTS_SINCE];
+	void *a;
+	int rc;
+
+	if (sqlite3_bind_int64(st, 1, since_ms) != SQLITE_OK) {
+		db_fail(j, "list events");
+		stmt_done(st);
+		*out = NULL;
+		*n = 0;
+		return -1;
+	}
+	rc = collect_rows(j, st, "list events", sizeof(struct event_rec), fill_event, free_events,
+	    &a, n);
+	*out = a;
+	return rc;
+}
+
+/* A statement that writes a version-2 table, or NULL (logged) in an old read-only journal. */
+static sqlite3_stmt *
+v2_write_stmt(struct journal *j, enum stmt i, const char *what)
+{
+	if (j->st[i] == NULL)
+		log_warnx("journal: %s: the journal is open read-only at schema version %lld",
+		    what, (long long)j->version);
+	return j->st[i];
+}
+
+int
+journal_snapshot_add(struct journal *j, const struct snap_rec *r)
+{
+	sqlite3_stmt *st = v2_write_stmt(j, ST_SNAP_ADD, "add snapshot");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = BIND_CSTR(st, 1, r->share);
+	rc |= BIND_CSTR(st, 2, r->name);
+	rc |= sqlite3_bind_int64(st, 3, r->taken_at);
+	rc |= BIND_CSTR(st, 4, r->reason);
+	rc |= sqlite3_bind_int64(st, 5, r->incident_id);
+	rc |= sqlite3_bind_int64(st, 6, r->removed_at);
+	if (rc != SQLITE_OK) {
+		db_fail(j, "add snapshot");
+		stmt_done(st);
+		return -1;
+	}
+	return stmt_exec(j, st, "add snapshot");
+}
+
+static void
+fill_snap(sqlite3_stmt *st, void *el)
+{
+	struct snap_rec *r = el;
+
+	memset(r, 0, sizeof *r);
+	COL_CSTR(st, 0, r->share);
+	COL_CSTR(st, 1, r->name);
+	r->taken_at = sqlite3_column_int64(st, 2);
+	COL_CSTR(st, 3, r->reason);
+	r->incident_id = sqlite3_column_int64(st, 4);
+	r->removed_at = sqlite3_column_int64(st, 5);
+}
+
+int
+journal_snapshot_list(struct journal *j, const char *share, struct snap_rec **out, size_t *n)
+{
+	sqlite3_stmt *st = j->st[ST_SNAP_LIST];
+	void *a;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (st == NULL)
+		return 0;
+	if (share)
+		rc = bind_text(st, 1, share, strlen(share));
+	else
+		rc = sqlite3_bind_null(st, 1);
+	if (rc != SQLITE_OK) {
+		db_fail(j, "list snapshots");
+		stmt_done(st);
+		return -1;
+	}
+	rc = collect_rows(j, st, "list snapshots", sizeof(struct snap_rec), fill_snap, NULL, &a, n);
+	*out = a;
+	return rc;
+}
+
+int
+journal_snapshot_removed(struct journal *j, const char *share, const char *name, int64_t at)
+{
+	sqlite3_stmt *st = v2_write_stmt(j, ST_SNAP_REMOVED, "record snapshot removal");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_bind_int64(st, 1, at);
+	rc |= bind_text(st, 2, share, share ? strlen(share) : 0);
+	rc |= bind_text(st, 3, name, name ? strlen(name) : 0);
+	if (rc != SQLITE_OK) {
+		db_fail(j, "record snapshot removal");
+		stmt_done(st);
+		return -1;
+	}
+	if (stmt_exec(j, st, "record snapshot removal") == -1)
+		return -1;
+	if (sqlite3_changes(j->db) == 0) {
+		log_warnx("journal: record snapshot removal: no snapshot %s of share %s",
+		    name ? name : "", share ? share : "");
+		return -1;
+	}
+	return 0;
+}
+
+int
+journal_restore_get(struct journal *j, int64_t incident_id, struct restore_rec *r)
+{
+	sqlite3_stmt *st = j->st[ST_RESTORE_GET];
+	int rc;
+
+	if (st == NULL)
+		return 1;
+	if (sqlite3_bind_int64(st, 1, incident_id) != SQLITE_OK) {
+		db_fail(j, "get restore");
+		stmt_done(st);
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		memset(r, 0, sizeof *r);
+		r->incident_id = sqlite3_column_int64(st, 0);
+		COL_CSTR(st, 1, r->state);
+		COL_CSTR(st, 2, r->share);
+		COL_CSTR(st, 3, r->snapshot);
+		r->snapshot_at = sqlite3_column_int64(st, 4);
+		r->started_at = sqlite3_column_int64(st, 5);
+		r->finished_at = sqlite3_column_int64(st, 6);
+		r->restored = sqlite3_column_int64(st, 7);
+		r->removed = sqlite3_column_int64(st, 8);
+		r->conflicts = sqlite3_column_int64(st, 9);
+		r->failed = sqlite3_column_int64(st, 10);
+		r->unrestorable = sqlite3_column_int64(st, 11);
+		COL_CSTR(st, 12, r->detail);
+		stmt_done(st);
+		return 0;
+	}
+	if (rc == SQLITE_DONE) {
+		stmt_done(st);
+		return 1;
+	}
+	db_fail(j, "get restore");
+	stmt_done(st);
+	return -1;
+}
+
+int
+journal_restore_put(struct journal *j, const struct restore_rec *r)
+{
+	sqlite3_stmt *st = v2_write_stmt(j, ST_RESTORE_PUT, "put restore");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_bind_int64(st, 1, r->incident_id);
+	rc |= BIND_CSTR(st, 2, r->state);
+	rc |= BIND_CSTR(st, 3, r->share);
+	rc |= BIND_CSTR(st, 4, r->snapshot);
+	rc |= sqlite3_bind_int64(st, 5, r->snapshot_at);
+	rc |= sqlite3_bind_int64(st, 6, r->started_at);
+	rc |= sqlite3_bind_int64(st, 7, r->finished_at);
+	rc |= sqlite3_bind_int64(st, 8, r->restored);
+	rc |= sqlite3_bind_int64(st, 9, r->removed);
+	rc |= sqlite3_bind_int64(st, 10, r->conflicts);
+	rc |= sqlite3_bind_int64(st, 11, r->failed);
+	rc |= sqlite3_bind_int64(st, 12, r->unrestorable);
+	rc |= BIND_CSTR(st, 13, r->detail);
+	if (rc != SQLITE_OK) {
+		db_fail(j, "put restore");
+		stmt_done(st);
+		return -1;
+	}
+	return stmt_exec(j, st, "put restore");
+}
+
+/* A NULL path binds SQL NULL (src and aux are optional). */
+static int
+bind_opt_blob(sqlite3_stmt *st, int i, const char *p)
+{
+	if (p == NULL)
+		return sqlite3_bind_null(st, i);
+	return bind_blob(st, i, p, strlen(p));
+}
+
+static int
+item_insert(struct journal *j, int64_t incident_id, struct restore_item *it)
+{
+	sqlite3_stmt *st = j->st[ST_ITEM_ADD];
+	int rc;
+
+	rc = sqlite3_bind_int64(st, 1, incident_id);
+	rc |= sqlite3_bind_int64(st, 2, it->seq);
+	rc |= BIND_CSTR(st, 3, it->kind);
+	rc |= bind_blob(st, 4, it->path, it->path ? strlen(it->path) : 0);
+	rc |= bind_opt_blob(st, 5, it->src);
+	rc |= bind_opt_blob(st, 6, it->aux);
+	rc |= sqlite3_bind_int64(st, 7, it->size);
+	rc |= sqlite3_bind_int64(st, 8, it->mtime_ns);
+	rc |= BIND_CSTR(st, 9, it->state);
+	rc |= BIND_CSTR(st, 10, it->detail);
+	if (rc != SQLITE_OK) {
+		db_fail(j, "add restore item");
+		stmt_done(st);
+		return -1;
+	}
+	if (stmt_exec(j, st, "add restore item") == -1)
+		return -1;
+	it->id = sqlite3_last_insert_rowid(j->db);
+	it->incident_id = incident_id;
+	return 0;
+}
+
+/*
+ * All or nothing: its own transaction, or a savepoint inside the caller's
+ * (which journal_begin cannot nest and the caller cannot roll back).
+ */
+int
+journal_restore_items_set(struct journal *j, int64_t incident_id, struct restore_item *items,
+    size_t n)
+{
+	sqlite3_stmt *st = v2_write_stmt(j, ST_ITEM_CLEAR, "set restore items");
+	int own = sqlite3_get_autocommit(j->db);
+	size_t i;
+
+	if (st == NULL)
+		return -1;
+	if (own) {
+		if (journal_begin(j) == -1)
+			return -1;
+	} else if (stmt_exec(j, j->st[ST_SAVEPOINT], "set restore items") == -1)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, incident_id) != SQLITE_OK) {
+		db_fail(j, "set restore items");
+		stmt_done(st);
+		goto fail;
+	}
+	if (stmt_exec(j, st, "set restore items") == -1)
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (item_insert(j, incident_id, &items[i]) == -1)
+			goto fail;
+	if (own)
+		return journal_commit(j);
+	return stmt_exec(j, j->st[ST_RELEASE], "set restore items");
+
+fail:
+	if (own) {
+		if (!sqlite3_get_autocommit(j->db))
+			stmt_exec(j, j->st[ST_ROLLBACK], "rollback");
+	} else if (stmt_exec(j, j->st[ST_ROLLBACK_TO], "roll back restore items") == 0)
+		stmt_exec(j, j->st[ST_RELEASE], "roll back restore items");
+	return -1;
+}
+
+static void
+fill_item(sqlite3_stmt *st, void *el)
+{
+	struct restore_item *it = el;
+
+	memset(it, 0, sizeof *it);
+	it->id = sqlite3_column_int64(st, 0);
+	it->incident_id = sqlite3_column_int64(st, 1);
+	it->seq = sqlite3_column_int64(st, 2);
+	COL_CSTR(st, 3, it->kind);
+	it->path = col_blob_dup(st, 4);
+	if (it->path == NULL)
+		it->path = xstrdup("");
+	it->src = col_blob_dup(st, 5);
+	it->aux = col_blob_dup(st, 6);
+	it->size = sqlite3_column_int64(st, 7);
+	it->mtime_ns = sqlite3_column_int64(st, 8);
+	COL_CSTR(st, 9, it->state);
+	COL_CSTR(st, 10, it->detail);
+}
+
+static void
+free_items(void *a, size_t n)
+{
+	restore_item_free(a, n);
+}
+
+int
+journal_restore_items(struct journal *j, int64_t incident_id, struct restore_item **out, size_t *n)
+{
+	sqlite3_stmt *st = j->st[ST_ITEM_LIST];
+	void *a;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (st == NULL)
+		return 0;
+	if (sqlite3_bind_int64(st, 1, incident_id) != SQLITE_OK) {
+		db_fail(j, "list restore items");
+		stmt_done(st);
+		return -1;
+	}
+	rc = collect_rows(j, st, "list restore items", sizeof(struct restore_item), fill_item,
+	    free_items, &a, n);
+	*out = a;
+	return rc;
+}
+
+int
+journal_restore_item_update(struct journal *j, const struct restore_item *it)
+{
+	sqlite3_stmt *st = v2_write_stmt(j, ST_ITEM_UPDATE, "update restore item");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = BIND_CSTR(st, 1, it->state);
+	rc |= BIND_CSTR(st, 2, it->detail);
+	rc |= sqlite3_bind_int64(st, 3, it->id);
+	if (rc != SQLITE_OK) {
+		db_fail(j, "update restore item");
+		stmt_done(st);
+		return -1;
+	}
+	if (stmt_exec(j, st, "update restore item") == -1)
+		return -1;
+	if (sqlite3_changes(j->db) == 0) {
+		log_warnx("journal: update restore item: no item %lld", (long long)it->id);
+		return -1;
+	}
+	return 0;
 }

@@ -48,6 +48,26 @@ int journal_action_list(struct journal *j, int64_t incident_id, struct action **
 int journal_files(struct journal *j, const char *user, const char *ip, int64_t since_ms,
     struct file_rec **out, size_t *n);
 
+/* Every mutating event of any actor with at >= since_ms, oldest first (by time, then arrival). */
+int journal_events_since(struct journal *j, int64_t since_ms, struct event_rec **out, size_t *n);
+
+/* Snapshots sharewarden took. */
+int journal_snapshot_add(struct journal *j, const struct snap_rec *r);
+/* share NULL: every share. Oldest first; *out malloc'd, free() it. */
+int journal_snapshot_list(struct journal *j, const char *share, struct snap_rec **out, size_t *n);
+int journal_snapshot_removed(struct journal *j, const char *share, const char *name, int64_t at);
+
+/* The restore of an incident: 0 found, 1 none yet, -1 error. */
+int journal_restore_get(struct journal *j, int64_t incident_id, struct restore_rec *r);
+/* Inserts or replaces the restore record of r->incident_id. */
+int journal_restore_put(struct journal *j, const struct restore_rec *r);
+/* Replaces the incident's plan with these items (sets each id). */
+int journal_restore_items_set(struct journal *j, int64_t incident_id, struct restore_item *items, size_t n);
+/* The plan in apply order; *out: free with restore_item_free. */
+int journal_restore_items(struct journal *j, int64_t incident_id, struct restore_item **out, size_t *n);
+/* Records it->state and it->detail of it->id. */
+int journal_restore_item_update(struct journal *j, const struct restore_item *it);
+
 /* Daemon counters for `status` (lines, events, malformed, heartbeat ...). */
 int journal_stat_set(struct journal *j, const char *key, int64_t value);
 /* 0 found, 1 missing, -1 error. */

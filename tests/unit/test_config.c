@@ -1057,6 +1057,85 @@ test_resolve_testparm_warns(void **state)
 	config_free(&cfg);
 }
 
+static void
+test_snapshot_keys(void **state)
+{
+	struct config cfg;
+	const struct share *a, *b;
+	char *errs;
+
+	expect_ok("[global]\nshares = a, b\n"
+	    "[snapshots]\nbackend = btrfs\ndir = /srv/.snap/%S\ninterval = 5m\nkeep recent = 2\n"
+	    "keep hourly = 0\nkeep daily = 7\nat detection = no\ncreate command = /bin/true %P %N\n"
+	    "[restore]\nlook back = 2m\nverify = no\n"
+	    "[share a]\npath = /srv/a\n"
+	    "[share b]\npath = /srv/b\nsnapshots = command\nsnapshot dir = /backup/b\n"
+	    "snapshot create command = /usr/local/bin/snap \"%P\" %D\nsnapshot delete command = /bin/rm -r %D\n",
+	    &cfg);
+	assert_int_equal(cfg.snap.kind, SNAP_BTRFS);
+	assert_int_equal(cfg.snap.interval_ms, 300000);
+	assert_int_equal(cfg.snap.keep_recent, 2);
+	assert_int_equal(cfg.snap.keep_hourly, 0);
+	assert_int_equal(cfg.snap.keep_daily, 7);
+	assert_int_equal(cfg.snap.at_detection, 0);
+	assert_int_equal(cfg.restore_lookback_ms, 120000);
+	assert_int_equal(cfg.restore_verify, 0);
+	assert_int_equal(resolve(&cfg, &errs), 0);
+	assert_string_equal(errs, "");
+	free(errs);
+	a = cfg.shares;
+	b = a->next;
+	assert_string_equal(a->name, "a");
+	assert_int_equal(a->snap_kind, SNAP_BTRFS);
+	assert_string_equal(a->snap_dir, "/srv/.snap/a");
+	assert_string_equal(a->snap_create, "/bin/true %P %N");
+	assert_string_equal(a->zfs_dataset, "");
+	assert_int_equal(b->snap_kind, SNAP_COMMAND);
+	assert_string_equal(b->snap_dir, "/backup/b");
+	assert_string_equal(b->snap_create, "/usr/local/bin/snap \"%P\" %D");
+	assert_string_equal(b->snap_delete, "/bin/rm -r %D");
+	assert_string_equal(snap_kind_name(b->snap_kind), "command");
+	config_free(&cfg);
+
+	/* The defaults: auto, every 15 minutes, no look-back. */
+	expect_ok("[share a]\npath = /srv/a\n", &cfg);
+	assert_int_equal(cfg.snap.kind, SNAP_AUTO);
+	assert_int_equal(cfg.snap.interval_ms, 900000);
+	assert_int_equal(cfg.restore_lookback_ms, 0);
+	assert_int_equal(cfg.restore_verify, 1);
+	assert_int_equal(resolve(&cfg, &errs), 0);
+	free(errs);
+	assert_int_equal(cfg.shares->snap_kind, SNAP_AUTO);
+	assert_string_equal(cfg.shares->snap_dir, "");
+	config_free(&cfg);
+}
+
+static void
+test_snapshot_errors(void **state)
+{
+	struct config cfg;
+	char *errs;
+
+	expect_errors("[snapshots]\nbackend = lvm\ninterval = 8d\nkeep recent = 0\n"
+	    "[restore]\nlook back = soon\n"
+	    "[share a]\npath = /srv/a\nsnapshots = maybe\nsnapshot dir = relative\nsnapshot dir = /x\n"
+	    "snapshot dir = /y\n", 7,
+	    "t.conf:2: invalid backend 'lvm' for 'backend' (auto, none, btrfs, zfs or command)\n"
+	    "t.conf:3: 'interval' must be between 0ms and 7d\n"
+	    "t.conf:4: 'keep recent' must be between 1 and 100000\n"
+	    "t.conf:6: invalid duration 'soon' for 'look back' (examples: 500ms, 60s, 5m)\n"
+	    "t.conf:9: [share a]: invalid snapshots 'maybe' (auto, none, btrfs, zfs or command)\n"
+	    "t.conf:10: [share a]: snapshot dir must be absolute\n"
+	    "t.conf:12: duplicate key 'snapshot dir' in [share a]\n");
+	/* The command backend needs its folder and program: reported when shares are resolved. */
+	expect_ok("[snapshots]\nbackend = command\ncreate command = snap %P\n[share a]\npath = /srv/a\n", &cfg);
+	assert_int_equal(resolve(&cfg, &errs), 2);
+	assert_non_null(strstr(errs, "share 'a': the command backend needs a snapshot dir"));
+	assert_non_null(strstr(errs, "share 'a': the command backend needs a create command"));
+	free(errs);
+	config_free(&cfg);
+}
+
 int
 main(void)
 {
@@ -1087,6 +1166,8 @@ main(void)
 		cmocka_unit_test(test_resolve_no_disk_share),
 		cmocka_unit_test(test_resolve_testparm_fails),
 		cmocka_unit_test(test_resolve_testparm_warns),
+		cmocka_unit_test(test_snapshot_keys),
+		cmocka_unit_test(test_snapshot_errors),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -220,7 +220,7 @@ test_create_reopen_schema(void **state)
 	s = raw_text(path, "PRAGMA journal_mode");
 	assert_string_equal(s, "wal");
 	free(s);
-	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 1);
+	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 2);
 	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
 	    " (SELECT name FROM pragma_table_info('events') ORDER BY cid)");
 	assert_string_equal(s, "id,at,src,op,ok,flags,pid,user,ip,host,share,path,path2");
@@ -250,14 +250,31 @@ test_create_reopen_schema(void **state)
 	s = raw_text(path, "SELECT group_concat(name, ',') FROM pragma_index_info('events_at')");
 	assert_string_equal(s, "at");
 	free(s);
+	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
+	    " (SELECT name FROM pragma_table_info('snapshots') ORDER BY cid)");
+	assert_string_equal(s, "id,share,name,taken_at,reason,incident_id,removed_at");
+	free(s);
+	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
+	    " (SELECT name FROM pragma_table_info('restores') ORDER BY cid)");
+	assert_string_equal(s, "incident_id,state,share,snapshot,snapshot_at,started_at,"
+	    "finished_at,restored,removed,conflicts,failed,unrestorable,detail");
+	free(s);
+	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
+	    " (SELECT name FROM pragma_table_info('restore_items') ORDER BY cid)");
+	assert_string_equal(s, "id,incident_id,seq,kind,path,src,aux,size,mtime_ns,state,detail");
+	free(s);
+	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
+	    " (SELECT name FROM pragma_index_info('restore_items_incident') ORDER BY seqno)");
+	assert_string_equal(s, "incident_id,seq");
+	free(s);
 
 	/* A journal written by a newer sharewarden is refused, read-write and read-only. */
-	raw_exec(path, "UPDATE meta SET value = 2 WHERE key = 'schema_version'");
+	raw_exec(path, "UPDATE meta SET value = 3 WHERE key = 'schema_version'");
 	assert_null(journal_open(path, 0, err, sizeof err));
-	assert_non_null(strstr(err, "schema version 2, newer than"));
+	assert_non_null(strstr(err, "schema version 3, newer than"));
 	assert_null(journal_open(path, 1, err, sizeof err));
-	assert_non_null(strstr(err, "schema version 2, newer than"));
-	raw_exec(path, "UPDATE meta SET value = 1 WHERE key = 'schema_version'");
+	assert_non_null(strstr(err, "schema version 3, newer than"));
+	raw_exec(path, "UPDATE meta SET value = 2 WHERE key = 'schema_version'");
 	journal_close(open_ok(path, 0));
 
 	/* Someone else's database is left alone. */
@@ -1026,6 +1043,523 @@ test_incident_print(void **state)
 	journal_close(j);
 }
 
+/* Every event of every actor, ordered by time then arrival, from the since bound on. */
+static void
+test_events_since(void **state)
+{
+	struct journal *j = open_ok(tpath("since.db"), 0);
+	struct event_rec *e;
+	struct sw_event ev;
+	char p[64];
+	size_t n, i, nh = sizeof hostile / sizeof hostile[0];
+	int64_t t0, ms;
+
+	(void)state;
+	assert_int_equal(journal_events_since(j, 0, &e, &n), 0);
+	assert_int_equal(n, 0);
+	event_rec_free(e, n);
+
+	/* Arrival order differs from time order; two events share at = 2000. */
+	add_event(j, "alice", "10.0.0.1", 3000, OP_RENAME, 1, "/s/a|b", "/s/a\nb.locked");
+	add_event(j, "bob", "10.0.0.2", 2000, OP_WRITE, 0, "/s/\xff\xfe", NULL);
+	add_event(j, "carol", "10.0.0.3", 999, OP_UNLINK, 1, "/s/old", NULL);
+	add_event(j, "dave", "10.0.0.4", 2000, OP_CREATE, 1, binary_name, NULL);
+	memset(&ev, 0, sizeof ev);
+	ev.at_ms = 1000;
+	ev.op = OP_MKDIR;
+	ev.ok = 1;
+	ev.flags = EVF_DIR | EVF_AMBIGUOUS;
+	ev.user = view("erin");
+	ev.ip = view("");
+	ev.path = view("/s/dir");
+	assert_int_equal(journal_add_event(j, &ev), 0);
+
+	assert_int_equal(journal_events_since(j, 1000, &e, &n), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(e[0].at, 1000);
+	assert_string_equal(e[0].op, "mkdir");
+	assert_int_equal(e[0].flags, EVF_DIR | EVF_AMBIGUOUS);
+	assert_string_equal(e[0].user, "erin");
+	assert_string_equal(e[0].ip, "");
+	assert_string_equal(e[0].path, "/s/dir");
+	assert_null(e[0].path2);
+	assert_int_equal(e[1].at, 2000);
+	assert_string_equal(e[1].user, "bob");
+	assert_string_equal(e[1].op, "write");
+	assert_int_equal(e[1].ok, 0);
+	assert_string_equal(e[1].path, "/s/\xff\xfe");
+	assert_int_equal(e[2].at, 2000);
+	assert_true(e[2].id > e[1].id);
+	assert_string_equal(e[2].user, "dave");
+	assert_int_equal(e[2].ok, 1);
+	assert_memory_equal(e[2].path, binary_name, 256);
+	assert_int_equal(e[3].at, 3000);
+	assert_string_equal(e[3].op, "rename");
+	assert_string_equal(e[3].user, "alice");
+	assert_string_equal(e[3].ip, "10.0.0.1");
+	assert_string_equal(e[3].path, "/s/a|b");
+	assert_string_equal(e[3].path2, "/s/a\nb.locked");
+	event_rec_free(e, n);
+
+	assert_int_equal(journal_events_since(j, 2001, &e, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(e[0].at, 3000);
+	event_rec_free(e, n);
+	assert_int_equal(journal_events_since(j, 3001, &e, &n), 0);
+	assert_int_equal(n, 0);
+	event_rec_free(e, n);
+	assert_int_equal(journal_events_since(j, INT64_MIN, &e, &n), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(e[0].at, 999);
+	event_rec_free(e, n);
+
+	/* Every hostile name comes back byte for byte. */
+	for (i = 0; i < nh; i++)
+		add_event(j, "mallory", "10.0.0.9", 10000 + (int64_t)i, OP_RENAME, 1, hostile[i],
+		    hostile[nh - 1 - i]);
+	assert_int_equal(journal_events_since(j, 10000, &e, &n), 0);
+	assert_int_equal(n, nh);
+	for (i = 0; i < nh; i++) {
+		assert_string_equal(e[i].path, hostile[i]);
+		assert_string_equal(e[i].path2, hostile[nh - 1 - i]);
+	}
+	event_rec_free(e, n);
+
+	/* 300,000 rows in one query, quickly. */
+	assert_int_equal(journal_begin(j), 0);
+	for (i = 0; i < 300000; i++) {
+		snprintf(p, sizeof p, "/srv/data/dir%zu/file-%06zu.docx", i % 100, i);
+		memset(&ev, 0, sizeof ev);
+		ev.at_ms = 100000 + (int64_t)(i / 3);
+		ev.op = OP_WRITE;
+		ev.ok = 1;
+		ev.src = SRC_AUDIT;
+		ev.user = view(i % 2 ? "alice" : "bob");
+		ev.ip = view("10.0.0.1");
+		ev.path = view(p);
+		assert_int_equal(journal_add_event(j, &ev), 0);
+	}
+	assert_int_equal(journal_commit(j), 0);
+	t0 = mono_ms();
+	assert_int_equal(journal_events_since(j, 100000, &e, &n), 0);
+	ms = mono_ms() - t0;
+	print_message("journal_events_since: 300000 rows in %lld ms\n", (long long)ms);
+	assert_int_equal(n, 300000);
+	for (i = 1; i < n; i++)
+		assert_true(e[i].at > e[i - 1].at || (e[i].at == e[i - 1].at && e[i].id > e[i - 1].id));
+	assert_string_equal(e[299999].path, "/srv/data/dir99/file-299999.docx");
+	assert_true(ms < 5000);
+	event_rec_free(e, n);
+	journal_close(j);
+}
+
+static void
+make_snap(struct snap_rec *r, const char *share, const char *name, int64_t taken,
+    const char *reason, int64_t incident_id)
+{
+	memset(r, 0, sizeof *r);
+	snprintf(r->share, sizeof r->share, "%s", share);
+	snprintf(r->name, sizeof r->name, "%s", name);
+	r->taken_at = taken;
+	snprintf(r->reason, sizeof r->reason, "%s", reason);
+	r->incident_id = incident_id;
+}
+
+static void
+test_snapshots(void **state)
+{
+	const char *path = tpath("snaps.db");
+	struct journal *j = open_ok(path, 0), *ro;
+	struct snap_rec r, *l;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(journal_snapshot_list(j, NULL, &l, &n), 0);
+	assert_int_equal(n, 0);
+	free(l);
+
+	make_snap(&r, "data", "sw-20250101-0300", 3000, "schedule", 0);
+	assert_int_equal(journal_snapshot_add(j, &r), 0);
+	make_snap(&r, "data", "sw-20250101-0100", 1000, "schedule", 0);
+	assert_int_equal(journal_snapshot_add(j, &r), 0);
+	make_snap(&r, "a|b\n\xff", "sw-inc7", 2000, "detection", 7);
+	assert_int_equal(journal_snapshot_add(j, &r), 0);
+	make_snap(&r, "home", "same-time", 3000, "manual", 0);
+	assert_int_equal(journal_snapshot_add(j, &r), 0);
+
+	assert_int_equal(journal_snapshot_list(j, NULL, &l, &n), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(l[0].name, "sw-20250101-0100");
+	assert_string_equal(l[1].share, "a|b\n\xff");
+	assert_string_equal(l[1].name, "sw-inc7");
+	assert_string_equal(l[1].reason, "detection");
+	assert_int_equal(l[1].incident_id, 7);
+	assert_int_equal(l[1].removed_at, 0);
+	/* Same taken_at: the one recorded first. */
+	assert_string_equal(l[2].name, "sw-20250101-0300");
+	assert_string_equal(l[3].share, "home");
+	free(l);
+
+	assert_int_equal(journal_snapshot_list(j, "data", &l, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(l[0].name, "sw-20250101-0100");
+	assert_string_equal(l[1].name, "sw-20250101-0300");
+	free(l);
+	assert_int_equal(journal_snapshot_list(j, "a|b\n\xff", &l, &n), 0);
+	assert_int_equal(n, 1);
+	free(l);
+	assert_int_equal(journal_snapshot_list(j, "nosuch", &l, &n), 0);
+	assert_int_equal(n, 0);
+	free(l);
+
+	/* Same share and name: replaced, not added. */
+	make_snap(&r, "data", "sw-20250101-0100", 500, "manual", 0);
+	assert_int_equal(journal_snapshot_add(j, &r), 0);
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM snapshots"), 4);
+	assert_int_equal(journal_snapshot_list(j, "data", &l, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(l[0].taken_at, 500);
+	assert_string_equal(l[0].reason, "manual");
+	free(l);
+
+	assert_int_equal(journal_snapshot_removed(j, "data", "sw-20250101-0300", 9000), 0);
+	assert_int_equal(journal_snapshot_removed(j, "data", "nosuch", 9000), -1);
+	assert_int_equal(journal_snapshot_removed(j, "home", "sw-20250101-0300", 9000), -1);
+	ro = open_ok(path, 1);
+	assert_int_equal(journal_snapshot_list(ro, "data", &l, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(l[0].removed_at, 0);
+	assert_int_equal(l[1].removed_at, 9000);
+	free(l);
+	/* A read-only journal refuses writes. */
+	assert_int_equal(journal_snapshot_add(ro, &r), -1);
+	journal_close(ro);
+	journal_close(j);
+}
+
+static void
+test_restores(void **state)
+{
+	struct journal *j = open_ok(tpath("restores.db"), 0);
+	struct restore_rec r, got;
+
+	(void)state;
+	assert_int_equal(journal_restore_get(j, 1, &got), 1);
+	memset(&r, 0, sizeof r);
+	r.incident_id = 1;
+	snprintf(r.state, sizeof r.state, "%s", RESTORE_RUNNING);
+	snprintf(r.share, sizeof r.share, "da|ta\n");
+	snprintf(r.snapshot, sizeof r.snapshot, "sw-20250101-0100");
+	r.snapshot_at = 1000;
+	r.started_at = 5000;
+	snprintf(r.detail, sizeof r.detail, "%s", "started '); DROP TABLE restores; --");
+	assert_int_equal(journal_restore_put(j, &r), 0);
+	memset(&got, 0x5a, sizeof got);
+	assert_int_equal(journal_restore_get(j, 1, &got), 0);
+	assert_memory_equal(&got, &r, sizeof r);
+	assert_int_equal(journal_restore_get(j, 2, &got), 1);
+
+	/* Replaced in place. */
+	snprintf(r.state, sizeof r.state, "%s", RESTORE_PARTIAL);
+	r.finished_at = 9000;
+	r.restored = 120;
+	r.removed = 121;
+	r.conflicts = 3;
+	r.failed = 2;
+	r.unrestorable = INT64_C(1) << 40;
+	snprintf(r.detail, sizeof r.detail, "2 steps failed");
+	assert_int_equal(journal_restore_put(j, &r), 0);
+	assert_int_equal(journal_restore_get(j, 1, &got), 0);
+	assert_string_equal(got.state, "partial");
+	assert_int_equal(got.restored, 120);
+	assert_int_equal(got.removed, 121);
+	assert_int_equal(got.conflicts, 3);
+	assert_int_equal(got.failed, 2);
+	assert_int_equal(got.unrestorable, INT64_C(1) << 40);
+	assert_int_equal(got.finished_at, 9000);
+	assert_string_equal(got.detail, "2 steps failed");
+	assert_int_equal(raw_int(tpath("restores.db"), "SELECT count(*) FROM restores"), 1);
+	journal_close(j);
+}
+
+static void
+make_item(struct restore_item *it, int64_t seq, const char *kind, const char *path,
+    const char *src, const char *aux)
+{
+	memset(it, 0, sizeof *it);
+	it->seq = seq;
+	snprintf(it->kind, sizeof it->kind, "%s", kind);
+	it->path = (char *)path;
+	it->src = (char *)src;
+	it->aux = (char *)aux;
+	it->size = seq * 100;
+	it->mtime_ns = INT64_C(1700000000123456789) + seq;
+	snprintf(it->state, sizeof it->state, "pending");
+}
+
+static void
+test_restore_items(void **state)
+{
+	const char *path = tpath("items.db");
+	struct journal *j = open_ok(path, 0);
+	struct restore_item items[4], *l;
+	struct incident inc, got;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(journal_restore_items(j, 1, &l, &n), 0);
+	assert_int_equal(n, 0);
+	restore_item_free(l, n);
+
+	/* Not in seq order, two of the same seq; NULL src and aux stay NULL. */
+	make_item(&items[0], 2, "restore", "/s/a|b\nc", "/snap/a|b\nc", NULL);
+	make_item(&items[1], 1, "mkdir", "/s/\xff\xfe dir", "/snap/\xff\xfe dir", NULL);
+	make_item(&items[2], 2, "keep_both", "/s/k", "/snap/k", "/s/k (restored)");
+	make_item(&items[3], 0, "remove", binary_name, NULL, "/s/orig\x80");
+	assert_int_equal(journal_restore_items_set(j, 7, items, 4), 0);
+	assert_true(items[0].id > 0 && items[1].id > 0 && items[2].id > 0 && items[3].id > 0);
+	assert_int_equal(items[0].incident_id, 7);
+	assert_int_equal(journal_restore_items(j, 7, &l, &n), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(l[0].seq, 0);
+	assert_int_equal(l[0].id, items[3].id);
+	assert_string_equal(l[0].kind, "remove");
+	assert_memory_equal(l[0].path, binary_name, 256);
+	assert_null(l[0].src);
+	assert_string_equal(l[0].aux, "/s/orig\x80");
+	assert_int_equal(l[0].size, 0);
+	assert_string_equal(l[1].path, "/s/\xff\xfe dir");
+	assert_string_equal(l[1].src, "/snap/\xff\xfe dir");
+	assert_null(l[1].aux);
+	assert_int_equal(l[2].id, items[0].id);
+	assert_string_equal(l[2].path, "/s/a|b\nc");
+	assert_string_equal(l[2].src, "/snap/a|b\nc");
+	assert_int_equal(l[3].id, items[2].id);
+	assert_string_equal(l[3].kind, "keep_both");
+	assert_string_equal(l[3].aux, "/s/k (restored)");
+	assert_int_equal(l[3].size, 200);
+	assert_int_equal(l[3].mtime_ns, INT64_C(1700000000123456791));
+	assert_int_equal(l[3].incident_id, 7);
+	assert_string_equal(l[3].state, "pending");
+	assert_string_equal(l[3].detail, "");
+	restore_item_free(l, n);
+
+	/* Another incident's plan is separate. */
+	make_item(&items[0], 1, "rmdir", "/s/other", NULL, NULL);
+	assert_int_equal(journal_restore_items_set(j, 8, items, 1), 0);
+
+	/* Replacing drops the old plan. */
+	make_item(&items[0], 5, "dirmeta", "/s", "/snap", NULL);
+	make_item(&items[1], 4, "unrestorable", "/s/gone", NULL, NULL);
+	assert_int_equal(journal_restore_items_set(j, 7, items, 2), 0);
+	assert_int_equal(journal_restore_items(j, 7, &l, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(l[0].kind, "unrestorable");
+	assert_string_equal(l[1].kind, "dirmeta");
+	restore_item_free(l, n);
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM restore_items"), 3);
+
+	/* State and detail of one item. */
+	snprintf(items[1].state, sizeof items[1].state, "failed");
+	snprintf(items[1].detail, sizeof items[1].detail, "no snapshot holds /s/gone\n\xff");
+	snprintf(items[1].kind, sizeof items[1].kind, "ignored");
+	assert_int_equal(journal_restore_item_update(j, &items[1]), 0);
+	assert_int_equal(journal_restore_items(j, 7, &l, &n), 0);
+	assert_string_equal(l[0].state, "failed");
+	assert_string_equal(l[0].detail, "no snapshot holds /s/gone\n\xff");
+	assert_string_equal(l[0].kind, "unrestorable");
+	assert_string_equal(l[1].state, "pending");
+	restore_item_free(l, n);
+	items[1].id = 99999;
+	assert_int_equal(journal_restore_item_update(j, &items[1]), -1);
+
+	/* An empty plan clears it. */
+	assert_int_equal(journal_restore_items_set(j, 8, NULL, 0), 0);
+	assert_int_equal(journal_restore_items(j, 8, &l, &n), 0);
+	assert_int_equal(n, 0);
+	restore_item_free(l, n);
+
+	/* A failing insert leaves the old plan whole, in its own transaction ... */
+	raw_exec(path, "CREATE TRIGGER boom BEFORE INSERT ON restore_items"
+	    " WHEN NEW.kind = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END");
+	make_item(&items[0], 1, "restore", "/s/new", "/snap/new", NULL);
+	make_item(&items[1], 2, "boom", "/s/boom", NULL, NULL);
+	assert_int_equal(journal_restore_items_set(j, 7, items, 2), -1);
+	assert_int_equal(journal_restore_items(j, 7, &l, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(l[0].kind, "unrestorable");
+	restore_item_free(l, n);
+
+	/* ... and inside the caller's, whose other writes stay and commit. */
+	assert_int_equal(journal_begin(j), 0);
+	make_incident(&inc, "alice", "10.0.0.1", 1000);
+	assert_int_equal(journal_incident_add(j, &inc), 0);
+	assert_int_equal(journal_restore_items_set(j, 7, items, 2), -1);
+	assert_int_equal(journal_restore_items_set(j, 8, items, 1), 0);
+	assert_int_equal(journal_commit(j), 0);
+	assert_int_equal(journal_incident_get(j, inc.id, &got), 0);
+	assert_int_equal(journal_restore_items(j, 7, &l, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(l[0].kind, "unrestorable");
+	restore_item_free(l, n);
+	assert_int_equal(journal_restore_items(j, 8, &l, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(l[0].path, "/s/new");
+	restore_item_free(l, n);
+
+	/* Not left in a transaction either way. */
+	assert_int_equal(journal_begin(j), 0);
+	assert_int_equal(journal_commit(j), 0);
+	assert_int_equal(journal_restore_items_set(j, 7, items, 1), 0);
+	assert_int_equal(journal_begin(j), 0);
+	assert_int_equal(journal_commit(j), 0);
+	journal_close(j);
+}
+
+/* Schema version 1, as the first releases wrote it. */
+static const char schema_v1_sql[] =
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value);"
+	"CREATE TABLE events ("
+	" id INTEGER PRIMARY KEY, at INTEGER NOT NULL, src INTEGER NOT NULL,"
+	" op TEXT NOT NULL, ok INTEGER NOT NULL, flags INTEGER NOT NULL,"
+	" pid INTEGER NOT NULL, user TEXT NOT NULL, ip TEXT NOT NULL,"
+	" host TEXT NOT NULL, share TEXT NOT NULL, path BLOB NOT NULL, path2 BLOB);"
+	"CREATE INDEX events_at ON events (at);"
+	"CREATE INDEX events_actor ON events (user, ip, at);"
+	"CREATE TABLE incidents ("
+	" id INTEGER PRIMARY KEY, state TEXT NOT NULL,"
+	" first_event_at INTEGER NOT NULL, detected_at INTEGER NOT NULL,"
+	" contained_at INTEGER NOT NULL, released_at INTEGER NOT NULL,"
+	" user TEXT NOT NULL, domain TEXT NOT NULL, ip TEXT NOT NULL,"
+	" mac TEXT NOT NULL, host TEXT NOT NULL, switch TEXT NOT NULL,"
+	" port TEXT NOT NULL, smbd_pid INTEGER NOT NULL, score REAL NOT NULL,"
+	" monitor INTEGER NOT NULL);"
+	"CREATE TABLE signals ("
+	" id INTEGER PRIMARY KEY,"
+	" incident_id INTEGER NOT NULL REFERENCES incidents (id),"
+	" kind TEXT NOT NULL, path BLOB NOT NULL, at INTEGER NOT NULL,"
+	" weight REAL NOT NULL, detail TEXT NOT NULL);"
+	"CREATE INDEX signals_incident ON signals (incident_id);"
+	"CREATE TABLE actions ("
+	" id INTEGER PRIMARY KEY,"
+	" incident_id INTEGER NOT NULL REFERENCES incidents (id),"
+	" kind TEXT NOT NULL, target TEXT NOT NULL, result TEXT NOT NULL,"
+	" at INTEGER NOT NULL, detail TEXT NOT NULL, undone_at INTEGER NOT NULL,"
+	" undo_result TEXT NOT NULL, undo_detail TEXT NOT NULL);"
+	"CREATE INDEX actions_incident ON actions (incident_id);"
+	"CREATE TABLE stats (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	"INSERT INTO meta (key, value) VALUES ('schema_version', 1);"
+	"PRAGMA journal_mode = WAL;"
+	"INSERT INTO incidents VALUES (1, 'contained', 1000, 2500, 2600, 0, 'alice', 'LAB',"
+	" '10.0.0.1', '02:00:00:00:01:01', 'CLIENT1', 'switch1', 'ge-0/0/7', 4242, 25.5, 0);"
+	"INSERT INTO signals VALUES (1, 1, 'ransom_note', CAST('/s/README|.txt' AS BLOB), 1200,"
+	" 10, 'note');"
+	"INSERT INTO actions VALUES (1, 1, 'kill_session', 'alice', 'ok', 2600, '', 0, '', '');"
+	"INSERT INTO events VALUES (1, 1100, 0, 'write', 1, 0, 4242, 'alice', '10.0.0.1',"
+	" 'CLIENT1', 'data', CAST('/s/a' AS BLOB), NULL);"
+	"INSERT INTO stats VALUES ('events', 1);";
+
+/* A version-1 journal: read-only opens read it as it is, the first writer upgrades it in place. */
+static void
+test_migration(void **state)
+{
+	const char *path = tpath("v1.db");
+	struct journal *ro, *j;
+	struct incident inc;
+	struct signal_rec *sig;
+	struct action *acts;
+	struct file_rec *f;
+	struct event_rec *e;
+	struct snap_rec sr, *snaps;
+	struct restore_rec rr;
+	struct restore_item it, *items;
+	size_t n;
+	int64_t v;
+	char *s;
+
+	(void)state;
+	raw_exec(path, schema_v1_sql);
+	assert_int_equal(chmod(path, 0600), 0);
+
+	ro = open_ok(path, 1);
+	assert_int_equal(journal_incident_get(ro, 1, &inc), 0);
+	assert_string_equal(inc.user, "alice");
+	assert_int_equal(journal_events_since(ro, 0, &e, &n), 0);
+	assert_int_equal(n, 1);
+	event_rec_free(e, n);
+	assert_int_equal(journal_snapshot_list(ro, NULL, &snaps, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(snaps);
+	assert_int_equal(journal_restore_get(ro, 1, &rr), 1);
+	assert_int_equal(journal_restore_items(ro, 1, &items, &n), 0);
+	assert_int_equal(n, 0);
+	restore_item_free(items, n);
+	make_snap(&sr, "data", "x", 1, "manual", 0);
+	assert_int_equal(journal_snapshot_add(ro, &sr), -1);
+	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 1);
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'snapshots'"),
+	    0);
+
+	/* The writer upgrades while the old reader stays open. */
+	j = open_ok(path, 0);
+	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 2);
+	s = raw_text(path, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master"
+	    " WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%' ORDER BY name)");
+	assert_string_equal(s, "actions,actions_incident,events,events_actor,events_at,incidents,"
+	    "meta,restore_items,restore_items_incident,restores,signals,signals_incident,"
+	    "snapshots,stats");
+	free(s);
+	assert_int_equal(journal_incident_get(ro, 1, &inc), 0);
+	journal_close(ro);
+
+	/* Everything version 1 held is still there. */
+	assert_int_equal(journal_incident_get(j, 1, &inc), 0);
+	assert_string_equal(inc.state, "contained");
+	assert_string_equal(inc.port, "ge-0/0/7");
+	assert_int_equal(journal_signal_list(j, 1, &sig, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(sig[0].path, "/s/README|.txt");
+	signal_rec_free(sig, n);
+	assert_int_equal(journal_action_list(j, 1, &acts, &n), 0);
+	assert_int_equal(n, 1);
+	free(acts);
+	assert_int_equal(journal_files(j, "alice", "10.0.0.1", 0, &f, &n), 0);
+	assert_int_equal(n, 1);
+	file_rec_free(f, n);
+	assert_int_equal(journal_stat_get(j, "events", &v), 0);
+	assert_int_equal(v, 1);
+
+	/* And version 2 works. */
+	assert_int_equal(journal_snapshot_add(j, &sr), 0);
+	memset(&rr, 0, sizeof rr);
+	rr.incident_id = 1;
+	snprintf(rr.state, sizeof rr.state, "%s", RESTORE_DONE);
+	assert_int_equal(journal_restore_put(j, &rr), 0);
+	make_item(&it, 1, "restore", "/s/a", "/snap/a", NULL);
+	assert_int_equal(journal_restore_items_set(j, 1, &it, 1), 0);
+	make_incident(&inc, "bob", "10.0.0.2", 5000);
+	assert_int_equal(journal_incident_add(j, &inc), 0);
+	assert_int_equal(inc.id, 2);
+	journal_close(j);
+
+	/* Reopened: no second upgrade, the new rows kept. */
+	j = open_ok(path, 0);
+	journal_close(j);
+	ro = open_ok(path, 1);
+	assert_int_equal(journal_snapshot_list(ro, NULL, &snaps, &n), 0);
+	assert_int_equal(n, 1);
+	free(snaps);
+	assert_int_equal(journal_restore_get(ro, 1, &rr), 0);
+	assert_string_equal(rr.state, "done");
+	assert_int_equal(journal_restore_items(ro, 1, &items, &n), 0);
+	assert_int_equal(n, 1);
+	restore_item_free(items, n);
+	journal_close(ro);
+	s = raw_text(path, "PRAGMA integrity_check");
+	assert_string_equal(s, "ok");
+	free(s);
+}
+
 int
 main(void)
 {
@@ -1041,6 +1575,11 @@ main(void)
 		cmocka_unit_test(test_crash_safety),
 		cmocka_unit_test(test_incident_json),
 		cmocka_unit_test(test_incident_print),
+		cmocka_unit_test(test_events_since),
+		cmocka_unit_test(test_snapshots),
+		cmocka_unit_test(test_restores),
+		cmocka_unit_test(test_restore_items),
+		cmocka_unit_test(test_migration),
 	};
 
 	return cmocka_run_group_tests(tests, setup_all, teardown_all);
