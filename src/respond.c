@@ -18,6 +18,7 @@ static const struct responder *const responders[] = {
 	&respond_deny,
 	&respond_account,
 	&respond_session,
+	&respond_snapshot,
 	&respond_syslog,
 };
 
@@ -177,7 +178,7 @@ void
 respond_incident(struct respond_ctx *ctx)
 {
 	struct incident *inc = ctx->inc;
-	struct action deny, lock, kill, note;
+	struct action deny, lock, kill, snap, note;
 	int locked;
 
 	if (ctx->cfg->monitor_only || config_is_protected(ctx->cfg, inc->user)) {
@@ -195,6 +196,8 @@ respond_incident(struct respond_ctx *ctx)
 		journal_incident(ctx->j, inc);
 		log_info("incident %lld: contained", (long long)inc->id);
 	}
+	/* After containment: the snapshot is of the state the attack left, not a race with it. */
+	respond_one(ctx, &respond_snapshot, ctx->cfg->snap.at_detection, &snap);
 	respond_one(ctx, &respond_syslog, 1, &note);
 }
 

@@ -35,11 +35,12 @@ struct responder {
 extern const struct responder respond_deny;		/* deny_writer */
 extern const struct responder respond_account;		/* lock_account */
 extern const struct responder respond_session;		/* kill_session */
+extern const struct responder respond_snapshot;		/* snapshot (of every share, at detection) */
 extern const struct responder respond_syslog;		/* notify_syslog */
 
 /*
  * Runs the responders on a newly opened incident, in order: deny the writer's
- * opens (instant), lock the account, kill its SMB sessions, notify. Each action is journaled (and committed) as
+ * opens (instant), lock the account, kill its SMB sessions, snapshot the shares, notify. Each action is journaled (and committed) as
  * it ends. Monitor mode and protected accounts record "skipped" actions.
  * Sets inc->contained_at and state when the isolating actions succeeded.
  */
