@@ -22,7 +22,7 @@ LIBOBJ  = $(patsubst src/%.c,$(BUILD)/%.o,$(filter-out src/main.c,$(SRC)))
 TESTS   = $(patsubst tests/unit/%.c,$(BUILD)/%,$(wildcard tests/unit/test_*.c))
 FUZZERS = $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: all deps check unit asan scenarios cli lab-test demo fuzz bench install clean
+.PHONY: all deps check unit asan scenarios cli restore-test lab-test demo fuzz bench install clean
 
 all: $(BUILD)/sharewarden
 
@@ -41,6 +41,10 @@ $(BUILD)/sharewarden: $(BUILD)/main.o $(BUILD)/libsw.a
 
 $(BUILD)/test_%: tests/unit/test_%.c $(BUILD)/libsw.a
 	$(CC) $(ALL_CFLAGS) -Isrc $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libsw.a $(LDLIBS) $(shell pkg-config --libs cmocka)
+
+# Test tools (tests/tools/*.c): build/sw-NAME, linked with the library.
+$(BUILD)/sw-%: tests/tools/%.c $(BUILD)/libsw.a
+	$(CC) $(ALL_CFLAGS) -Isrc $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libsw.a $(LDLIBS)
 
 deps:
 	sh scripts/install-deps
@@ -83,6 +87,11 @@ fuzz: $(FUZZERS)
 	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=70000 build-fuzz/corpus-$$n $$seeds \
 	        > build-fuzz/$$n.log 2>&1 || { tail -40 build-fuzz/$$n.log; exit 1; }; tail -1 build-fuzz/$$n.log; done
 
+# Snapshot schedule and retention, then restore, against real btrfs, tmpfs and the real CLI.
+restore-test: $(BUILD)/sharewarden $(BUILD)/sw-fixture
+	bash tests/snapshots/run $(BUILD)
+	bash tests/restore/run $(BUILD)
+
 lab-test: $(BUILD)/sharewarden
 	bash tests/lab/run-tests
 
@@ -92,6 +101,7 @@ check: deps
 	$(MAKE) asan
 	$(MAKE) scenarios
 	$(MAKE) cli
+	$(MAKE) restore-test
 	$(MAKE) fuzz FUZZ_SECONDS=10
 	$(MAKE) lab-test
 

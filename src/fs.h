@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include <sys/stat.h>
+
 #include "event.h"
 
 /*
@@ -20,5 +22,37 @@ int fs_open_handle(const struct sw_handle *h);
  * is missing). Only regular files: -1 with errno EINVAL otherwise.
  */
 int fs_open_nofollow(const char *path, size_t pathlen);
+
+/*
+ * Opens rel (relative, NUL-terminated, "" = dirfd itself) beneath the folder
+ * dirfd with openat flags and mode, refusing any symlink and any way out of
+ * dirfd (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, or an O_NOFOLLOW walk
+ * that refuses ".."). The restore writes only through such descriptors, so a
+ * folder the attacker replaced by a symlink cannot lead it out of the share.
+ */
+int fs_open_beneath(int dirfd, const char *rel, int flags, mode_t mode);
+
+/* lstat of rel beneath dirfd: the folders resolved as fs_open_beneath, the last name not followed. */
+int fs_lstat_beneath(int dirfd, const char *rel, struct stat *st);
+
+/*
+ * Copies every byte of src into the empty file dst: a reflink (FICLONE) where
+ * the filesystem shares extents, else copy_file_range, else read/write.
+ * *cloned (may be NULL) tells whether it was a reflink. -1 with errno
+ * (ENOSPC when the disk is full).
+ */
+int fs_copy_data(int src, int dst, int *cloned);
+
+/*
+ * Copies every extended attribute of src to dst (user.*, security.NTACL,
+ * system.posix_acl_*, ...). -1 with errno and the name that failed in failed.
+ */
+int fs_copy_xattrs(int src, int dst, char *failed, size_t failedsz);
+
+/* renameat that fails with EEXIST rather than replace newname. */
+int fs_rename_noreplace(int olddirfd, const char *oldname, int newdirfd, const char *newname);
+
+/* Writes the filesystem of fd to disk (syncfs). */
+int fs_sync(int fd);
 
 #endif

@@ -21,7 +21,9 @@
 #include "journal.h"
 #include "log.h"
 #include "respond.h"
+#include "restore.h"
 #include "rules.h"
+#include "snapshot.h"
 #include "util.h"
 
 #define EXIT_OK		0
@@ -163,8 +165,21 @@ cmd_check(int argc, char **argv)
 		config_free(&cfg);
 		return EXIT_USAGE;
 	}
-	for (const struct share *s = cfg.shares; s; s = s->next)
+	for (const struct share *s = cfg.shares; s; s = s->next) {
+		const struct snap_backend *b;
+		char why[512], root[4096], name[SNAP_NAME_MAX];
+
 		printf("share %s: %s\n", s->name, s->path);
+		if ((b = snapshot_backend(s, why, sizeof why)) == NULL) {
+			printf("  snapshots: none (%s): restore will have nothing to restore from\n", why);
+			continue;
+		}
+		snapshot_name(s, now_ms(), name, sizeof name);
+		if (b->root(s, name, root, sizeof root, why, sizeof why) != 0)
+			printf("  snapshots: %s: %s\n", b->name, why);
+		else
+			printf("  snapshots: %s (one taken now would hold the share at %s)\n", b->name, root);
+	}
 	if (cfg.monitor_only)
 		printf("monitor only: incidents are reported, nothing is acted on\n");
 	printf("configuration OK\n");
@@ -353,6 +368,19 @@ cmd_release(int argc, char **argv)
 	return rc;
 }
 
+/* Prints lines, each indented as smb.conf shows share parameters. */
+static void
+print_indented(const char *text)
+{
+	while (*text) {
+		const char *nl = strchr(text, '\n');
+		size_t n = nl ? (size_t)(nl - text) : strlen(text);
+
+		printf("   %.*s\n", (int)n, text);
+		text += n + (nl != NULL);
+	}
+}
+
 static int
 cmd_samba_conf(int argc, char **argv)
 {
@@ -367,7 +395,7 @@ cmd_samba_conf(int argc, char **argv)
 	have_shares = (config_explicit || access(config_path, F_OK) == 0) &&
 	    config_resolve_shares(&cfg, stderr) == 0;
 	printf("# smb.conf lines for sharewarden (Samba 4.17 and later).\n");
-	printf("# Keep any vfs objects a share already has, and add full_audit to them.\n\n");
+	printf("# Keep any vfs objects a share already has, and add full_audit (and shadow_copy2) to them.\n\n");
 	printf("[global]\n");
 	if (cfg.audit_log[0]) {
 		printf("   log level = 0 full_audit:1@%s\n", cfg.audit_log);
@@ -377,8 +405,13 @@ cmd_samba_conf(int argc, char **argv)
 	} else
 		printf("   # audit lines go to syslog (full_audit:syslog = yes below)\n\n");
 	for (const struct share *s = have_shares ? cfg.shares : NULL; ; s = s->next) {
+		char snapconf[4096];
+
 		printf("[%s]\n", s ? s->name : "SHARE");
-		printf("   vfs objects = full_audit\n");
+		if (s && snapshot_samba_conf(s, snapconf, sizeof snapconf) == 0)
+			print_indented(snapconf);
+		else
+			printf("   vfs objects = full_audit\n");
 		printf("   full_audit:prefix = %%u|%%I|%%m|%%S|%%d\n");
 		printf("   full_audit:success = connect disconnect create_file openat renameat unlinkat mkdirat "
 		    "pwrite_send pwrite_recv fntimes\n");
@@ -717,6 +750,192 @@ cmd_canaries(int argc, char **argv)
 	return bad == 0 ? EXIT_OK : EXIT_FAILED;
 }
 
+static int
+cmd_restore(int argc, char **argv)
+{
+	const struct command *c = find_command("restore");
+	struct restore_opts o;
+	struct config cfg;
+	struct journal *j;
+	int64_t id = 0;
+	int rc, have_id = 0;
+
+	memset(&o, 0, sizeof o);
+	o.progress = isatty(STDERR_FILENO);
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--dry-run") == 0 || strcmp(argv[i], "-n") == 0)
+			o.dry_run = 1;
+		else if (strcmp(argv[i], "--force") == 0)
+			o.force = 1;
+		else if (strcmp(argv[i], "--progress") == 0)
+			o.progress = 1;
+		else if (!have_id && parse_id(argv[i], &id) == 0)
+			have_id = 1;
+		else
+			return usage_error(c, "expected one incident number and options");
+	}
+	if (!have_id)
+		return usage_error(c, "expected one incident number");
+	if (!o.dry_run && (rc = require_root("restore")) != 0)
+		return rc;
+	if ((rc = load_config(&cfg, 0, 1)) != 0)
+		return rc;
+	if ((j = open_journal(&cfg, o.dry_run)) == NULL) {
+		config_free(&cfg);
+		return EXIT_FAILED;
+	}
+	rc = restore_run(&cfg, j, id, &o, stdout);
+	journal_close(j);
+	config_free(&cfg);
+	return rc;
+}
+
+/* The shares named on the command line (all when none), or NULL after an error. */
+static int
+pick_share(const struct config *cfg, const char *name, const struct share **out)
+{
+	*out = NULL;
+	if (name == NULL)
+		return 0;
+	for (const struct share *s = cfg->shares; s; s = s->next) {
+		if (strcasecmp(s->name, name) == 0) {
+			*out = s;
+			return 0;
+		}
+	}
+	fprintf(stderr, "sharewarden: no protected share '");
+	fput_escaped(stderr, name, strlen(name));
+	fprintf(stderr, "' (see `sharewarden check`)\n");
+	return -1;
+}
+
+static int
+cmd_snapshot(int argc, char **argv)
+{
+	const struct command *c = find_command("snapshot");
+	const struct share *only;
+	struct config cfg;
+	struct journal *j;
+	int rc, failed = 0, taken = 0;
+
+	if (argc > 2)
+		return usage_error(c, "expected at most one share name");
+	if ((rc = require_root("snapshot")) != 0)
+		return rc;
+	if ((rc = load_config(&cfg, 0, 1)) != 0)
+		return rc;
+	if (pick_share(&cfg, argc == 2 ? argv[1] : NULL, &only) != 0) {
+		config_free(&cfg);
+		return EXIT_USAGE;
+	}
+	if ((j = open_journal(&cfg, 0)) == NULL) {
+		config_free(&cfg);
+		return EXIT_FAILED;
+	}
+	for (const struct share *s = cfg.shares; s; s = s->next) {
+		const struct snap_backend *b;
+		struct snap_info si;
+		struct snap_rec r;
+		char err[512];
+
+		if (only && s != only)
+			continue;
+		if ((b = snapshot_backend(s, err, sizeof err)) == NULL) {
+			printf("%s: no snapshot: %s\n", s->name, err);
+			if (only)
+				failed++;
+			continue;
+		}
+		if (snapshot_take(s, &si, err, sizeof err) != 0) {
+			fprintf(stderr, "sharewarden: share %s: %s\n", s->name, err);
+			failed++;
+			continue;
+		}
+		memset(&r, 0, sizeof r);
+		snprintf(r.share, sizeof r.share, "%s", s->name);
+		snprintf(r.name, sizeof r.name, "%s", si.name);
+		snprintf(r.reason, sizeof r.reason, "manual");
+		r.taken_at = si.taken_ms;
+		if (journal_snapshot_add(j, &r) != 0)
+			fprintf(stderr, "sharewarden: share %s: snapshot %s taken but not journaled\n",
+			    s->name, si.name);
+		printf("%s: %s (%s)\n", s->name, si.name, b->name);
+		taken++;
+	}
+	journal_close(j);
+	config_free(&cfg);
+	if (failed)
+		return EXIT_FAILED;
+	if (taken == 0) {
+		fprintf(stderr, "sharewarden: no share has snapshots configured ([snapshots] backend)\n");
+		return EXIT_FAILED;
+	}
+	return EXIT_OK;
+}
+
+static int
+cmd_snapshots(int argc, char **argv)
+{
+	const struct command *c = find_command("snapshots");
+	const struct share *only;
+	struct snap_rec *recs = NULL;
+	size_t nrecs = 0;
+	struct config cfg;
+	struct journal *j;
+	int rc, failed = 0;
+
+	if (argc > 2)
+		return usage_error(c, "expected at most one share name");
+	if ((rc = load_config(&cfg, 0, 1)) != 0)
+		return rc;
+	if (pick_share(&cfg, argc == 2 ? argv[1] : NULL, &only) != 0) {
+		config_free(&cfg);
+		return EXIT_USAGE;
+	}
+	/* Who took which snapshot comes from the journal when there is one. */
+	if (access(cfg.journal, F_OK) == 0 && (j = open_journal(&cfg, 1)) != NULL) {
+		journal_snapshot_list(j, NULL, &recs, &nrecs);
+		journal_close(j);
+	}
+	for (const struct share *s = cfg.shares; s; s = s->next) {
+		const struct snap_backend *b;
+		struct snap_info *list = NULL;
+		size_t n = 0;
+		char err[512], t[40], root[4096];
+
+		if (only && s != only)
+			continue;
+		if ((b = snapshot_backend(s, err, sizeof err)) == NULL) {
+			printf("%s: no snapshots: %s\n", s->name, err);
+			continue;
+		}
+		if (snapshot_list(s, &list, &n, err, sizeof err) != 0) {
+			fprintf(stderr, "sharewarden: share %s: %s\n", s->name, err);
+			failed++;
+			continue;
+		}
+		printf("%s: %zu snapshot%s (%s)\n", s->name, n, n == 1 ? "" : "s", b->name);
+		for (size_t i = n; i-- > 0; ) {
+			const char *why = "not sharewarden's";
+
+			for (size_t k = 0; k < nrecs; k++) {
+				if (strcmp(recs[k].share, s->name) == 0 && strcmp(recs[k].name, list[i].name) == 0 &&
+				    recs[k].removed_at == 0) {
+					why = recs[k].reason;
+					break;
+				}
+			}
+			if (b->root(s, list[i].name, root, sizeof root, err, sizeof err) != 0)
+				snprintf(root, sizeof root, "?");
+			printf("  %-26s %s  %-10s %s\n", list[i].name, fmt_time(list[i].taken_ms, t), why, root);
+		}
+		free(list);
+	}
+	free(recs);
+	config_free(&cfg);
+	return failed ? EXIT_FAILED : EXIT_OK;
+}
+
 static int cmd_help(int argc, char **argv);
 
 static const struct command commands[] = {
@@ -734,8 +953,22 @@ static const struct command commands[] = {
 	  "Shows one incident: who, from where, every signal, every action and every file touched." },
 	{ "release", cmd_release, "ID",
 	  "Undoes what was done for an incident (enables the account again) and records it. Root only." },
+	{ "restore", cmd_restore, "ID [--dry-run] [--force] [--progress]",
+	  "Puts back exactly the files the incident's actor damaged, from the newest snapshot taken before\n"
+	  "the attack began; removes its ransom notes and encrypted copies; verifies every file by SHA-256.\n"
+	  "A file someone else changed since is kept, with the clean copy beside it. Resumes after a crash;\n"
+	  "running it twice is harmless. --dry-run prints the plan and changes nothing; --force restores\n"
+	  "although the actor is not contained yet. Exit 0 all restored, 1 something failed (rerun to\n"
+	  "resume), 2 refused (nothing changed). Root only." },
+	{ "snapshot", cmd_snapshot, "[SHARE]",
+	  "Takes a read-only snapshot of every protected share (or of SHARE) now, named in Samba's @GMT\n"
+	  "format so Windows shows it under Previous Versions. Root only." },
+	{ "snapshots", cmd_snapshots, "[SHARE]",
+	  "Lists each share's snapshots, newest first, and which ones sharewarden took (schedule,\n"
+	  "detection, manual); retention only ever deletes those." },
 	{ "samba-conf", cmd_samba_conf, "",
-	  "Prints the smb.conf lines sharewarden needs (full_audit for each protected share)." },
+	  "Prints the smb.conf lines sharewarden needs (full_audit for each protected share, and\n"
+	  "shadow_copy2 so its snapshots show as Previous Versions)." },
 	{ "import-patterns", cmd_import_patterns, "FILE [--report]",
 	  "Imports a community ransomware file-pattern list (FSRM format: one pattern per line). Broad\n"
 	  "patterns that match ordinary files are refused; --report lists them. The result is saved to\n"
