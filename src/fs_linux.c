@@ -245,6 +245,11 @@ fs_lstat_beneath(int dirfd, const char *rel, struct stat *st)
 
 	if (rel[0] == '\0')
 		return fstat(dirfd, st);
+	/* ".." last would name the folder above: as fs_open_beneath, refuse to leave dirfd */
+	if (strcmp(slash ? slash + 1 : rel, "..") == 0) {
+		errno = EXDEV;
+		return -1;
+	}
 	if (slash == NULL)
 		return fstatat(dirfd, rel, st, AT_SYMLINK_NOFOLLOW);
 	if ((size_t)(slash - rel) >= sizeof(parent)) {
@@ -308,6 +313,50 @@ fs_copy_data(int src, int dst, int *cloned)
 	}
 }
 
+/*
+ * Removes the attributes of dst that are not in the list keep (a new file
+ * inherits a folder's default ACL, which the original did not have). The
+ * LSM label is the policy's to set and stays.
+ */
+static int
+drop_extra_xattrs(int dst, const char *keep, size_t keeplen, char *failed, size_t failedsz)
+{
+	char *names = NULL, *n;
+	const char *k;
+	ssize_t len;
+	int found, saved;
+
+	if ((len = flistxattr(dst, NULL, 0)) <= 0) {
+		if (len == 0 || errno == ENOTSUP)
+			return 0;
+		snprintf(failed, failedsz, "(list)");
+		return -1;
+	}
+	names = malloc((size_t)len + 1);
+	if (names == NULL)
+		return -1;
+	if ((len = flistxattr(dst, names, (size_t)len)) == -1) {
+		saved = errno;
+		free(names);
+		errno = saved;
+		return -1;
+	}
+	for (n = names; n < names + len; n += strlen(n) + 1) {
+		found = strcmp(n, "security.selinux") == 0;
+		for (k = keep; k != NULL && !found && k < keep + keeplen; k += strlen(k) + 1)
+			found = strcmp(k, n) == 0;
+		if (found || fremovexattr(dst, n) == 0 || errno == ENODATA)
+			continue;
+		saved = errno;
+		snprintf(failed, failedsz, "%s", n);
+		free(names);
+		errno = saved;
+		return -1;
+	}
+	free(names);
+	return 0;
+}
+
 int
 fs_copy_xattrs(int src, int dst, char *failed, size_t failedsz)
 {
@@ -319,14 +368,16 @@ fs_copy_xattrs(int src, int dst, char *failed, size_t failedsz)
 	if (failedsz)
 		failed[0] = '\0';
 	for (;;) {
-		if ((len = flistxattr(src, NULL, 0)) == -1) {
-			if (errno == ENOTSUP)
-				return 0;
+		if ((len = flistxattr(src, NULL, 0)) == -1 && errno != ENOTSUP) {
 			snprintf(failed, failedsz, "(list)");
 			return -1;
 		}
-		if (len == 0)
-			return 0;
+		if (len <= 0) {
+			len = 0;
+			free(names);
+			names = NULL;
+			break;
+		}
 		free(names);
 		names = malloc((size_t)len);
 		if (names == NULL)
@@ -341,7 +392,7 @@ fs_copy_xattrs(int src, int dst, char *failed, size_t failedsz)
 			return -1;
 		}
 	}
-	for (n = names; n < names + len; n += strlen(n) + 1) {
+	for (n = names; n != NULL && n < names + len; n += strlen(n) + 1) {
 		for (;;) {
 			vlen = fgetxattr(src, n, NULL, 0);
 			if (vlen >= 0 && (size_t)vlen > vcap) {
@@ -362,8 +413,15 @@ fs_copy_xattrs(int src, int dst, char *failed, size_t failedsz)
 		if (vlen == -1 || fsetxattr(dst, n, val, (size_t)vlen, 0) == -1)
 			goto fail;
 	}
-	free(names);
 	free(val);
+	val = NULL;
+	if (drop_extra_xattrs(dst, names, names ? (size_t)len : 0, failed, failedsz) == -1) {
+		saved = errno;
+		free(names);
+		errno = saved;
+		return -1;
+	}
+	free(names);
 	return 0;
 fail:
 	saved = errno;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -512,6 +513,14 @@ struct sharectx {
 	int used;
 };
 
+/* A removal the planner wants: decided only once every restore target is known. */
+struct premove {
+	struct sharectx *sc;		/* the share of the original it came from */
+	char *path;			/* owned */
+	char *origin;			/* owned, or NULL */
+	char why[256];
+};
+
 /* A plan item while planning: the journal's record plus how to order and show it. */
 struct pitem {
 	struct restore_item it;
@@ -541,6 +550,9 @@ struct plan {
 	struct canary_set *canaries;
 	struct pitem *items;
 	size_t nitems, capitems;
+	struct premove *rm;		/* removals waiting for every target (plan_removals) */
+	size_t nrm, caprm;
+	size_t badpaths;		/* the actor's events whose paths were not canonical: ignored */
 	struct sbuf notes;		/* "leave" lines: produced names kept, and why */
 	size_t nleft;
 	char *buf;			/* hashing buffer */
@@ -655,6 +667,89 @@ note_event(struct hmap *m, const char *path, struct event_rec *e, int keep_lates
 		h->val = e;
 }
 
+/*
+ * Whether p is an absolute path as the kernel reports one: no empty, "." or
+ * ".." name, none longer than NAME_MAX. Only such paths of the actor's may
+ * decide what the restore writes or removes.
+ */
+static int
+path_canonical(const char *p)
+{
+	const char *c, *e;
+	size_t n;
+
+	if (p == NULL || p[0] != '/' || strlen(p) >= PATH_MAX)
+		return 0;
+	if (p[1] == '\0')
+		return 1;
+	for (c = p + 1;; c = e + 1) {
+		e = strchr(c, '/');
+		n = e ? (size_t)(e - c) : strlen(c);
+		if (n == 0 || n > NAME_MAX || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+			return 0;
+		if (e == NULL)
+			return 1;
+	}
+}
+
+/* p with empty and "." names dropped and ".." applied (malloc'd), or NULL when it climbs above "/". */
+static char *
+path_lexical(const char *p)
+{
+	char *out = xmalloc(strlen(p) + 2);
+	size_t o = 0, n;
+	const char *c = p, *e;
+
+	for (;;) {
+		while (*c == '/')
+			c++;
+		if (*c == '\0')
+			break;
+		e = strchr(c, '/');
+		n = e ? (size_t)(e - c) : strlen(c);
+		if (n == 2 && c[0] == '.' && c[1] == '.') {
+			if (o == 0) {
+				free(out);
+				return NULL;
+			}
+			while (o > 0 && out[o - 1] != '/')
+				o--;
+			o--;
+		} else if (!(n == 1 && c[0] == '.')) {
+			out[o++] = '/';
+			memcpy(out + o, c, n);
+			o += n;
+		}
+		c += n;
+	}
+	if (o == 0)
+		out[o++] = '/';
+	out[o] = '\0';
+	return out;
+}
+
+/* Someone else touched path: remember it as written and as the kernel would name it. */
+static void
+note_other(struct plan *pl, const char *path, struct event_rec *e)
+{
+	char *o, *lex;
+
+	if (path == NULL || *path == '\0')
+		return;
+	note_event(&pl->others, path, e, 0);
+	o = tree_resolve(&pl->tree, path);
+	if (strcmp(o, path) != 0)
+		note_event(&pl->others, o, e, 0);
+	free(o);
+	if (!path_canonical(path) && (lex = path_lexical(path)) != NULL) {
+		note_event(&pl->others, lex, e, 0);
+		o = tree_resolve(&pl->tree, lex);
+		note_event(&pl->others, o, e, 0);
+		free(o);
+		free(lex);
+	}
+}
+
 /* Follows the actor's events from the cut on: origins touched, names produced, renames resolved. */
 static void
 plan_events(struct plan *pl)
@@ -676,18 +771,14 @@ plan_events(struct plan *pl)
 		}
 		actor = strcmp(e->user, pl->inc.user) == 0 && strcmp(e->ip, pl->inc.ip) == 0;
 		if (!actor) {
-			note_event(&pl->others, e->path, e, 0);
-			note_event(&pl->others, e->path2, e, 0);
-			o = tree_resolve(t, e->path);
-			if (strcmp(o, e->path) != 0)
-				note_event(&pl->others, o, e, 0);
-			free(o);
-			if (e->path2) {
-				o = tree_resolve(t, e->path2);
-				if (strcmp(o, e->path2) != 0)
-					note_event(&pl->others, o, e, 0);
-				free(o);
-			}
+			note_other(pl, e->path, e);
+			note_other(pl, e->path2, e);
+			continue;
+		}
+		/* "..", "//" or a name too long: not a path the kernel reports, so not one to act on */
+		if (!path_canonical(e->path) || (strcmp(e->op, "rename") == 0 && e->path2 && *e->path2 &&
+		    !path_canonical(e->path2))) {
+			pl->badpaths++;
 			continue;
 		}
 		if (strcmp(e->op, "create") == 0 || strcmp(e->op, "mkdir") == 0 || strcmp(e->op, "write") == 0) {
@@ -720,16 +811,18 @@ plan_events(struct plan *pl)
 				continue;
 			node_materialize(t, n);
 			orec_touch(pl, n->origin, FIRST_RENAME);
+			/* whatever had the new name is displaced, whether or not an event named it before */
+			o2 = tree_resolve(t, e->path2);
+			if (strcmp(o2, n->origin) != 0)
+				orec_touch(pl, o2, FIRST_OVER);
+			free(o2);
 			tree_move(t, n, e->path2, &d);
-			if (d) {
-				o2 = node_origin(d);
-				if (strcmp(o2, n->origin) != 0)
-					orec_touch(pl, o2, FIRST_OVER);
-				free(o2);
-			}
 			n->produced = 1;
 		}
 	}
+	if (pl->badpaths)
+		log_warnx("restore: %zu events of the actor with a path that is not canonical were ignored",
+		    pl->badpaths);
 	/* every produced name still in the namespace, under the origin it came from */
 	for (size_t i = 0; i < t->n; i++) {
 		struct node *n = t->all[i];
@@ -777,9 +870,11 @@ item_add(struct plan *pl, struct sharectx *sc, const char *kind, int phase, cons
 	return p;
 }
 
+/* A "leave" line; path may lie in any share, or in none (then it is shown whole). */
 static void
-left_note(struct plan *pl, struct sharectx *sc, const char *path, const char *why, const char *who)
+left_note(struct plan *pl, const char *path, const char *why, const char *who)
 {
+	struct sharectx *sc = share_of(pl, path);
 	FILE *f;
 	char *s = NULL;
 	size_t n = 0;
@@ -787,7 +882,10 @@ left_note(struct plan *pl, struct sharectx *sc, const char *path, const char *wh
 	if ((f = open_memstream(&s, &n)) == NULL)
 		return;
 	fputs("leave     ", f);
-	print_loc(f, sc, path);
+	if (sc)
+		print_loc(f, sc, path);
+	else
+		fput_escaped(f, path, strlen(path));
 	fputs("   (", f);
 	fputs(why, f);
 	if (who) {
@@ -864,17 +962,27 @@ keep_both_name(const char *path, int64_t snap_ms)
 	struct tm tm;
 	time_t t = (time_t)(snap_ms / 1000);
 	struct sbuf b = { 0 };
+	size_t stem, ext, room;
 
 	base = base ? base + 1 : path;
 	dot = strrchr(base, '.');
-	if (dot == base)
+	if (dot == base || (dot && strlen(dot) > 32))
 		dot = NULL;
 	gmtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), " (restored %Y-%m-%d %H.%M.%S)", &tm);
-	sb_add(&b, path, (size_t)((dot ? dot : base + strlen(base)) - path));
+	ext = dot ? strlen(dot) : 0;
+	stem = (size_t)((dot ? dot : base + strlen(base)) - base);
+	/* the new name must fit NAME_MAX too: shorten the stem, never inside a UTF-8 sequence */
+	room = NAME_MAX - strlen(stamp) - ext;
+	if (stem > room) {
+		stem = room;
+		while (stem > 0 && ((unsigned char)base[stem] & 0xc0) == 0x80)
+			stem--;
+	}
+	sb_add(&b, path, (size_t)(base - path) + stem);
 	sb_add(&b, stamp, strlen(stamp));
 	if (dot)
-		sb_add(&b, dot, strlen(dot));
+		sb_add(&b, dot, ext);
 	return b.p;
 }
 
@@ -941,18 +1049,46 @@ snap_path(const struct sharectx *sc, const char *rel)
 	return r;
 }
 
+/*
+ * Queues the removal of p, a name the actor produced. Removals are decided
+ * after every restore target is known: a name the plan restores into (a
+ * file the actor renamed over another) is never removed.
+ */
 static void
 plan_remove(struct plan *pl, struct sharectx *sc, const char *p, const char *origin, const char *why)
 {
+	struct premove *m;
+
+	if (pl->nrm == pl->caprm) {
+		pl->caprm = pl->caprm ? pl->caprm * 2 : 256;
+		pl->rm = xrealloc(pl->rm, pl->caprm * sizeof(*pl->rm));
+	}
+	m = &pl->rm[pl->nrm++];
+	m->sc = sc;
+	m->path = xstrdup(p);
+	m->origin = origin ? xstrdup(origin) : NULL;
+	snprintf(m->why, sizeof(m->why), "%s", why);
+}
+
+static void
+plan_remove_one(struct plan *pl, struct sharectx *sc, const char *p, const char *origin, const char *why)
+{
+	struct sharectx *psc = share_of(pl, p);
 	struct stat st;
 	struct event_rec *oe;
 	struct pitem *it;
-	const char *rel = share_rel(sc, p);
+	const char *rel;
 
-	if (target_has(pl, p) || fs_lstat_beneath(sc->rootfd, rel, &st) == -1)
+	/* a name outside the original's share (or every share) is not this share's to remove */
+	if (psc != sc) {
+		left_note(pl, p, psc ? "in another share than its original" : "outside every configured share", NULL);
+		return;
+	}
+	rel = share_rel(sc, p);
+	if (*rel == '\0' || target_has(pl, p) || fs_lstat_beneath(sc->rootfd, rel, &st) == -1)
 		return;
 	if ((oe = other_touch(pl, p)) != NULL) {
-		left_note(pl, sc, p, "changed after the attack began by", oe->user);
+		left_note(pl, p, "changed after the attack began by", oe->user);
 		return;
 	}
 	if (S_ISDIR(st.st_mode)) {
@@ -962,13 +1098,29 @@ plan_remove(struct plan *pl, struct sharectx *sc, const char *p, const char *ori
 		it->it.size = st.st_size;
 		it->it.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 	} else {
-		left_note(pl, sc, p, "not a regular file", NULL);
+		left_note(pl, p, "not a regular file", NULL);
 		return;
 	}
 	target_add(pl, p);
 	if (origin)
 		it->it.aux = xstrdup(origin);
 	snprintf(it->it.detail, sizeof(it->it.detail), "%s", why);
+}
+
+/* Decides the queued removals, in the order they were queued. */
+static void
+plan_removals(struct plan *pl)
+{
+	for (size_t i = 0; i < pl->nrm; i++) {
+		struct premove *m = &pl->rm[i];
+
+		plan_remove_one(pl, m->sc, m->path, m->origin, m->why);
+		free(m->path);
+		free(m->origin);
+	}
+	free(pl->rm);
+	pl->rm = NULL;
+	pl->nrm = pl->caprm = 0;
 }
 
 /* The snapshot has a regular file at the origin: put it back, or beside, and drop the actor's copies. */
@@ -1010,7 +1162,10 @@ plan_file(struct plan *pl, struct sharectx *sc, struct orec *r, const struct sta
 				snprintf(it->it.detail, sizeof(it->it.detail), "changed after the attack began");
 			target_add(pl, aux);
 		} else {
+			/* what is at the name now: apply replaces only that (anything else there gets a conflict) */
 			it = item_add(pl, sc, "restore", 1, r->origin);
+			it->it.size = live ? lst.st_size : -1;
+			it->it.mtime_ns = live ? (int64_t)lst.st_mtim.tv_sec * 1000000000 + lst.st_mtim.tv_nsec : 0;
 		}
 		it->it.src = snap_path(sc, rel);
 	}
@@ -1020,6 +1175,11 @@ plan_file(struct plan *pl, struct sharectx *sc, struct orec *r, const struct sta
 
 		if (strcmp(r->produced[i], r->origin) == 0)
 			continue;
+		/* someone else changed the file after the attack began: the actor's copy may hold that work */
+		if (oe) {
+			left_note(pl, r->produced[i], "may hold changes made after the attack began by", oe->user);
+			continue;
+		}
 		snprintf(why, sizeof(why), "encrypted copy of %s", rel);
 		plan_remove(pl, sc, r->produced[i], r->origin, why);
 	}
@@ -1037,9 +1197,9 @@ plan_file(struct plan *pl, struct sharectx *sc, struct orec *r, const struct sta
 				char why[256];
 
 				if (ce)
-					left_note(pl, sc, cur, "moved by the attacker, then changed by", ce->user);
+					left_note(pl, cur, "moved by the attacker, then changed by", ce->user);
 				else if (!same_content(pl, sc, crel, rel, sst)) {
-					left_note(pl, sc, cur, "moved by the attacker, then changed", NULL);
+					left_note(pl, cur, "moved by the attacker, then changed", NULL);
 				} else {
 					snprintf(why, sizeof(why), "moved copy of %s", rel);
 					plan_remove(pl, sc, cur, r->origin, why);
@@ -1145,7 +1305,7 @@ plan_new(struct plan *pl, struct sharectx *sc, struct orec *r, struct orec ***cr
 	for (size_t i = 0; i < r->nproduced; i++) {
 		unrestorable_add(pl, r->produced[i]);
 		if (strcmp(r->produced[i], r->origin) != 0)
-			left_note(pl, sc, r->produced[i], "the attacker's copy of a file no snapshot holds", NULL);
+			left_note(pl, r->produced[i], "the attacker's copy of a file no snapshot holds", NULL);
 	}
 }
 
@@ -1249,7 +1409,11 @@ plan_build(struct plan *pl, FILE *out)
 				continue;
 			fputs("restore refused: share ", out);
 			fput_escaped(out, sc->sh->name, strlen(sc->sh->name));
-			if (sc->snap) {
+			if (sc->snap && sc->rootfd == -1) {
+				fputs(": its folder cannot be opened (", out);
+				fput_escaped(out, sc->why, strlen(sc->why));
+				fputc(')', out);
+			} else if (sc->snap) {
 				fprintf(out, ": snapshot %s cannot be read (%s)", sc->snap->name, sc->why);
 			} else if (sc->nsnaps == 0) {
 				fprintf(out, " has no snapshot at all%s%s; configure [snapshots] (backend, interval) "
@@ -1274,12 +1438,13 @@ plan_build(struct plan *pl, FILE *out)
 
 		for (size_t k = 0; k < r->nproduced; k++) {
 			if (copy_of_unrestorable(pl, r->produced[k]))
-				left_note(pl, sc, r->produced[k], "may be the only copy of a file no snapshot holds", NULL);
+				left_note(pl, r->produced[k], "may be the only copy of a file no snapshot holds", NULL);
 			else
 				plan_remove(pl, sc, r->produced[k], NULL, "created by the attacker");
 		}
 	}
 	free(created);
+	plan_removals(pl);
 	qsort(pl->items, pl->nitems, sizeof(*pl->items), item_cmp);
 	for (size_t i = 0; i < pl->nitems; i++)
 		pl->items[i].it.seq = (int64_t)i + 1;
@@ -1396,6 +1561,12 @@ print_plan(struct plan *pl, FILE *out)
 
 /* ---- Applying. ---- */
 
+static int
+state_is(const char *s, const char *a)
+{
+	return strcmp(s, a) == 0;
+}
+
 struct apply {
 	struct plan *pl;
 	struct journal *j;
@@ -1408,6 +1579,9 @@ struct apply {
 	int restores_checked, restores_ok;
 	int removing;
 	int in_tx;
+	int sync_failed;	/* a share could not be written to disk: nothing may be removed */
+	size_t tx_first, cur;	/* the items updated in the open transaction lie in [tx_first, cur) */
+	char *touched;		/* per item: applied in this run */
 };
 
 static int
@@ -1470,6 +1644,34 @@ item_ok(struct restore_item *it, const char *state, const char *detail)
 	return 0;
 }
 
+/*
+ * What is at a restore's target now: 0 what the planner saw (or nothing, or
+ * the actor's copy gone), 1 the snapshot's copy already (a rerun after a
+ * crash), 2 something else, -1 error.
+ */
+static int
+target_state(struct apply *ap, struct sharectx *sc, const struct restore_item *it, int pfd, const char *base,
+    int sfd, const struct stat *sst)
+{
+	struct stat st;
+	unsigned char a[32], b[32];
+	int fd, same;
+
+	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (it->size >= 0 && st.st_size == it->size &&
+	    (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec == it->mtime_ns)
+		return 0;
+	if (!S_ISREG(st.st_mode) || st.st_size != sst->st_size)
+		return 2;
+	if ((fd = openat(pfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) == -1)
+		return -1;
+	same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && sha256_fd(fd, a, ap->pl->buf, HASHBUF) == 0 &&
+	    sha256_fd(sfd, b, ap->pl->buf, HASHBUF) == 0 && memcmp(a, b, 32) == 0;
+	close(fd);
+	return same ? 1 : 2;
+}
+
 /* restore / keep_both: a verified copy under a temporary name, renamed into place. */
 static int
 apply_copy(struct apply *ap, struct sharectx *sc, struct restore_item *it)
@@ -1498,6 +1700,23 @@ apply_copy(struct apply *ap, struct sharectx *sc, struct restore_item *it)
 	if (!S_ISREG(sst.st_mode)) {
 		item_fail(ap, it, 0, "the snapshot's copy is not a regular file");
 		goto out;
+	}
+	if (!keep) {
+		switch (target_state(ap, sc, it, pfd, base, sfd, &sst)) {
+		case -1:
+			item_fail(ap, it, errno, "cannot check what is there now");
+			goto out;
+		case 1:
+			rc = item_ok(it, ST_DONE, "already there");
+			goto out;
+		case 2:
+			/* someone put another file there since the plan: it stays, the clean copy goes beside */
+			free(it->aux);
+			it->aux = keep_both_name(it->path, sc->snap->taken_ms);
+			snprintf(it->kind, sizeof(it->kind), "keep_both");
+			keep = 1;
+			break;
+		}
 	}
 	if (keep) {
 		abase = strrchr(it->aux, '/');
@@ -1678,7 +1897,7 @@ restores_complete(struct apply *ap)
 {
 	if (!ap->restores_checked) {
 		ap->restores_checked = 1;
-		ap->restores_ok = !ap->disk_full;
+		ap->restores_ok = !ap->disk_full && !ap->sync_failed;
 		for (size_t i = 0; i < ap->n && ap->restores_ok; i++) {
 			const char *k = ap->items[i].kind;
 
@@ -1693,12 +1912,31 @@ restores_complete(struct apply *ap)
 static void
 apply_commit(struct apply *ap, int reopen)
 {
+	int e = 0;
+
 	if (!ap->in_tx)
 		return;
 	/* the renames must be on disk before the journal says done */
 	for (size_t i = 0; i < ap->pl->nsc; i++)
-		if (ap->pl->sc[i].used && ap->pl->sc[i].rootfd != -1)
-			fs_sync(ap->pl->sc[i].rootfd);
+		if (ap->pl->sc[i].used && ap->pl->sc[i].rootfd != -1 && fs_sync(ap->pl->sc[i].rootfd) == -1)
+			e = errno;
+	if (e) {
+		/* what this transaction calls done may not be on disk: say failed, so a rerun does it again */
+		log_warnx("restore: the share could not be written to disk: %s", strerror(e));
+		ap->sync_failed = 1;
+		ap->restores_checked = 0;
+		for (size_t i = ap->tx_first; i < ap->cur; i++) {
+			struct restore_item *it = &ap->items[i];
+
+			if (!ap->touched[i] || !state_is(it->state, ST_DONE) || state_is(it->kind, "remove") ||
+			    state_is(it->kind, "rmdir"))
+				continue;
+			item_fail(ap, it, e, "not safely on disk");
+			if (journal_restore_item_update(ap->j, it) == -1)
+				log_warnx("restore: cannot record step %" PRId64 " in the journal", it->seq);
+		}
+	}
+	ap->tx_first = ap->cur;
 	if (journal_commit(ap->j) == -1)
 		log_warnx("restore: cannot record progress in the journal");
 	ap->in_tx = 0;
@@ -1744,13 +1982,13 @@ apply_items(struct apply *ap)
 			continue;
 		/* folders get their attributes even when a file failed: people must be able to use them */
 		if (strcmp(k, "remove") == 0 || strcmp(k, "rmdir") == 0) {
-			if (!restores_complete(ap))
-				continue;
 			/* the clean copies are on disk and journaled before the first removal */
 			if (!ap->removing) {
 				ap->removing = 1;
 				apply_commit(ap, 1);
 			}
+			if (!restores_complete(ap))
+				continue;
 		} else if (ap->disk_full && strcmp(k, "dirmeta") != 0)
 			continue;
 		if ((sc = share_of(ap->pl, it->path)) == NULL) {
@@ -1769,6 +2007,8 @@ apply_items(struct apply *ap)
 			ap->done++;
 		if (journal_restore_item_update(ap->j, it) == -1)
 			log_warnx("restore: cannot record step %" PRId64 " in the journal", it->seq);
+		ap->touched[i] = 1;
+		ap->cur = i + 1;
 		if (++ap->batch >= COMMIT_ITEMS || mono_ms() - ap->last_commit >= COMMIT_MS)
 			apply_commit(ap, 1);
 		apply_progress(ap, 0);
@@ -1784,10 +2024,12 @@ shares_open(struct plan *pl)
 {
 	const struct share *sh;
 	size_t n = 0;
+	int slash;
 
 	for (sh = pl->cfg->shares; sh; sh = sh->next)
 		n++;
 	pl->sc = xcalloc(n ? n : 1, sizeof(*pl->sc));
+	slash = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	for (sh = pl->cfg->shares; sh; sh = sh->next) {
 		struct sharectx *sc = &pl->sc[pl->nsc++];
 		char err[256];
@@ -1809,13 +2051,18 @@ shares_open(struct plan *pl)
 			snprintf(sc->why, sizeof(sc->why), "%s", err);
 			continue;
 		}
-		if ((sc->rootfd = open(sh->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-			snprintf(sc->why, sizeof(sc->why), "the share %.180s: %s", sh->path, strerror(errno));
+		/* no symlink anywhere in the share's path: a folder swapped for one must not lead the restore out */
+		if ((sc->rootfd = fs_open_beneath(slash, sh->path + strspn(sh->path, "/"), O_RDONLY | O_DIRECTORY,
+		    0)) == -1) {
+			snprintf(sc->why, sizeof(sc->why), "the share %.180s: %s", sh->path,
+			    errno == ELOOP || errno == EXDEV ? "a symlink is in its path" : strerror(errno));
 			continue;
 		}
 		if ((sc->snapfd = open(sc->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 			snprintf(sc->why, sizeof(sc->why), "%.180s: %s", sc->root, strerror(errno));
 	}
+	if (slash != -1)
+		close(slash);
 }
 
 static void
@@ -1852,17 +2099,16 @@ plan_free(struct plan *pl)
 		free(pl->items[i].it.aux);
 	}
 	free(pl->items);
+	for (size_t i = 0; i < pl->nrm; i++) {
+		free(pl->rm[i].path);
+		free(pl->rm[i].origin);
+	}
+	free(pl->rm);
 	free(pl->notes.p);
 	event_rec_free(pl->ev, pl->nev);
 	if (pl->canaries)
 		canary_set_free(pl->canaries);
 	free(pl->buf);
-}
-
-static int
-state_is(const char *s, const char *a)
-{
-	return strcmp(s, a) == 0;
 }
 
 /* Applies items (journaled already), records the outcome and prints the report. */
@@ -1881,7 +2127,9 @@ restore_apply(struct plan *pl, struct journal *j, struct restore_rec *rr, struct
 	ap.o = o;
 	ap.items = items;
 	ap.n = n;
+	ap.touched = xcalloc(n ? n : 1, 1);
 	apply_items(&ap);
+	free(ap.touched);
 	count_items(items, n, &c);
 	for (size_t i = 0; i < n; i++) {
 		const struct restore_item *it = &items[i];

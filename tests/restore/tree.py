@@ -4,6 +4,7 @@
    tree.py build DIR             the sample tree (docs/, finance/sub/, photos/, odd names)
    tree.py many DIR N            N small files in folders of 100 (crash and resume)
    tree.py encrypt FILE...       overwrite each file in place with "ciphertext" (same inode, 16 bytes longer)
+   tree.py defacl DIR            a default ACL on DIR (new entries inherit it: user 65534 rwx)
    tree.py manifest DIR [SKIP..] one line per entry: name, type, sha256, mode, owner, mtime, xattrs (sorted)
 """
 
@@ -121,6 +122,10 @@ if __name__ == "__main__":
 	elif cmd == "encrypt":
 		for p in sys.argv[2:]:
 			encrypt(os.fsencode(p))
+	elif cmd == "defacl":
+		os.setxattr(os.fsencode(sys.argv[2]), b"system.posix_acl_default",
+			acl_xattr([(1, 7, 0xffffffff), (2, 7, 65534), (4, 5, 0xffffffff), (0x10, 7, 0xffffffff),
+				   (0x20, 5, 0xffffffff)]))
 	elif cmd == "manifest":
 		manifest(sys.argv[2], [os.fsencode(s) for s in sys.argv[3:]])
 	else:
