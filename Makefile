@@ -6,14 +6,14 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS     = sqlite3 jansson libcrypto
+PKGS     = sqlite3 jansson libcrypto libnftables libcurl
 WARN     = -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wpointer-arith -Wno-unused-parameter
 OPT     ?= -O2 -g
 SAN     ?=
 # CFLAGS and LDFLAGS from the command line are added, never replace the warnings.
 ALL_CFLAGS = $(OPT) $(SAN) -std=gnu11 -D_GNU_SOURCE $(WARN) $(shell pkg-config --cflags $(PKGS)) $(CFLAGS)
 ALL_LDFLAGS = $(SAN) $(LDFLAGS)
-LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lbtrfsutil -lm
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lbtrfsutil -lnetsnmp -lm
 PREFIX  ?= /usr/local
 FUZZ_SECONDS ?= 20
 

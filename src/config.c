@@ -1,4 +1,5 @@
 /* The configuration file: INI like smb.conf, a typed key table, every error reported as file:line in one pass. */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -23,7 +24,10 @@ enum cfg_section {
 	SEC_RESPOND,
 	SEC_SNAPSHOTS,
 	SEC_RESTORE,
+	SEC_NETWORK,
+	SEC_NOTIFY,
 	SEC_SHARE,
+	SEC_TARGET,		/* [switch NAME] or [router NAME]: keys of tkeys[] */
 	SEC_UNKNOWN,		/* already reported: its keys are skipped */
 };
 
@@ -37,6 +41,7 @@ enum cfg_type {
 	T_LOGLEVEL,
 	T_SHARES,
 	T_SNAPKIND,
+	T_SNMPVERSION,
 };
 
 struct cfg_key {
@@ -97,6 +102,27 @@ static const struct cfg_key keys[] = {
 	BOOL(SEC_RESPOND, "lock account", lock_account, "yes"),
 	BOOL(SEC_RESPOND, "kill session", kill_session, "yes"),
 	BOOL(SEC_RESPOND, "deny writer", deny_writer, "yes"),
+	BOOL(SEC_RESPOND, "block ip", block_ip, "yes"),
+	BOOL(SEC_RESPOND, "port down", port_down, "yes"),
+	{ SEC_RESPOND, "max isolations per hour", T_INT, G(max_isolations), 0, "3", 1, 100000 },
+	{ SEC_RESPOND, "dry run", T_LIST, G(dry_run), G(n_dry_run), "", 0, 0 },
+	STR(SEC_RESPOND, "firewall table", nft_table, "sharewarden"),
+	{ SEC_RESPOND, "smb ports", T_LIST, G(smb_ports), G(n_smb_ports), "445, 139", 0, 0 },
+
+	{ SEC_NETWORK, "dhcp leases", T_LIST, G(dhcp_leases), G(n_dhcp_leases), "", 0, 0 },
+
+	STR(SEC_NOTIFY, "smtp url", notify.smtp_url, ""),
+	BOOL(SEC_NOTIFY, "starttls", notify.smtp_starttls, "yes"),
+	STR(SEC_NOTIFY, "smtp user", notify.smtp_user, ""),
+	STR(SEC_NOTIFY, "smtp password", notify.smtp_password, ""),
+	STR(SEC_NOTIFY, "mail from", notify.mail_from, ""),
+	{ SEC_NOTIFY, "mail to", T_LIST, G(notify.mail_to), G(notify.n_mail_to), "", 0, 0 },
+	{ SEC_NOTIFY, "webhook", T_LIST, G(notify.webhooks), G(notify.n_webhooks), "", 0, 0 },
+	STR(SEC_NOTIFY, "webhook format", notify.webhook_format, "json"),
+	STR(SEC_NOTIFY, "ca file", notify.ca_file, ""),
+	BOOL(SEC_NOTIFY, "tls verify", notify.tls_verify, "yes"),
+	{ SEC_NOTIFY, "timeout", T_DURATION, G(notify.timeout_ms), 0, "10s", 500, 600000 },
+	{ SEC_NOTIFY, "give up after", T_DURATION, G(notify.give_up_ms), 0, "24h", 1000, 30 * DAY },
 
 	{ SEC_SNAPSHOTS, "backend", T_SNAPKIND, G(snap.kind), 0, "auto", 0, 0 },
 	STR(SEC_SNAPSHOTS, "dir", snap.dir, ""),
@@ -112,13 +138,39 @@ static const struct cfg_key keys[] = {
 	BOOL(SEC_RESTORE, "verify", restore_verify, "yes"),
 };
 
+/* The keys of a [switch NAME] / [router NAME] section, stored in its struct snmp_target. */
+#define TG(f)		offsetof(struct snmp_target, f)
+static const struct cfg_key tkeys[] = {
+	{ SEC_TARGET, "address", T_STRING, TG(address), 0, "", 0, 0 },
+	{ SEC_TARGET, "version", T_SNMPVERSION, TG(version), 0, "2c", 0, 0 },
+	{ SEC_TARGET, "community", T_STRING, TG(community), 0, "", 0, 0 },
+	{ SEC_TARGET, "write community", T_STRING, TG(write_community), 0, "", 0, 0 },
+	{ SEC_TARGET, "user", T_STRING, TG(user), 0, "", 0, 0 },
+	{ SEC_TARGET, "auth protocol", T_STRING, TG(auth_protocol), 0, "SHA", 0, 0 },
+	{ SEC_TARGET, "auth password", T_STRING, TG(auth_password), 0, "", 0, 0 },
+	{ SEC_TARGET, "priv protocol", T_STRING, TG(priv_protocol), 0, "AES", 0, 0 },
+	{ SEC_TARGET, "priv password", T_STRING, TG(priv_password), 0, "", 0, 0 },
+	{ SEC_TARGET, "timeout", T_DURATION, TG(timeout_ms), 0, "2s", 50, 60000 },
+	{ SEC_TARGET, "retries", T_INT, TG(retries), 0, "1", 0, 10 },
+	{ SEC_TARGET, "vlans", T_LIST, TG(vlans), TG(n_vlans), "", 0, 0 },
+	{ SEC_TARGET, "protected ports", T_LIST, TG(protected_ports), TG(n_protected_ports), "", 0, 0 },
+	{ SEC_TARGET, "max macs", T_INT, TG(max_macs), 0, "3", 1, 100000 },
+};
+
 struct parser {
 	const char *file;
 	FILE *errs;
 	int nerr;
 	struct config *cfg;
 	enum cfg_section sec;
-	const char *sec_name;		/* "global", "detect", "respond", "snapshots", "restore" */
+	const char *sec_name;		/* "global", "detect", "respond", "snapshots", "restore", "network", "notify" */
+	struct snmp_target *target;	/* the [switch NAME] / [router NAME] being read */
+	int target_router;
+	unsigned long target_line;
+	unsigned long tseen[nitems(tkeys)];
+	int secrets;			/* a community or password was set: the file must not be readable by others */
+	char **target_names;		/* every [switch]/[router] name so far, for duplicates */
+	size_t n_target_names;
 	struct share *share;		/* the [share NAME] being read */
 	int share_dup;			/* it repeats a name: read it, keep nothing */
 	int share_path_seen;
@@ -385,9 +437,8 @@ parse_snap_kind(const char *val)
  * cfg is left as it was and why holds the message.
  */
 static int
-key_set(struct config *cfg, const struct cfg_key *k, const char *val, char *why, size_t whysz)
+key_set_at(struct config *cfg, char *base, const struct cfg_key *k, const char *val, char *why, size_t whysz)
 {
-	char *base = (char *)cfg;
 	char q[QBUF], lo[32], hi[32];
 	char **list;
 	size_t n;
@@ -489,6 +540,17 @@ key_set(struct config *cfg, const struct cfg_key *k, const char *val, char *why,
 		}
 		*(int *)(base + k->off) = b;
 		return 0;
+	case T_SNMPVERSION:
+		if (strcmp(val, "2c") == 0 || strcmp(val, "2") == 0)
+			b = 2;
+		else if (strcmp(val, "3") == 0)
+			b = 3;
+		else {
+			snprintf(why, whysz, "invalid SNMP version '%s' (2c or 3)", quote(q, sizeof q, val, strlen(val)));
+			return -1;
+		}
+		*(int *)(base + k->off) = b;
+		return 0;
 	case T_SHARES:
 		if (strcasecmp(val, "auto") == 0) {
 			list = NULL;
@@ -505,6 +567,42 @@ key_set(struct config *cfg, const struct cfg_key *k, const char *val, char *why,
 	}
 	snprintf(why, whysz, "key '%s' has no type", k->name);
 	return -1;
+}
+
+static int
+key_set(struct config *cfg, const struct cfg_key *k, const char *val, char *why, size_t whysz)
+{
+	return key_set_at(cfg, (char *)cfg, k, val, why, whysz);
+}
+
+/* Frees a target's strings and lists; secrets are wiped first. */
+static void
+target_free(struct snmp_target *t)
+{
+	char *secrets[] = { t->community, t->write_community, t->auth_password, t->priv_password };
+
+	for (size_t i = 0; i < nitems(secrets); i++) {
+		if (secrets[i])
+			explicit_bzero(secrets[i], strlen(secrets[i]));
+	}
+	for (size_t i = 0; i < nitems(tkeys); i++) {
+		if (tkeys[i].type == T_STRING)
+			free(*(char **)((char *)t + tkeys[i].off));
+		else if (tkeys[i].type == T_LIST)
+			list_free(*(char ***)((char *)t + tkeys[i].off), *(size_t *)((char *)t + tkeys[i].count_off));
+	}
+	free(t->name);
+	free(t);
+}
+
+int
+config_dry_run(const struct config *cfg, const char *kind)
+{
+	for (size_t i = 0; i < cfg->n_dry_run; i++) {
+		if (strcasecmp(cfg->dry_run[i], kind) == 0 || strcasecmp(cfg->dry_run[i], "all") == 0)
+			return 1;
+	}
+	return 0;
 }
 
 void
@@ -621,6 +719,127 @@ share_close(struct parser *p)
 	share_append(&p->cfg->shares, sh);
 }
 
+/* [switch NAME] / [router NAME]: a new target with the defaults of tkeys[]. */
+static void
+target_open(struct parser *p, unsigned long line, const char *name)
+{
+	const char *kind = name[0] == 's' ? "switch" : "router";
+	const char *tn = name + 6;
+	char why[256], q[QBUF];
+
+	while (*tn == ' ')
+		tn++;
+	if (*tn == '\0') {
+		perr(p, line, "[%s] needs a name: [%s NAME]", kind, kind);
+		p->sec = SEC_UNKNOWN;
+		return;
+	}
+	for (size_t i = 0; i < p->n_target_names; i++) {
+		if (strcasecmp(p->target_names[i], tn) == 0) {
+			perr(p, line, "duplicate [switch]/[router] name '%s'", quote(q, sizeof q, tn, strlen(tn)));
+			p->sec = SEC_UNKNOWN;
+			return;
+		}
+	}
+	p->target_names = xrealloc(p->target_names, (p->n_target_names + 1) * sizeof *p->target_names);
+	p->target_names[p->n_target_names++] = xstrdup(tn);
+	p->sec = SEC_TARGET;
+	p->sec_name = kind;
+	p->target = xcalloc(1, sizeof *p->target);
+	p->target->name = xstrdup(tn);
+	p->target_router = name[0] == 'r';
+	p->target_line = line;
+	memset(p->tseen, 0, sizeof p->tseen);
+	for (size_t i = 0; i < nitems(tkeys); i++) {
+		if (key_set_at(p->cfg, (char *)p->target, &tkeys[i], tkeys[i].def, why, sizeof why) == -1)
+			fatalx("built-in default: %s", why);
+	}
+}
+
+static void
+target_key(struct parser *p, unsigned long line, const char *key, const char *val)
+{
+	char why[1024], q[QBUF];
+	size_t i;
+
+	for (i = 0; i < nitems(tkeys); i++) {
+		if (strcmp(tkeys[i].name, key) == 0)
+			break;
+	}
+	if (i == nitems(tkeys)) {
+		perr(p, line, "unknown key '%s' in [%s %s]", quote(q, sizeof q, key, strlen(key)), p->sec_name,
+		    p->target->name);
+		return;
+	}
+	if (p->tseen[i]) {
+		perr(p, line, "duplicate key '%s' in [%s %s]", tkeys[i].name, p->sec_name, p->target->name);
+		return;
+	}
+	p->tseen[i] = line;
+	if (strstr(key, "community") || strstr(key, "password")) {
+		if (val[0] != '\0')
+			p->secrets = 1;
+	}
+	if (key_set_at(p->cfg, (char *)p->target, &tkeys[i], val, why, sizeof why) == -1)
+		perr(p, line, "%s", why);
+}
+
+static int
+valid_protocol(const char *v, const char *const *names)
+{
+	for (; *names; names++) {
+		if (strcasecmp(v, *names) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Ends a [switch]/[router] section: checks what it needs and keeps it. */
+static void
+target_close(struct parser *p)
+{
+	static const char *const auths[] = { "MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512", NULL };
+	static const char *const privs[] = { "AES", "DES", NULL };
+	struct snmp_target *t = p->target, **list;
+	const char *kind = p->target_router ? "router" : "switch";
+	unsigned long line = p->target_line;
+	int bad = p->nerr;
+
+	if (t == NULL)
+		return;
+	p->target = NULL;
+	if (t->address[0] == '\0')
+		perr(p, line, "[%s %s]: address is required", kind, t->name);
+	if (t->version == 2 && t->community[0] == '\0')
+		perr(p, line, "[%s %s]: version 2c needs a community", kind, t->name);
+	if (t->version == 3 && t->user[0] == '\0')
+		perr(p, line, "[%s %s]: version 3 needs a user", kind, t->name);
+	if (!valid_protocol(t->auth_protocol, auths))
+		perr(p, line, "[%s %s]: auth protocol must be one of MD5, SHA, SHA-224, SHA-256, SHA-384, SHA-512",
+		    kind, t->name);
+	if (!valid_protocol(t->priv_protocol, privs))
+		perr(p, line, "[%s %s]: priv protocol must be AES or DES", kind, t->name);
+	if (t->priv_password[0] != '\0' && t->auth_password[0] == '\0')
+		perr(p, line, "[%s %s]: a priv password needs an auth password (authPriv)", kind, t->name);
+	for (size_t i = 0; i < t->n_vlans; i++) {
+		char *end;
+		long v = strtol(t->vlans[i], &end, 10);
+
+		if (*end != '\0' || end == t->vlans[i] || v < 1 || v > 4094) {
+			perr(p, line, "[%s %s]: vlans must be numbers from 1 to 4094", kind, t->name);
+			break;
+		}
+	}
+	if (p->nerr != bad) {
+		target_free(t);
+		return;
+	}
+	list = p->target_router ? &p->cfg->routers : &p->cfg->switches;
+	while (*list)
+		list = &(*list)->next;
+	*list = t;
+}
+
 static void
 section_open(struct parser *p, unsigned long line, const char *s, size_t n)
 {
@@ -628,6 +847,7 @@ section_open(struct parser *p, unsigned long line, const char *s, size_t n)
 	char q[QBUF];
 
 	share_close(p);
+	target_close(p);
 	p->sec_name = NULL;
 	if (strcmp(name, "global") == 0) {
 		p->sec = SEC_GLOBAL;
@@ -644,6 +864,15 @@ section_open(struct parser *p, unsigned long line, const char *s, size_t n)
 	} else if (strcmp(name, "restore") == 0) {
 		p->sec = SEC_RESTORE;
 		p->sec_name = "restore";
+	} else if (strcmp(name, "network") == 0) {
+		p->sec = SEC_NETWORK;
+		p->sec_name = "network";
+	} else if (strcmp(name, "notify") == 0) {
+		p->sec = SEC_NOTIFY;
+		p->sec_name = "notify";
+	} else if (strncmp(name, "switch ", 7) == 0 || strncmp(name, "router ", 7) == 0 ||
+	    strcmp(name, "switch") == 0 || strcmp(name, "router") == 0) {
+		target_open(p, line, name);
 	} else if (strcmp(name, "share") == 0 || strncmp(name, "share ", 6) == 0) {
 		/* The name keeps its case and inner blanks, as Samba's share names do. */
 		const char *sn = s, *end = s + n;
@@ -752,6 +981,12 @@ key_line(struct parser *p, unsigned long line, const char *ks, size_t kn, const 
 		share_key(p, line, key, val);
 		goto done;
 	}
+	if (p->sec == SEC_TARGET) {
+		target_key(p, line, key, val);
+		goto done;
+	}
+	if (strcmp(key, "smtp password") == 0 && val[0] != '\0')
+		p->secrets = 1;
 	for (i = 0; i < nitems(keys); i++) {
 		if (keys[i].sec == p->sec && strcmp(keys[i].name, key) == 0)
 			break;
@@ -833,6 +1068,29 @@ seen_line(const struct parser *p, const char *name)
 
 /* Checks that need the whole file: they name the line of the key when it was set. */
 static void
+notify_check(struct parser *p)
+{
+	const struct notify_cfg *n = &p->cfg->notify;
+	const char *fmt = n->webhook_format;
+
+	if (n->smtp_url[0] != '\0') {
+		if (strncmp(n->smtp_url, "smtp://", 7) != 0 && strncmp(n->smtp_url, "smtps://", 8) != 0)
+			perr(p, seen_line(p, "smtp url"), "smtp url must start with smtp:// or smtps://");
+		if (n->n_mail_to == 0)
+			perr(p, seen_line(p, "smtp url"), "smtp url is set but mail to is empty");
+	} else if (n->n_mail_to > 0)
+		perr(p, seen_line(p, "mail to"), "mail to is set but smtp url is empty");
+	for (size_t i = 0; i < n->n_webhooks; i++) {
+		if (strncmp(n->webhooks[i], "http://", 7) != 0 && strncmp(n->webhooks[i], "https://", 8) != 0) {
+			perr(p, seen_line(p, "webhook"), "webhook URLs must start with http:// or https://");
+			break;
+		}
+	}
+	if (strcmp(fmt, "json") != 0 && strcmp(fmt, "slack") != 0 && strcmp(fmt, "teams") != 0)
+		perr(p, seen_line(p, "webhook format"), "webhook format must be json, slack or teams");
+}
+
+static void
 config_check(struct parser *p)
 {
 	struct config *cfg = p->cfg;
@@ -853,6 +1111,30 @@ config_check(struct parser *p)
 			perr(p, bin_line, "samba bin dir '%s': %s", q, strerror(errno));
 	} else if (!S_ISDIR(st.st_mode))
 		perr(p, bin_line, "samba bin dir '%s' is not a directory", q);
+	notify_check(p);
+	for (size_t i = 0; i < cfg->n_smb_ports; i++) {
+		char *end;
+		long v = strtol(cfg->smb_ports[i], &end, 10);
+
+		if (*end != '\0' || end == cfg->smb_ports[i] || v < 1 || v > 65535) {
+			perr(p, seen_line(p, "smb ports"), "smb ports must be TCP port numbers");
+			break;
+		}
+	}
+	if (!isalpha((unsigned char)cfg->nft_table[0]) || strspn(cfg->nft_table, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(cfg->nft_table))
+		perr(p, seen_line(p, "firewall table"), "firewall table must be a plain name (a letter, then letters, digits, _ -)");
+	for (size_t i = 0; i < cfg->n_dry_run; i++) {
+		static const char *const kinds[] = { "all", "deny_writer", "lock_account", "kill_session",
+		    "block_ip", "port_down", "snapshot", "notify_mail", "notify_webhook", NULL };
+
+		if (!valid_protocol(cfg->dry_run[i], kinds)) {
+			perr(p, seen_line(p, "dry run"), "dry run: unknown responder '%s' (deny_writer, "
+			    "lock_account, kill_session, block_ip, port_down, snapshot, notify_mail, "
+			    "notify_webhook or all)", quote(q, sizeof q, cfg->dry_run[i], strlen(cfg->dry_run[i])));
+			break;
+		}
+	}
 }
 
 int
@@ -887,11 +1169,17 @@ config_load(const char *path, struct config *cfg, FILE *errs)
 	if (ferror(f))
 		perr(p, 0, "read error: %s", strerror(errno));
 	share_close(p);
+	target_close(p);
 	free(buf);
+	/* Like OpenSMTPD's check_file_secrecy: credentials stay between root and the file. */
+	if (p->secrets && fstat(fileno(f), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+		perr(p, 0, "holds SNMP or SMTP credentials but is readable by others (mode %03o): "
+		    "chmod 600 %s", (unsigned)(st.st_mode & 0777), path);
 	fclose(f);
 	config_check(p);
 	nerr = p->nerr;
 	list_free(p->share_names, p->n_share_names);
+	list_free(p->target_names, p->n_target_names);
 	free(p);
 	return nerr;
 }
@@ -1317,6 +1605,8 @@ config_free(struct config *cfg)
 	struct share *sh, *next;
 
 	free(cfg->file);
+	if (cfg->notify.smtp_password)
+		explicit_bzero(cfg->notify.smtp_password, strlen(cfg->notify.smtp_password));
 	for (size_t i = 0; i < nitems(keys); i++) {
 		if (keys[i].type == T_STRING)
 			free(*(char **)((char *)cfg + keys[i].off));
@@ -1325,6 +1615,12 @@ config_free(struct config *cfg)
 			    *(size_t *)((char *)cfg + keys[i].count_off));
 	}
 	list_free(cfg->share_names, cfg->n_share_names);
+	for (struct snmp_target *lists[] = { cfg->switches, cfg->routers }, **l = lists; l < lists + 2; l++) {
+		for (struct snmp_target *t = *l, *tn; t; t = tn) {
+			tn = t->next;
+			target_free(t);
+		}
+	}
 	for (sh = cfg->shares; sh; sh = next) {
 		next = sh->next;
 		share_free(sh);

@@ -46,6 +46,50 @@ struct snap_cfg {
 	int at_detection;		/* at detection = yes */
 };
 
+/*
+ * An SNMP agent: a switch to walk for the actor's MAC ([switch NAME]) or a
+ * router whose ARP table gives the MAC of a routed client ([router NAME]).
+ * Secrets are wiped by config_free.
+ */
+struct snmp_target {
+	char *name;
+	char *address;			/* address = host or host:port (UDP, default port 161) */
+	int version;			/* version = 2c | 3 (2 or 3 here) */
+	char *community;		/* community = (v2c; read, and write unless write community is set) */
+	char *write_community;		/* write community = (v2c SETs; "" = community) */
+	char *user;			/* user = (v3 security name) */
+	char *auth_protocol;		/* auth protocol = SHA (MD5, SHA, SHA-224, SHA-256, SHA-384, SHA-512) */
+	char *auth_password;		/* auth password = ("" = noAuthNoPriv) */
+	char *priv_protocol;		/* priv protocol = AES (AES, DES) */
+	char *priv_password;		/* priv password = ("" = authNoPriv) */
+	int64_t timeout_ms;		/* timeout = 2s */
+	int retries;			/* retries = 1 */
+	char **vlans;			/* vlans = (Cisco per-VLAN BRIDGE-MIB: also read community@VLAN for each) */
+	size_t n_vlans;
+	char **protected_ports;		/* protected ports = (ifName or ifIndex never shut: uplinks, servers, phones) */
+	size_t n_protected_ports;
+	int max_macs;			/* max macs = 3: a port that learned more is an uplink, never shut */
+	struct snmp_target *next;
+};
+
+/* [notify]: who hears about incidents, beyond syslog. */
+struct notify_cfg {
+	char *smtp_url;			/* smtp url = (smtp://host:587 or smtps://host:465; "" = no email) */
+	int smtp_starttls;		/* starttls = yes: require STARTTLS on smtp:// */
+	char *smtp_user;		/* smtp user = */
+	char *smtp_password;		/* smtp password = (secret) */
+	char *mail_from;		/* mail from = sharewarden@<hostname> */
+	char **mail_to;			/* mail to = (list) */
+	size_t n_mail_to;
+	char **webhooks;		/* webhook = (list of http(s) URLs: the incident JSON is POSTed) */
+	size_t n_webhooks;
+	char *webhook_format;		/* webhook format = json (json | slack | teams) */
+	char *ca_file;			/* ca file = (PEM bundle for TLS; "" = system) */
+	int tls_verify;			/* tls verify = yes */
+	int64_t timeout_ms;		/* timeout = 10s: per attempt */
+	int64_t give_up_ms;		/* give up after = 24h: retries with backoff until then */
+};
+
 /* Weights and thresholds of detection ([detect]). */
 struct detect_cfg {
 	int64_t window_ms;		/* window = 60s */
@@ -102,12 +146,30 @@ struct config {
 	int lock_account;		/* lock account = yes */
 	int kill_session;		/* kill session = yes */
 	int deny_writer;		/* deny writer = yes: fanotify denies the actor's opens at once */
+	int block_ip;			/* block ip = yes: nftables drops the actor's IP to the SMB ports */
+	int port_down;			/* port down = yes: shut the switch port of the actor's MAC (SNMP) */
+	int max_isolations;		/* max isolations per hour = 3: circuit breaker, then report only */
+	char **dry_run;			/* dry run = (responder kinds that only say what they would do) */
+	size_t n_dry_run;
+	char *nft_table;		/* firewall table = sharewarden (table inet NAME, sharewarden's own) */
+	char **smb_ports;		/* smb ports = 445, 139 */
+	size_t n_smb_ports;
+	/* [network] */
+	struct snmp_target *switches;	/* [switch NAME] sections, in file order */
+	struct snmp_target *routers;	/* [router NAME] sections */
+	char **dhcp_leases;		/* dhcp leases = (dnsmasq, ISC dhcpd or Kea memfile lease files) */
+	size_t n_dhcp_leases;
+	/* [notify] */
+	struct notify_cfg notify;
 	/* [snapshots] */
 	struct snap_cfg snap;
 	/* [restore] */
 	int64_t restore_lookback_ms;	/* look back = 0s: also undo the actor's changes this long before its first event */
 	int restore_verify;		/* verify = yes: hash every restored file against the snapshot */
 };
+
+/* Whether kind ("port_down", "block_ip" ...) is listed in [respond] dry run. */
+int config_dry_run(const struct config *cfg, const char *kind);
 
 /* "auto", "none", "btrfs", "zfs", "command". */
 const char *snap_kind_name(int kind);

@@ -19,9 +19,12 @@
 #include "detect.h"
 #include "event.h"
 #include "fanotify.h"
+#include "firewall.h"
 #include "incident.h"
 #include "journal.h"
+#include "leases.h"
 #include "log.h"
+#include "notify.h"
 #include "respond.h"
 #include "rules.h"
 #include "session.h"
@@ -66,6 +69,7 @@ struct daemon {
 	struct content_worker *cw;
 	struct canary_set *canaries;
 	struct session_cache *sc;
+	struct notifier *notifier;		/* NULL without mail or webhooks */
 	int audit_primary;			/* audit lines drive detection; kernel events feed content only */
 	struct actor *pending[MAX_PENDING];	/* crossed the threshold during this batch */
 	int npending;
@@ -414,8 +418,11 @@ open_incident(struct daemon *d, struct actor *a)
 	snprintf(inc.host, sizeof inc.host, "%s", a->host);
 	inc.smbd_pid = a->pid;
 	inc.score = a->score;
-	if (neigh_lookup_mac(inc.ip, inc.mac) != 0)
+	/* The neighbour table answers in microseconds; routers and lease files only for routed clients. */
+	if (mac_lookup(d->cfg, inc.ip, inc.mac, inc.mac_source, sizeof inc.mac_source) != 0) {
 		inc.mac[0] = '\0';
+		inc.mac_source[0] = '\0';
+	}
 	tx_begin(d);
 	if (journal_incident_add(d->j, &inc) != 0)
 		log_warnx("cannot journal the incident of %s from %s; acting anyway", a->user, a->ip);
@@ -431,6 +438,7 @@ open_incident(struct daemon *d, struct actor *a)
 	ctx.sessions = d->sc;
 	ctx.inc = &inc;
 	ctx.deny = d->deny;
+	ctx.notifier = d->notifier;
 	respond_incident(&ctx);
 	/* The slower attribution comes after containment: it only adds to the report. */
 	if (session_lookup_pid(d->sc, inc.smbd_pid, &s) == 0 && (s.domain[0] || inc.host[0] == '\0')) {
@@ -768,6 +776,12 @@ daemon_run(struct config *cfg, int foreground)
 	}
 	if (cfg->content_analysis && (d.cw = content_worker_start(4096)) == NULL)
 		log_warnx("content analysis off: the worker could not start");
+	/* Ready before the first incident: the table exists, earlier blocks are kept. */
+	if (cfg->block_ip && !cfg->monitor_only && firewall_ensure(cfg, err, sizeof err) != 0)
+		log_warnx("IP blocking will fail: %s", err);
+	if ((cfg->notify.smtp_url[0] || cfg->notify.n_webhooks) &&
+	    (d.notifier = notifier_start(cfg, err, sizeof err)) == NULL)
+		log_warnx("mail and webhooks off: %s", err);
 	if (start_sources(&d) != 0) {
 		rc = 1;
 		goto out;
@@ -821,6 +835,8 @@ out:
 		fan_deny_close(d.deny);
 	if (d.cw)
 		content_worker_stop(d.cw);
+	if (d.notifier)
+		notifier_stop(d.notifier);
 	if (d.as)
 		audit_source_close(d.as);
 	canary_set_free(d.canaries);

@@ -161,6 +161,7 @@ json_actor(const struct incident *inc)
 	jset(a, "domain", jstr_or_null(inc->domain));
 	jset(a, "ip", jstr_or_null(inc->ip));
 	jset(a, "mac", jstr_or_null(inc->mac));
+	jset(a, "mac_source", jstr_or_null(inc->mac_source));
 	jset(a, "host", jstr_or_null(inc->host));
 	jset(a, "smbd_pid", inc->smbd_pid > 0 ? json_integer(inc->smbd_pid) : json_null());
 	jset(a, "switch", jstr_or_null(inc->sw));
@@ -374,6 +375,10 @@ print_actor(FILE *out, const struct incident *inc)
 	if (inc->mac[0]) {
 		fputs(" [", out);
 		put_safe(out, inc->mac);
+		if (inc->mac_source[0]) {
+			fputs(" from ", out);
+			put_safe(out, inc->mac_source);
+		}
 		fputc(']', out);
 	}
 	if (inc->host[0]) {

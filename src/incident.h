@@ -26,6 +26,7 @@ struct incident {
 	char domain[128];
 	char ip[64];
 	char mac[32];
+	char mac_source[160];		/* where the MAC came from: "neighbour", "router NAME", "dhcp FILE" ("" = unknown) */
 	char host[128];
 	char sw[128];			/* switch ("switch" in JSON) */
 	char port[64];

@@ -18,7 +18,7 @@
 #include "log.h"
 #include "util.h"
 
-#define SCHEMA_VERSION	2
+#define SCHEMA_VERSION	3
 
 /* Version 1, as the first releases created it. */
 static const char schema_sql[] =
@@ -72,14 +72,24 @@ static const char schema_v2_sql[] =
 	" detail TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS restore_items_incident ON restore_items (incident_id, seq);";
 
+/* Version 3 adds where the MAC came from and the notification outbox. */
+static const char schema_v3_sql[] =
+	"ALTER TABLE incidents ADD COLUMN mac_source TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE outbox ("
+	" id INTEGER PRIMARY KEY, incident_id INTEGER NOT NULL, action_id INTEGER NOT NULL,"
+	" channel TEXT NOT NULL, target TEXT NOT NULL, stage TEXT NOT NULL,"
+	" subject TEXT NOT NULL, body BLOB NOT NULL, content_type TEXT NOT NULL,"
+	" attempts INTEGER NOT NULL, next_at INTEGER NOT NULL, created_at INTEGER NOT NULL,"
+	" sent_at INTEGER NOT NULL, last_error TEXT NOT NULL, state TEXT NOT NULL);"
+	"CREATE INDEX outbox_due ON outbox (state, next_at);"
+	"CREATE INDEX outbox_incident ON outbox (incident_id);";
+
 enum stmt {
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
 	ST_EVENT_ADD,
 	ST_EVENT_PRUNE,
-	ST_INC_ADD,
-	ST_INC_UPDATE,
 	ST_INC_GET,
 	ST_INC_LIST,
 	ST_SIG_ADD,
@@ -94,6 +104,8 @@ enum stmt {
 	ST_SAVEPOINT,
 	ST_RELEASE,
 	ST_ROLLBACK_TO,
+	ST_ACT_RESULT,
+	ST_ISOLATIONS,
 	/* From here on the statements need schema version 2. */
 	ST_SNAP_ADD,
 	ST_V2_FIRST = ST_SNAP_ADD,
@@ -105,11 +117,25 @@ enum stmt {
 	ST_ITEM_ADD,
 	ST_ITEM_LIST,
 	ST_ITEM_UPDATE,
+	/* From here on the statements need schema version 3. */
+	ST_INC_ADD,
+	ST_V3_FIRST = ST_INC_ADD,
+	ST_INC_UPDATE,
+	ST_OUT_ADD,
+	ST_OUT_DUE,
+	ST_OUT_LIST,
+	ST_OUT_CLAIM,
+	ST_OUT_UPDATE,
 	ST__COUNT
 };
 
 #define INC_COLS	"id, state, first_event_at, detected_at, contained_at, released_at," \
-			" user, domain, ip, mac, host, switch, port, smbd_pid, score, monitor"
+			" user, domain, ip, mac, host, switch, port, smbd_pid, score, monitor, mac_source"
+/* A journal older than version 3 read as if mac_source were empty. */
+#define INC_COLS_V2	"id, state, first_event_at, detected_at, contained_at, released_at," \
+			" user, domain, ip, mac, host, switch, port, smbd_pid, score, monitor, ''"
+#define OUT_COLS	"id, incident_id, action_id, channel, target, stage, subject, body," \
+			" content_type, attempts, next_at, created_at, sent_at, last_error, state"
 #define ACT_COLS	"id, incident_id, kind, target, result, at, detail, undone_at," \
 			" undo_result, undo_detail"
 #define SNAP_COLS	"share, name, taken_at, reason, incident_id, removed_at"
@@ -125,13 +151,6 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_EVENT_ADD] = "INSERT INTO events (at, src, op, ok, flags, pid, user, ip, host,"
 	    " share, path, path2) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_EVENT_PRUNE] = "DELETE FROM events WHERE at < ?",
-	[ST_INC_ADD] = "INSERT INTO incidents (state, first_event_at, detected_at, contained_at,"
-	    " released_at, user, domain, ip, mac, host, switch, port, smbd_pid, score, monitor)"
-	    " VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-	[ST_INC_UPDATE] = "UPDATE incidents SET state = ?2, first_event_at = ?3, detected_at = ?4,"
-	    " contained_at = ?5, released_at = ?6, user = ?7, domain = ?8, ip = ?9, mac = ?10,"
-	    " host = ?11, switch = ?12, port = ?13, smbd_pid = ?14, score = ?15, monitor = ?16"
-	    " WHERE id = ?1",
 	[ST_INC_GET] = "SELECT " INC_COLS " FROM incidents WHERE id = ?",
 	[ST_INC_LIST] = "SELECT " INC_COLS " FROM incidents ORDER BY id DESC",
 	[ST_SIG_ADD] = "INSERT INTO signals (incident_id, kind, path, at, weight, detail)"
@@ -167,6 +186,34 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_ITEM_LIST] = "SELECT " ITEM_COLS " FROM restore_items"
 	    " WHERE incident_id = ? ORDER BY seq, id",
 	[ST_ITEM_UPDATE] = "UPDATE restore_items SET state = ?, detail = ? WHERE id = ?",
+	[ST_INC_ADD] = "INSERT INTO incidents (state, first_event_at, detected_at, contained_at,"
+	    " released_at, user, domain, ip, mac, host, switch, port, smbd_pid, score, monitor,"
+	    " mac_source)"
+	    " VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+	[ST_INC_UPDATE] = "UPDATE incidents SET state = ?2, first_event_at = ?3, detected_at = ?4,"
+	    " contained_at = ?5, released_at = ?6, user = ?7, domain = ?8, ip = ?9, mac = ?10,"
+	    " host = ?11, switch = ?12, port = ?13, smbd_pid = ?14, score = ?15, monitor = ?16,"
+	    " mac_source = ?17 WHERE id = ?1",
+	[ST_OUT_ADD] = "INSERT INTO outbox (incident_id, action_id, channel, target, stage, subject,"
+	    " body, content_type, attempts, next_at, created_at, sent_at, last_error, state)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[ST_OUT_DUE] = "SELECT " OUT_COLS " FROM outbox WHERE state = 'queued' AND next_at <= ?"
+	    " ORDER BY next_at, id",
+	[ST_OUT_LIST] = "SELECT " OUT_COLS " FROM outbox WHERE ?1 = 0 OR incident_id = ?1"
+	    " ORDER BY id",
+	[ST_OUT_CLAIM] = "UPDATE outbox SET next_at = ?1 WHERE id = ?2 AND next_at = ?3"
+	    " AND state = 'queued'",
+	[ST_OUT_UPDATE] = "UPDATE outbox SET attempts = ?, next_at = ?, sent_at = ?, last_error = ?,"
+	    " state = ? WHERE id = ?",
+	[ST_ACT_RESULT] = "UPDATE actions SET result = ?, detail = ? WHERE id = ?",
+	[ST_ISOLATIONS] = "SELECT count(DISTINCT incident_id) FROM actions"
+	    " WHERE kind IN ('lock_account', 'block_ip', 'port_down') AND result = 'ok' AND at >= ?",
+};
+
+/* Read-only opens of a journal older than version 3 read incidents through these. */
+static const char *const stmt_sql_v2[ST__COUNT] = {
+	[ST_INC_GET] = "SELECT " INC_COLS_V2 " FROM incidents WHERE id = ?",
+	[ST_INC_LIST] = "SELECT " INC_COLS_V2 " FROM incidents ORDER BY id DESC",
 };
 
 struct journal {
@@ -345,8 +392,9 @@ schema_check(struct journal *j, const char *path, char *err, size_t errlen)
 			goto fail;
 		}
 		if (version < SCHEMA_VERSION && !j->readonly) {
-			/* Same transaction: a crash leaves version 1 or all of version 2. */
-			if (db_exec(j->db, schema_v2_sql) != SQLITE_OK ||
+			/* Same transaction: a crash leaves the old version or all of the new one. */
+			if ((version < 2 && db_exec(j->db, schema_v2_sql) != SQLITE_OK) ||
+			    db_exec(j->db, schema_v3_sql) != SQLITE_OK ||
 			    sqlite3_prepare_v2(j->db, "UPDATE meta SET value = ?"
 			    " WHERE key = 'schema_version'", -1, &st, NULL) != SQLITE_OK ||
 			    sqlite3_bind_int(st, 1, SCHEMA_VERSION) != SQLITE_OK ||
@@ -367,7 +415,8 @@ schema_check(struct journal *j, const char *path, char *err, size_t errlen)
 		goto fail;
 	} else {
 		if (db_exec(j->db, schema_sql) != SQLITE_OK ||
-		    db_exec(j->db, schema_v2_sql) != SQLITE_OK)
+		    db_exec(j->db, schema_v2_sql) != SQLITE_OK ||
+		    db_exec(j->db, schema_v3_sql) != SQLITE_OK)
 			goto dberr;
 		if (sqlite3_prepare_v2(j->db, "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
 		    -1, &st, NULL) != SQLITE_OK ||
@@ -465,9 +514,15 @@ journal_open(const char *path, int readonly, char *err, size_t errlen)
 	 * statements stay NULL and read as empty tables.
 	 */
 	for (i = 0; i < ST__COUNT; i++) {
+		const char *sql = stmt_sql[i];
+
 		if (i >= ST_V2_FIRST && j->version < 2)
 			continue;
-		if (sqlite3_prepare_v3(j->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+		if (i >= ST_V3_FIRST && j->version < 3)
+			continue;
+		if (j->version < 3 && stmt_sql_v2[i] != NULL)
+			sql = stmt_sql_v2[i];
+		if (sqlite3_prepare_v3(j->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
 		    &j->st[i], NULL) != SQLITE_OK)
 			goto dberr;
 	}
@@ -560,6 +615,16 @@ journal_prune_events(struct journal *j, int64_t older_than_ms)
 	return stmt_exec(j, st, "prune events");
 }
 
+/* A statement that needs a newer schema, or NULL (logged) in an old journal open read-only. */
+static sqlite3_stmt *
+newer_stmt(struct journal *j, enum stmt i, const char *what)
+{
+	if (j->st[i] == NULL)
+		log_warnx("journal: %s: the journal is open read-only at schema version %lld",
+		    what, (long long)j->version);
+	return j->st[i];
+}
+
 static int
 bind_incident(sqlite3_stmt *st, const struct incident *inc)
 {
@@ -580,6 +645,7 @@ bind_incident(sqlite3_stmt *st, const struct incident *inc)
 	rc |= sqlite3_bind_int(st, 14, inc->smbd_pid);
 	rc |= sqlite3_bind_double(st, 15, inc->score);
 	rc |= sqlite3_bind_int(st, 16, inc->monitor ? 1 : 0);
+	rc |= BIND_CSTR(st, 17, inc->mac_source);
 	return rc;
 }
 
@@ -603,13 +669,16 @@ col_incident(sqlite3_stmt *st, struct incident *inc)
 	inc->smbd_pid = sqlite3_column_int(st, 13);
 	inc->score = sqlite3_column_double(st, 14);
 	inc->monitor = sqlite3_column_int(st, 15);
+	COL_CSTR(st, 16, inc->mac_source);
 }
 
 int
 journal_incident_add(struct journal *j, struct incident *inc)
 {
-	sqlite3_stmt *st = j->st[ST_INC_ADD];
+	sqlite3_stmt *st = newer_stmt(j, ST_INC_ADD, "add incident");
 
+	if (st == NULL)
+		return -1;
 	if (bind_incident(st, inc) != SQLITE_OK) {
 		db_fail(j, "add incident");
 		stmt_done(st);
@@ -624,8 +693,10 @@ journal_incident_add(struct journal *j, struct incident *inc)
 int
 journal_incident_update(struct journal *j, const struct incident *inc)
 {
-	sqlite3_stmt *st = j->st[ST_INC_UPDATE];
+	sqlite3_stmt *st = newer_stmt(j, ST_INC_UPDATE, "update incident");
 
+	if (st == NULL)
+		return -1;
 	if (bind_incident(st, inc) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 1, inc->id) != SQLITE_OK) {
 		db_fail(j, "update incident");
@@ -1004,20 +1075,10 @@ journal_events_since(struct journal *j, int64_t since_ms, struct event_rec **out
 	return rc;
 }
 
-/* A statement that writes a version-2 table, or NULL (logged) in an old read-only journal. */
-static sqlite3_stmt *
-v2_write_stmt(struct journal *j, enum stmt i, const char *what)
-{
-	if (j->st[i] == NULL)
-		log_warnx("journal: %s: the journal is open read-only at schema version %lld",
-		    what, (long long)j->version);
-	return j->st[i];
-}
-
 int
 journal_snapshot_add(struct journal *j, const struct snap_rec *r)
 {
-	sqlite3_stmt *st = v2_write_stmt(j, ST_SNAP_ADD, "add snapshot");
+	sqlite3_stmt *st = newer_stmt(j, ST_SNAP_ADD, "add snapshot");
 	int rc;
 
 	if (st == NULL)
@@ -1078,7 +1139,7 @@ journal_snapshot_list(struct journal *j, const char *share, struct snap_rec **ou
 int
 journal_snapshot_removed(struct journal *j, const char *share, const char *name, int64_t at)
 {
-	sqlite3_stmt *st = v2_write_stmt(j, ST_SNAP_REMOVED, "record snapshot removal");
+	sqlite3_stmt *st = newer_stmt(j, ST_SNAP_REMOVED, "record snapshot removal");
 	int rc;
 
 	if (st == NULL)
@@ -1145,7 +1206,7 @@ journal_restore_get(struct journal *j, int64_t incident_id, struct restore_rec *
 int
 journal_restore_put(struct journal *j, const struct restore_rec *r)
 {
-	sqlite3_stmt *st = v2_write_stmt(j, ST_RESTORE_PUT, "put restore");
+	sqlite3_stmt *st = newer_stmt(j, ST_RESTORE_PUT, "put restore");
 	int rc;
 
 	if (st == NULL)
@@ -1216,7 +1277,7 @@ int
 journal_restore_items_set(struct journal *j, int64_t incident_id, struct restore_item *items,
     size_t n)
 {
-	sqlite3_stmt *st = v2_write_stmt(j, ST_ITEM_CLEAR, "set restore items");
+	sqlite3_stmt *st = newer_stmt(j, ST_ITEM_CLEAR, "set restore items");
 	int own = sqlite3_get_autocommit(j->db);
 	size_t i;
 
@@ -1302,7 +1363,7 @@ journal_restore_items(struct journal *j, int64_t incident_id, struct restore_ite
 int
 journal_restore_item_update(struct journal *j, const struct restore_item *it)
 {
-	sqlite3_stmt *st = v2_write_stmt(j, ST_ITEM_UPDATE, "update restore item");
+	sqlite3_stmt *st = newer_stmt(j, ST_ITEM_UPDATE, "update restore item");
 	int rc;
 
 	if (st == NULL)
@@ -1322,4 +1383,277 @@ journal_restore_item_update(struct journal *j, const struct restore_item *it)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * One change made of several statements: its own transaction, or a
+ * savepoint inside the caller's (journal_begin cannot nest). *own says which.
+ */
+static int
+change_begin(struct journal *j, int *own, const char *what)
+{
+	*own = sqlite3_get_autocommit(j->db);
+	if (*own)
+		return journal_begin(j);
+	return stmt_exec(j, j->st[ST_SAVEPOINT], what);
+}
+
+static int
+change_end(struct journal *j, int own, int ok, const char *what)
+{
+	if (ok) {
+		if (own)
+			return journal_commit(j);
+		return stmt_exec(j, j->st[ST_RELEASE], what);
+	}
+	if (own) {
+		if (!sqlite3_get_autocommit(j->db))
+			stmt_exec(j, j->st[ST_ROLLBACK], "rollback");
+	} else if (stmt_exec(j, j->st[ST_ROLLBACK_TO], what) == 0)
+		stmt_exec(j, j->st[ST_RELEASE], what);
+	return -1;
+}
+
+static int
+action_result_set(struct journal *j, sqlite3_stmt *st, int64_t id, const char *result,
+    const char *detail)
+{
+	int rc;
+
+	rc = bind_text(st, 1, result, result ? strlen(result) : 0);
+	rc |= bind_text(st, 2, detail, detail ? strlen(detail) : 0);
+	rc |= sqlite3_bind_int64(st, 3, id);
+	if (rc != SQLITE_OK) {
+		db_fail(j, "set action result");
+		stmt_done(st);
+		return -1;
+	}
+	if (stmt_exec(j, st, "set action result") == -1)
+		return -1;
+	if (sqlite3_changes(j->db) == 0) {
+		log_warnx("journal: set action result: no action %lld", (long long)id);
+		return -1;
+	}
+	return 0;
+}
+
+int
+journal_action_set_result(struct journal *j, int64_t id, const char *result, const char *detail)
+{
+	return action_result_set(j, j->st[ST_ACT_RESULT], id, result, detail);
+}
+
+int
+journal_isolations_since(struct journal *j, int64_t since_ms, int *n)
+{
+	sqlite3_stmt *st = j->st[ST_ISOLATIONS];
+
+	*n = 0;
+	if (sqlite3_bind_int64(st, 1, since_ms) != SQLITE_OK) {
+		db_fail(j, "count isolations");
+		stmt_done(st);
+		return -1;
+	}
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		db_fail(j, "count isolations");
+		stmt_done(st);
+		return -1;
+	}
+	*n = sqlite3_column_int(st, 0);
+	stmt_done(st);
+	return 0;
+}
+
+void
+outbox_msg_free(struct outbox_msg *m, size_t n)
+{
+	size_t i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(m[i].target);
+		free(m[i].subject);
+		free(m[i].body);
+	}
+	free(m);
+}
+
+static int
+outbox_insert(struct journal *j, struct outbox_msg *m)
+{
+	sqlite3_stmt *st = j->st[ST_OUT_ADD];
+	int rc;
+
+	rc = sqlite3_bind_int64(st, 1, m->incident_id);
+	rc |= sqlite3_bind_int64(st, 2, m->action_id);
+	rc |= BIND_CSTR(st, 3, m->channel);
+	rc |= bind_text(st, 4, m->target, m->target ? strlen(m->target) : 0);
+	rc |= BIND_CSTR(st, 5, m->stage);
+	rc |= bind_text(st, 6, m->subject, m->subject ? strlen(m->subject) : 0);
+	rc |= bind_blob(st, 7, m->body, m->body ? m->body_len : 0);
+	rc |= BIND_CSTR(st, 8, m->content_type);
+	rc |= sqlite3_bind_int(st, 9, m->attempts);
+	rc |= sqlite3_bind_int64(st, 10, m->next_at);
+	rc |= sqlite3_bind_int64(st, 11, m->created_at);
+	rc |= sqlite3_bind_int64(st, 12, m->sent_at);
+	rc |= BIND_CSTR(st, 13, m->last_error);
+	rc |= BIND_CSTR(st, 14, m->state);
+	if (rc != SQLITE_OK) {
+		db_fail(j, "queue message");
+		stmt_done(st);
+		return -1;
+	}
+	if (stmt_exec(j, st, "queue message") == -1)
+		return -1;
+	m->id = sqlite3_last_insert_rowid(j->db);
+	return 0;
+}
+
+int
+journal_outbox_add(struct journal *j, struct action *a, struct outbox_msg *m)
+{
+	int own;
+
+	if (newer_stmt(j, ST_OUT_ADD, "queue message") == NULL)
+		return -1;
+	if (change_begin(j, &own, "queue message") == -1)
+		return -1;
+	if (journal_action_add(j, a) == -1)
+		return change_end(j, own, 0, "queue message");
+	m->action_id = a->id;
+	m->incident_id = a->incident_id;
+	if (outbox_insert(j, m) == -1)
+		return change_end(j, own, 0, "queue message");
+	return change_end(j, own, 1, "queue message");
+}
+
+static void
+fill_outbox(sqlite3_stmt *st, void *el)
+{
+	struct outbox_msg *m = el;
+
+	memset(m, 0, sizeof *m);
+	m->id = sqlite3_column_int64(st, 0);
+	m->incident_id = sqlite3_column_int64(st, 1);
+	m->action_id = sqlite3_column_int64(st, 2);
+	COL_CSTR(st, 3, m->channel);
+	m->target = col_blob_dup(st, 4);
+	m->subject = col_blob_dup(st, 6);
+	m->body = col_blob_dup(st, 7);
+	m->body_len = (size_t)sqlite3_column_bytes(st, 7);
+	if (m->target == NULL)
+		m->target = xstrdup("");
+	if (m->subject == NULL)
+		m->subject = xstrdup("");
+	if (m->body == NULL) {
+		m->body = xstrdup("");
+		m->body_len = 0;
+	}
+	COL_CSTR(st, 5, m->stage);
+	COL_CSTR(st, 8, m->content_type);
+	m->attempts = sqlite3_column_int(st, 9);
+	m->next_at = sqlite3_column_int64(st, 10);
+	m->created_at = sqlite3_column_int64(st, 11);
+	m->sent_at = sqlite3_column_int64(st, 12);
+	COL_CSTR(st, 13, m->last_error);
+	COL_CSTR(st, 14, m->state);
+}
+
+static void
+free_outbox(void *a, size_t n)
+{
+	outbox_msg_free(a, n);
+}
+
+static int
+outbox_query(struct journal *j, enum stmt i, int64_t key, const char *what,
+    struct outbox_msg **out, size_t *n)
+{
+	sqlite3_stmt *st = j->st[i];
+	void *a;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (st == NULL)
+		return 0;
+	if (sqlite3_bind_int64(st, 1, key) != SQLITE_OK) {
+		db_fail(j, what);
+		stmt_done(st);
+		return -1;
+	}
+	rc = collect_rows(j, st, what, sizeof(struct outbox_msg), fill_outbox, free_outbox, &a, n);
+	*out = a;
+	return rc;
+}
+
+int
+journal_outbox_due(struct journal *j, int64_t now, struct outbox_msg **out, size_t *n)
+{
+	return outbox_query(j, ST_OUT_DUE, now, "list due messages", out, n);
+}
+
+int
+journal_outbox_list(struct journal *j, int64_t incident_id, struct outbox_msg **out, size_t *n)
+{
+	return outbox_query(j, ST_OUT_LIST, incident_id, "list messages", out, n);
+}
+
+int
+journal_outbox_claim(struct journal *j, struct outbox_msg *m, int64_t lease_until)
+{
+	sqlite3_stmt *st = newer_stmt(j, ST_OUT_CLAIM, "claim message");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_bind_int64(st, 1, lease_until);
+	rc |= sqlite3_bind_int64(st, 2, m->id);
+	rc |= sqlite3_bind_int64(st, 3, m->next_at);
+	if (rc != SQLITE_OK) {
+		db_fail(j, "claim message");
+		stmt_done(st);
+		return -1;
+	}
+	if (stmt_exec(j, st, "claim message") == -1)
+		return -1;
+	if (sqlite3_changes(j->db) == 0)
+		return 1;
+	m->next_at = lease_until;
+	return 0;
+}
+
+int
+journal_outbox_update(struct journal *j, const struct outbox_msg *m, const char *result,
+    const char *detail)
+{
+	sqlite3_stmt *st = newer_stmt(j, ST_OUT_UPDATE, "update message");
+	int own, rc;
+
+	if (st == NULL)
+		return -1;
+	if (change_begin(j, &own, "update message") == -1)
+		return -1;
+	rc = sqlite3_bind_int(st, 1, m->attempts);
+	rc |= sqlite3_bind_int64(st, 2, m->next_at);
+	rc |= sqlite3_bind_int64(st, 3, m->sent_at);
+	rc |= BIND_CSTR(st, 4, m->last_error);
+	rc |= BIND_CSTR(st, 5, m->state);
+	rc |= sqlite3_bind_int64(st, 6, m->id);
+	if (rc != SQLITE_OK) {
+		db_fail(j, "update message");
+		stmt_done(st);
+		return change_end(j, own, 0, "update message");
+	}
+	if (stmt_exec(j, st, "update message") == -1)
+		return change_end(j, own, 0, "update message");
+	if (sqlite3_changes(j->db) == 0) {
+		log_warnx("journal: update message: no message %lld", (long long)m->id);
+		return change_end(j, own, 0, "update message");
+	}
+	if (result != NULL &&
+	    action_result_set(j, j->st[ST_ACT_RESULT], m->action_id, result, detail) == -1)
+		return change_end(j, own, 0, "update message");
+	return change_end(j, own, 1, "update message");
 }

@@ -68,6 +68,70 @@ int journal_restore_items(struct journal *j, int64_t incident_id, struct restore
 /* Records it->state and it->detail of it->id. */
 int journal_restore_item_update(struct journal *j, const struct restore_item *it);
 
+/*
+ * Sets the result and detail of action id: the notification sender turns
+ * "queued" into "ok", or "failed" with the reason.
+ */
+int journal_action_set_result(struct journal *j, int64_t id, const char *result, const char *detail);
+
+/*
+ * The circuit breaker: into *n, how many distinct incidents had a
+ * lock_account, block_ip or port_down action that succeeded at or after
+ * since_ms (undone or not: they happened).
+ */
+int journal_isolations_since(struct journal *j, int64_t since_ms, int *n);
+
+/* Outbox states. */
+#define OUTBOX_QUEUED	"queued"
+#define OUTBOX_SENT	"sent"
+#define OUTBOX_FAILED	"failed"
+
+/* One notification waiting in (or done with) the outbox. */
+struct outbox_msg {
+	int64_t id;
+	int64_t incident_id;
+	int64_t action_id;		/* its notify_mail / notify_webhook action */
+	char channel[16];		/* "mail" or "webhook" */
+	char *target;			/* owned: the recipients ("a@x, b@y") or the URL */
+	char stage[16];			/* detected, contained, restored */
+	char *subject;			/* owned: the mail subject, already sanitized ("" for webhooks) */
+	char *body;			/* owned, NUL-terminated; body_len bytes */
+	size_t body_len;
+	char content_type[64];
+	int attempts;
+	int64_t next_at;		/* ms: not sent before */
+	int64_t created_at;
+	int64_t sent_at;		/* 0 = not sent */
+	char last_error[512];
+	char state[16];			/* OUTBOX_* */
+};
+
+/* Frees the n messages' strings and the array itself. */
+void outbox_msg_free(struct outbox_msg *m, size_t n);
+
+/*
+ * Journals action a (sets a->id) and queues m for it (sets m->action_id,
+ * m->incident_id from a, and m->id) as one change: both or neither. Inside
+ * the caller's transaction when one is open.
+ */
+int journal_outbox_add(struct journal *j, struct action *a, struct outbox_msg *m);
+/* Queued messages with next_at <= now_ms, the most overdue first. *out: free with outbox_msg_free. */
+int journal_outbox_due(struct journal *j, int64_t now_ms, struct outbox_msg **out, size_t *n);
+/* Every message of incident_id (0: of every incident), oldest first. */
+int journal_outbox_list(struct journal *j, int64_t incident_id, struct outbox_msg **out, size_t *n);
+/*
+ * Takes m for sending until lease_until (moves its next_at there) unless
+ * another sender took it first. 0 taken (m->next_at updated), 1 taken by
+ * another or no longer queued, -1 error.
+ */
+int journal_outbox_claim(struct journal *j, struct outbox_msg *m, int64_t lease_until);
+/*
+ * Records m's attempts, next_at, sent_at, last_error and state and, when
+ * result is not NULL, its action's result and detail, as one change.
+ */
+int journal_outbox_update(struct journal *j, const struct outbox_msg *m, const char *result,
+    const char *detail);
+
 /* Daemon counters for `status` (lines, events, malformed, heartbeat ...). */
 int journal_stat_set(struct journal *j, const char *key, int64_t value);
 /* 0 found, 1 missing, -1 error. */

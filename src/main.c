@@ -20,6 +20,7 @@
 #include "incident.h"
 #include "journal.h"
 #include "log.h"
+#include "notify.h"
 #include "respond.h"
 #include "restore.h"
 #include "rules.h"
@@ -229,6 +230,14 @@ cmd_status(int argc, char **argv)
 				active++;
 		printf("incidents %zu (%zu not released)\n", n, active);
 		free(list);
+	}
+	{
+		int isolated = 0;
+
+		if (journal_isolations_since(j, now_ms() - 3600000, &isolated) == 0)
+			printf("isolations in the last hour %d of %d%s\n", isolated, cfg.max_isolations,
+			    isolated >= cfg.max_isolations ? " (circuit breaker open: new incidents are only "
+			    "reported)" : "");
 	}
 	if (cfg.monitor_only)
 		printf("monitor only\n");
@@ -755,10 +764,11 @@ cmd_restore(int argc, char **argv)
 {
 	const struct command *c = find_command("restore");
 	struct restore_opts o;
+	struct incident inc;
 	struct config cfg;
 	struct journal *j;
 	int64_t id = 0;
-	int rc, have_id = 0;
+	int rc, have_id = 0, was_restored;
 
 	memset(&o, 0, sizeof o);
 	o.progress = isatty(STDERR_FILENO);
@@ -784,7 +794,13 @@ cmd_restore(int argc, char **argv)
 		config_free(&cfg);
 		return EXIT_FAILED;
 	}
+	was_restored = journal_incident_get(j, id, &inc) == 0 && strcmp(inc.state, INC_RESTORED) == 0;
 	rc = restore_run(&cfg, j, id, &o, stdout);
+	/* Once, when the incident became restored; the daemon's sender delivers it. */
+	if (!o.dry_run && rc == RESTORE_EXIT_OK && !was_restored &&
+	    journal_incident_get(j, id, &inc) == 0 && strcmp(inc.state, INC_RESTORED) == 0 &&
+	    notify_enqueue(&cfg, j, id, NOTIFY_RESTORED) < 0)
+		fprintf(stderr, "sharewarden: the 'restored' message could not be queued\n");
 	journal_close(j);
 	config_free(&cfg);
 	return rc;

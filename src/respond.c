@@ -7,6 +7,7 @@
 #include "config.h"
 #include "journal.h"
 #include "log.h"
+#include "notify.h"
 #include "respond.h"
 #include "util.h"
 
@@ -18,6 +19,8 @@ static const struct responder *const responders[] = {
 	&respond_deny,
 	&respond_account,
 	&respond_session,
+	&respond_firewall,
+	&respond_switch,
 	&respond_snapshot,
 	&respond_syslog,
 };
@@ -110,10 +113,22 @@ respond_skip(const struct respond_ctx *ctx, struct action *a)
 		why = "monitor mode";
 	else if (config_is_protected(ctx->cfg, ctx->inc->user))
 		why = "protected account";
+	else if (ctx->breaker)
+		why = "circuit breaker open: max isolations per hour reached; a human must act";
 	if (why == NULL)
 		return 0;
 	snprintf(a->result, sizeof a->result, "skipped");
 	snprintf(a->detail, sizeof a->detail, "%s", why);
+	return 1;
+}
+
+int
+respond_dry_run(const struct respond_ctx *ctx, struct action *a, const char *what)
+{
+	if (!config_dry_run(ctx->cfg, a->kind))
+		return 0;
+	snprintf(a->result, sizeof a->result, "skipped");
+	snprintf(a->detail, sizeof a->detail, "dry run: would %s", what);
 	return 1;
 }
 
@@ -174,30 +189,54 @@ respond_one(struct respond_ctx *ctx, const struct responder *r, int enabled, str
 		    a->result, detail[0] ? ": " : "", detail);
 }
 
+/* Queues a message for IT and wakes the sender; never waits for the network. */
+static void
+respond_notify(struct respond_ctx *ctx, const char *stage)
+{
+	if (ctx->j == NULL || ctx->inc->id <= 0)
+		return;
+	if (notify_enqueue(ctx->cfg, ctx->j, ctx->inc->id, stage) > 0 && ctx->notifier)
+		notifier_kick(ctx->notifier);
+}
+
 void
 respond_incident(struct respond_ctx *ctx)
 {
 	struct incident *inc = ctx->inc;
-	struct action deny, lock, kill, snap, note;
-	int locked;
+	struct action deny, lock, kill, block, port, snap, note;
+	int locked, isolated = 0;
 
 	if (ctx->cfg->monitor_only || config_is_protected(ctx->cfg, inc->user)) {
 		inc->monitor = 1;
 		journal_incident(ctx->j, inc);
+	} else if (ctx->j) {
+		/* Many actors at once is more likely a false alarm than many infected PCs. */
+		if (journal_isolations_since(ctx->j, now_ms() - 3600000, &isolated) == 0 &&
+		    isolated >= ctx->cfg->max_isolations) {
+			ctx->breaker = 1;
+			log_warnx("incident %lld: circuit breaker open: %d actors isolated in the last hour "
+			    "(max isolations per hour = %d): reporting only", (long long)inc->id, isolated,
+			    ctx->cfg->max_isolations);
+		}
 	}
+	respond_notify(ctx, NOTIFY_DETECTED);
 	respond_one(ctx, &respond_deny, ctx->cfg->deny_writer, &deny);
 	respond_one(ctx, &respond_account, ctx->cfg->lock_account, &lock);
 	respond_one(ctx, &respond_session, ctx->cfg->kill_session, &kill);
+	respond_one(ctx, &respond_firewall, ctx->cfg->block_ip, &block);
+	respond_one(ctx, &respond_switch, ctx->cfg->port_down, &port);
 	locked = strcmp(lock.result, "ok") == 0 ||
 	    (strcmp(lock.result, "skipped") == 0 && strcmp(lock.detail, RESPOND_ALREADY_DISABLED) == 0);
-	if (!inc->monitor && locked && strcmp(kill.result, "ok") == 0) {
+	if (!inc->monitor && !ctx->breaker && locked && strcmp(kill.result, "ok") == 0) {
 		snprintf(inc->state, sizeof inc->state, "%s", INC_CONTAINED);
 		inc->contained_at = now_ms();
-		journal_incident(ctx->j, inc);
 		log_info("incident %lld: contained", (long long)inc->id);
 	}
+	/* The switch and port found by port_down belong to the report too. */
+	journal_incident(ctx->j, inc);
 	/* After containment: the snapshot is of the state the attack left, not a race with it. */
 	respond_one(ctx, &respond_snapshot, ctx->cfg->snap.at_detection, &snap);
+	respond_notify(ctx, strcmp(inc->state, INC_CONTAINED) == 0 ? NOTIFY_CONTAINED : NOTIFY_DETECTED);
 	respond_one(ctx, &respond_syslog, 1, &note);
 }
 

@@ -12,6 +12,7 @@ struct journal;
 struct session_cache;
 
 struct fan_deny;
+struct notifier;
 
 struct respond_ctx {
 	const struct config *cfg;
@@ -19,6 +20,8 @@ struct respond_ctx {
 	struct session_cache *sessions;
 	struct incident *inc;
 	struct fan_deny *deny;		/* the daemon's deny group; NULL in the CLI or without kernel events */
+	struct notifier *notifier;	/* the daemon's sender, kicked when messages are queued; may be NULL */
+	int breaker;			/* the circuit breaker is open: isolating responders only report */
 };
 
 /*
@@ -35,14 +38,20 @@ struct responder {
 extern const struct responder respond_deny;		/* deny_writer */
 extern const struct responder respond_account;		/* lock_account */
 extern const struct responder respond_session;		/* kill_session */
+extern const struct responder respond_firewall;		/* block_ip (nftables, respond_firewall.c) */
+extern const struct responder respond_switch;		/* port_down (SNMP, respond_switch.c) */
 extern const struct responder respond_snapshot;		/* snapshot (of every share, at detection) */
 extern const struct responder respond_syslog;		/* notify_syslog */
 
 /*
- * Runs the responders on a newly opened incident, in order: deny the writer's
- * opens (instant), lock the account, kill its SMB sessions, snapshot the shares, notify. Each action is journaled (and committed) as
- * it ends. Monitor mode and protected accounts record "skipped" actions.
- * Sets inc->contained_at and state when the isolating actions succeeded.
+ * Runs the responders on a newly opened incident, in order: queue the
+ * "detected" message, deny the writer's opens (instant), lock the account,
+ * kill its SMB sessions, block its IP, shut its switch port, snapshot the
+ * shares, queue the "contained" message, syslog. Each action is journaled
+ * (and committed) as it ends. Monitor mode, protected accounts, dry run and
+ * an open circuit breaker (more than [respond] max isolations per hour)
+ * record "skipped" actions that say why. Sets inc->contained_at and state
+ * when the isolating actions succeeded.
  */
 void respond_incident(struct respond_ctx *ctx);
 
@@ -73,9 +82,16 @@ char *respond_sanitize(char *dst, size_t dstsz, const char *src, size_t n);
 void respond_tool_error(const char *tool, const struct run_result *r, char *buf, size_t bufsz);
 
 /*
- * Whether the incident's account must be left alone: monitor mode or a
- * protected account. Then fills a as "skipped" with the reason and returns 1.
+ * Whether the incident's account must be left alone: monitor mode, a
+ * protected account or the open circuit breaker. Then fills a as "skipped"
+ * with the reason and returns 1.
  */
 int respond_skip(const struct respond_ctx *ctx, struct action *a);
+
+/*
+ * Whether a's kind is in [respond] dry run: then fills a as "skipped" with
+ * "dry run: would " + what, and returns 1.
+ */
+int respond_dry_run(const struct respond_ctx *ctx, struct action *a, const char *what);
 
 #endif

@@ -108,7 +108,7 @@ account_run(struct respond_ctx *ctx, struct action *a)
 	int st;
 
 	snprintf(a->target, sizeof a->target, "%s", ctx->inc->user);
-	if (respond_skip(ctx, a))
+	if (respond_skip(ctx, a) || respond_dry_run(ctx, a, "disable the Samba account"))
 		return 1;
 	if ((name = account_name(ctx->inc->user)) == NULL) {
 		snprintf(a->result, sizeof a->result, "failed");

@@ -13,7 +13,7 @@ deny_run(struct respond_ctx *ctx, struct action *a)
 	int pid = ctx->inc->smbd_pid;
 
 	snprintf(a->target, sizeof a->target, "smbd %d", pid);
-	if (respond_skip(ctx, a))
+	if (respond_skip(ctx, a) || respond_dry_run(ctx, a, "deny this smbd every further open"))
 		return 1;
 	if (ctx->deny == NULL) {
 		snprintf(a->result, sizeof a->result, "skipped");

@@ -173,7 +173,7 @@ session_run(struct respond_ctx *ctx, struct action *a)
 	char err[256];
 
 	snprintf(a->target, sizeof a->target, "%s", inc->user);
-	if (respond_skip(ctx, a))
+	if (respond_skip(ctx, a) || respond_dry_run(ctx, a, "end the SMB sessions of this user and IP"))
 		return 1;
 	a->detail[0] = '\0';
 	if (ctx->sessions != NULL) {

@@ -33,6 +33,8 @@ snapshot_run(struct respond_ctx *ctx, struct action *a)
 	int taken = 0, failed = 0;
 
 	snprintf(a->target, sizeof a->target, "shares");
+	if (respond_dry_run(ctx, a, "snapshot every share"))
+		return 1;
 	for (const struct share *s = ctx->cfg->shares; s; s = s->next) {
 		struct snap_info si;
 		struct snap_rec r;

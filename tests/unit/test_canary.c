@@ -488,7 +488,7 @@ check_formats(struct reg_line *lines, size_t n)
 static void
 test_formats(void **state)
 {
-	struct share many = { "many", NULL, NULL };
+	struct share many = { .name = "many" };
 	struct config c2 = cfg;
 	size_t counts[4] = { 0 }, n;
 	struct reg_line saved[MAX_CANARIES];
@@ -795,7 +795,7 @@ test_registry_lines(void **state)
 static void
 learn_hr_name(char *name, size_t namesz)
 {
-	struct share s = { "data", NULL, NULL };
+	struct share s = { .name = "data" };
 	struct config c;
 	char *rep;
 

@@ -67,6 +67,9 @@ write_file(const char *name, const char *data, size_t n)
 	assert_int_equal(fclose(f), 0);
 }
 
+/* The mode t.conf gets: private, as a file holding credentials must be. */
+static mode_t conf_mode = 0600;
+
 /* Loads n bytes as t.conf over the defaults; *errs gets what was reported. */
 static int
 load_bytes(const char *data, size_t n, struct config *cfg, char **errs)
@@ -76,6 +79,7 @@ load_bytes(const char *data, size_t n, struct config *cfg, char **errs)
 	int nerr;
 
 	write_file("t.conf", data, n);
+	assert_int_equal(chmod("t.conf", conf_mode), 0);
 	f = open_memstream(errs, &len);
 	assert_non_null(f);
 	config_defaults(cfg);
@@ -1136,6 +1140,97 @@ test_snapshot_errors(void **state)
 	config_free(&cfg);
 }
 
+static void
+test_network_keys(void **state)
+{
+	struct config cfg;
+	const struct snmp_target *t;
+
+	expect_ok("[respond]\nblock ip = no\nport down = yes\nmax isolations per hour = 5\n"
+	    "dry run = port_down, block_ip\nfirewall table = sw_test\nsmb ports = 445\n"
+	    "[network]\ndhcp leases = /var/lib/misc/dnsmasq.leases, /var/lib/kea/kea-leases4.csv\n"
+	    "[switch access-1]\naddress = 10.0.0.2:1161\ncommunity = public\nwrite community = private\n"
+	    "vlans = 10, 20\nprotected ports = Gi1/0/48, 49\nmax macs = 2\ntimeout = 500ms\nretries = 0\n"
+	    "[switch core]\naddress = 10.0.0.1\nversion = 3\nuser = sw\nauth protocol = SHA-256\n"
+	    "auth password = authpass1\npriv password = privpass1\n"
+	    "[router edge]\naddress = 10.0.0.254\ncommunity = public\n"
+	    "[notify]\nsmtp url = smtp://mail.example:587\nsmtp user = sw\nsmtp password = pw\n"
+	    "mail to = it@example, oncall@example\nwebhook = https://hooks.example/x\nwebhook format = slack\n",
+	    &cfg);
+	assert_int_equal(cfg.block_ip, 0);
+	assert_int_equal(cfg.port_down, 1);
+	assert_int_equal(cfg.max_isolations, 5);
+	assert_true(config_dry_run(&cfg, "port_down"));
+	assert_true(config_dry_run(&cfg, "BLOCK_IP"));
+	assert_false(config_dry_run(&cfg, "lock_account"));
+	assert_string_equal(cfg.nft_table, "sw_test");
+	assert_int_equal(cfg.n_smb_ports, 1);
+	assert_int_equal(cfg.n_dhcp_leases, 2);
+	t = cfg.switches;
+	assert_string_equal(t->name, "access-1");
+	assert_string_equal(t->address, "10.0.0.2:1161");
+	assert_int_equal(t->version, 2);
+	assert_string_equal(t->community, "public");
+	assert_string_equal(t->write_community, "private");
+	assert_int_equal(t->n_vlans, 2);
+	assert_string_equal(t->protected_ports[0], "Gi1/0/48");
+	assert_int_equal(t->max_macs, 2);
+	assert_int_equal(t->timeout_ms, 500);
+	assert_int_equal(t->retries, 0);
+	t = t->next;
+	assert_string_equal(t->name, "core");
+	assert_int_equal(t->version, 3);
+	assert_string_equal(t->auth_protocol, "SHA-256");
+	assert_string_equal(t->priv_protocol, "AES");
+	assert_int_equal(t->max_macs, 3);
+	assert_null(t->next);
+	assert_string_equal(cfg.routers->name, "edge");
+	assert_null(cfg.routers->next);
+	assert_int_equal(cfg.notify.n_mail_to, 2);
+	assert_int_equal(cfg.notify.smtp_starttls, 1);
+	assert_string_equal(cfg.notify.webhook_format, "slack");
+	config_free(&cfg);
+
+	/* Defaults: every isolating responder on, three isolations an hour, SMB ports. */
+	expect_ok("", &cfg);
+	assert_int_equal(cfg.block_ip, 1);
+	assert_int_equal(cfg.port_down, 1);
+	assert_int_equal(cfg.max_isolations, 3);
+	assert_int_equal(cfg.n_smb_ports, 2);
+	assert_null(cfg.switches);
+	assert_false(config_dry_run(&cfg, "port_down"));
+	config_free(&cfg);
+}
+
+static void
+test_network_errors(void **state)
+{
+	conf_mode = 0644;
+	expect_errors("[switch a]\nversion = 1\ncommunity = x\nfoo = 1\n"
+	    "[switch a]\naddress = y\ncommunity = z\n"
+	    "[router]\n"
+	    "[switch b]\naddress = h\nversion = 3\npriv password = p\nauth protocol = SHA1\n", 9,
+	    "t.conf:2: invalid SNMP version '1' (2c or 3)\n"
+	    "t.conf:4: unknown key 'foo' in [switch a]\n"
+	    "t.conf:1: [switch a]: address is required\n"
+	    "t.conf:5: duplicate [switch]/[router] name 'a'\n"
+	    "t.conf:8: [router] needs a name: [router NAME]\n"
+	    "t.conf:9: [switch b]: version 3 needs a user\n"
+	    "t.conf:9: [switch b]: auth protocol must be one of MD5, SHA, SHA-224, SHA-256, SHA-384, SHA-512\n"
+	    "t.conf:9: [switch b]: a priv password needs an auth password (authPriv)\n"
+	    "t.conf: holds SNMP or SMTP credentials but is readable by others (mode 644): chmod 600 t.conf\n");
+	conf_mode = 0600;
+	expect_errors("[notify]\nsmtp url = http://m\nwebhook = ftp://x\nwebhook format = xml\n"
+	    "[respond]\ndry run = everything\nsmb ports = 445, smb\n", 6,
+	    "t.conf:2: smtp url must start with smtp:// or smtps://\n"
+	    "t.conf:2: smtp url is set but mail to is empty\n"
+	    "t.conf:3: webhook URLs must start with http:// or https://\n"
+	    "t.conf:4: webhook format must be json, slack or teams\n"
+	    "t.conf:7: smb ports must be TCP port numbers\n"
+	    "t.conf:6: dry run: unknown responder 'everything' (deny_writer, lock_account, kill_session, "
+	    "block_ip, port_down, snapshot, notify_mail, notify_webhook or all)\n");
+}
+
 int
 main(void)
 {
@@ -1168,6 +1263,8 @@ main(void)
 		cmocka_unit_test(test_resolve_testparm_warns),
 		cmocka_unit_test(test_snapshot_keys),
 		cmocka_unit_test(test_snapshot_errors),
+		cmocka_unit_test(test_network_keys),
+		cmocka_unit_test(test_network_errors),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -220,7 +220,7 @@ test_create_reopen_schema(void **state)
 	s = raw_text(path, "PRAGMA journal_mode");
 	assert_string_equal(s, "wal");
 	free(s);
-	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 2);
+	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 3);
 	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
 	    " (SELECT name FROM pragma_table_info('events') ORDER BY cid)");
 	assert_string_equal(s, "id,at,src,op,ok,flags,pid,user,ip,host,share,path,path2");
@@ -228,7 +228,16 @@ test_create_reopen_schema(void **state)
 	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
 	    " (SELECT name FROM pragma_table_info('incidents') ORDER BY cid)");
 	assert_string_equal(s, "id,state,first_event_at,detected_at,contained_at,released_at,"
-	    "user,domain,ip,mac,host,switch,port,smbd_pid,score,monitor");
+	    "user,domain,ip,mac,host,switch,port,smbd_pid,score,monitor,mac_source");
+	free(s);
+	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
+	    " (SELECT name FROM pragma_table_info('outbox') ORDER BY cid)");
+	assert_string_equal(s, "id,incident_id,action_id,channel,target,stage,subject,body,"
+	    "content_type,attempts,next_at,created_at,sent_at,last_error,state");
+	free(s);
+	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
+	    " (SELECT name FROM pragma_index_info('outbox_due') ORDER BY seqno)");
+	assert_string_equal(s, "state,next_at");
 	free(s);
 	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
 	    " (SELECT name FROM pragma_table_info('signals') ORDER BY cid)");
@@ -269,12 +278,12 @@ test_create_reopen_schema(void **state)
 	free(s);
 
 	/* A journal written by a newer sharewarden is refused, read-write and read-only. */
-	raw_exec(path, "UPDATE meta SET value = 3 WHERE key = 'schema_version'");
+	raw_exec(path, "UPDATE meta SET value = 4 WHERE key = 'schema_version'");
 	assert_null(journal_open(path, 0, err, sizeof err));
-	assert_non_null(strstr(err, "schema version 3, newer than"));
+	assert_non_null(strstr(err, "schema version 4, newer than"));
 	assert_null(journal_open(path, 1, err, sizeof err));
-	assert_non_null(strstr(err, "schema version 3, newer than"));
-	raw_exec(path, "UPDATE meta SET value = 2 WHERE key = 'schema_version'");
+	assert_non_null(strstr(err, "schema version 4, newer than"));
+	raw_exec(path, "UPDATE meta SET value = 3 WHERE key = 'schema_version'");
 	journal_close(open_ok(path, 0));
 
 	/* Someone else's database is left alone. */
@@ -321,6 +330,7 @@ test_incidents(void **state)
 	make_incident(&a, "alice", "10.77.0.11", 1000);
 	make_incident(&b, "bob", "10.77.0.12", 2000);
 	make_incident(&c, "carol", "fe80::1", 3000);
+	snprintf(b.mac_source, sizeof b.mac_source, "dhcp /var/lib/misc/dnsmasq.leases");
 	c.monitor = 1;
 	c.domain[0] = '\0';
 	assert_int_equal(journal_incident_add(j, &a), 0);
@@ -334,6 +344,7 @@ test_incidents(void **state)
 	assert_memory_equal(&got, &b, sizeof b);
 	assert_string_equal(got.user, "bob");
 	assert_string_equal(got.sw, "switch1");
+	assert_string_equal(got.mac_source, "dhcp /var/lib/misc/dnsmasq.leases");
 	assert_int_equal(got.smbd_pid, 4242);
 	assert_true(got.score == 25.5);
 	assert_int_equal(journal_incident_get(j, c.id, &got), 0);
@@ -344,10 +355,13 @@ test_incidents(void **state)
 	snprintf(b.state, sizeof b.state, "%s", INC_CONTAINED);
 	b.contained_at = 2600;
 	b.score = 31;
+	memset(b.mac_source, 0, sizeof b.mac_source);
+	snprintf(b.mac_source, sizeof b.mac_source, "router core1");
 	assert_int_equal(journal_incident_update(j, &b), 0);
 	assert_int_equal(journal_incident_get(j, b.id, &got), 0);
 	assert_memory_equal(&got, &b, sizeof b);
 	assert_string_equal(got.state, "contained");
+	assert_string_equal(got.mac_source, "router core1");
 	b.id = 77;
 	assert_int_equal(journal_incident_update(j, &b), -1);
 
@@ -856,7 +870,8 @@ test_incident_json(void **state)
 
 	actor = json_object_get(o, "actor");
 	assert_true(json_is_object(actor));
-	assert_int_equal(json_object_size(actor), 8);
+	assert_int_equal(json_object_size(actor), 9);
+	assert_json_null(actor, "mac_source");
 	assert_json_string(actor, "user", "alice");
 	assert_json_null(actor, "domain");
 	assert_json_string(actor, "ip", "10.77.0.11");
@@ -1502,12 +1517,12 @@ test_migration(void **state)
 
 	/* The writer upgrades while the old reader stays open. */
 	j = open_ok(path, 0);
-	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 2);
+	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 3);
 	s = raw_text(path, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master"
 	    " WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%' ORDER BY name)");
 	assert_string_equal(s, "actions,actions_incident,events,events_actor,events_at,incidents,"
-	    "meta,restore_items,restore_items_incident,restores,signals,signals_incident,"
-	    "snapshots,stats");
+	    "meta,outbox,outbox_due,outbox_incident,restore_items,restore_items_incident,restores,"
+	    "signals,signals_incident,snapshots,stats");
 	free(s);
 	assert_int_equal(journal_incident_get(ro, 1, &inc), 0);
 	journal_close(ro);
@@ -1560,6 +1575,327 @@ test_migration(void **state)
 	free(s);
 }
 
+/* What version 2 added to version 1, as those releases wrote it. */
+static const char schema_v2_add_sql[] =
+	"CREATE TABLE snapshots ("
+	" id INTEGER PRIMARY KEY, share TEXT NOT NULL, name TEXT NOT NULL,"
+	" taken_at INTEGER NOT NULL, reason TEXT NOT NULL, incident_id INTEGER NOT NULL,"
+	" removed_at INTEGER NOT NULL, UNIQUE (share, name));"
+	"CREATE TABLE restores ("
+	" incident_id INTEGER PRIMARY KEY, state TEXT NOT NULL, share TEXT NOT NULL,"
+	" snapshot TEXT NOT NULL, snapshot_at INTEGER NOT NULL, started_at INTEGER NOT NULL,"
+	" finished_at INTEGER NOT NULL, restored INTEGER NOT NULL, removed INTEGER NOT NULL,"
+	" conflicts INTEGER NOT NULL, failed INTEGER NOT NULL, unrestorable INTEGER NOT NULL,"
+	" detail TEXT NOT NULL);"
+	"CREATE TABLE restore_items ("
+	" id INTEGER PRIMARY KEY, incident_id INTEGER NOT NULL, seq INTEGER NOT NULL,"
+	" kind TEXT NOT NULL, path BLOB NOT NULL, src BLOB, aux BLOB,"
+	" size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, state TEXT NOT NULL,"
+	" detail TEXT NOT NULL);"
+	"CREATE INDEX restore_items_incident ON restore_items (incident_id, seq);"
+	"INSERT INTO snapshots VALUES (1, 'data', 'sw-1', 900, 'schedule', 0, 0);"
+	"INSERT INTO actions VALUES (2, 1, 'lock_account', 'alice', 'ok', 2550, '', 0, '', '');"
+	"UPDATE meta SET value = 2 WHERE key = 'schema_version';";
+
+/* A version-2 journal: read as it is read-only (mac_source empty, no outbox); the writer adds version 3. */
+static void
+test_migration_v2(void **state)
+{
+	const char *path = tpath("v2.db");
+	struct journal *ro, *j;
+	struct incident inc, *list;
+	struct outbox_msg *msgs, m;
+	struct action a;
+	struct snap_rec *snaps;
+	size_t n;
+	int k;
+	char *s;
+
+	(void)state;
+	raw_exec(path, schema_v1_sql);
+	raw_exec(path, schema_v2_add_sql);
+	assert_int_equal(chmod(path, 0600), 0);
+
+	ro = open_ok(path, 1);
+	assert_int_equal(journal_incident_get(ro, 1, &inc), 0);
+	assert_string_equal(inc.user, "alice");
+	assert_string_equal(inc.mac_source, "");
+	assert_int_equal(journal_incident_list(ro, &list, &n), 0);
+	assert_int_equal(n, 1);
+	free(list);
+	assert_int_equal(journal_outbox_list(ro, 0, &msgs, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(journal_outbox_due(ro, INT64_MAX, &msgs, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(journal_isolations_since(ro, 0, &k), 0);
+	assert_int_equal(k, 1);
+	assert_int_equal(journal_snapshot_list(ro, NULL, &snaps, &n), 0);
+	assert_int_equal(n, 1);
+	free(snaps);
+	assert_int_equal(journal_incident_update(ro, &inc), -1);
+	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 2);
+
+	j = open_ok(path, 0);
+	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 3);
+	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
+	    " (SELECT name FROM pragma_table_info('incidents') ORDER BY cid)");
+	assert_string_equal(s, "id,state,first_event_at,detected_at,contained_at,released_at,"
+	    "user,domain,ip,mac,host,switch,port,smbd_pid,score,monitor,mac_source");
+	free(s);
+	/* The old reader keeps reading through its version-2 statements. */
+	assert_int_equal(journal_incident_get(ro, 1, &inc), 0);
+	journal_close(ro);
+
+	assert_int_equal(journal_incident_get(j, 1, &inc), 0);
+	assert_string_equal(inc.port, "ge-0/0/7");
+	assert_string_equal(inc.mac_source, "");
+	snprintf(inc.mac_source, sizeof inc.mac_source, "neighbour");
+	assert_int_equal(journal_incident_update(j, &inc), 0);
+	memset(&a, 0, sizeof a);
+	a.incident_id = 1;
+	snprintf(a.kind, sizeof a.kind, "notify_mail");
+	snprintf(a.result, sizeof a.result, "queued");
+	memset(&m, 0, sizeof m);
+	snprintf(m.channel, sizeof m.channel, "mail");
+	snprintf(m.state, sizeof m.state, "%s", OUTBOX_QUEUED);
+	assert_int_equal(journal_outbox_add(j, &a, &m), 0);
+	journal_close(j);
+
+	ro = open_ok(path, 1);
+	assert_int_equal(journal_incident_get(ro, 1, &inc), 0);
+	assert_string_equal(inc.mac_source, "neighbour");
+	assert_int_equal(journal_outbox_list(ro, 1, &msgs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(msgs[0].target, "");
+	outbox_msg_free(msgs, n);
+	journal_close(ro);
+	s = raw_text(path, "PRAGMA integrity_check");
+	assert_string_equal(s, "ok");
+	free(s);
+}
+
+static void
+make_msg(struct outbox_msg *m, const char *channel, const char *target, const char *body,
+    size_t bodylen, int64_t next_at)
+{
+	memset(m, 0, sizeof *m);
+	snprintf(m->channel, sizeof m->channel, "%s", channel);
+	m->target = (char *)target;
+	snprintf(m->stage, sizeof m->stage, "contained");
+	m->subject = (char *)"[sharewarden] incident";
+	m->body = (char *)body;
+	m->body_len = bodylen;
+	snprintf(m->content_type, sizeof m->content_type, "application/json");
+	m->next_at = next_at;
+	m->created_at = next_at;
+	snprintf(m->state, sizeof m->state, "%s", OUTBOX_QUEUED);
+}
+
+static void
+make_action(struct action *a, int64_t incident_id, const char *kind, const char *result, int64_t at)
+{
+	memset(a, 0, sizeof *a);
+	a->incident_id = incident_id;
+	snprintf(a->kind, sizeof a->kind, "%s", kind);
+	snprintf(a->target, sizeof a->target, "target");
+	snprintf(a->result, sizeof a->result, "%s", result);
+	a->at = at;
+}
+
+/* The outbox: queued with its action as one change, due by time, claimed once, updated with its action. */
+static void
+test_outbox(void **state)
+{
+	struct journal *j = open_ok(tpath("outbox.db"), 0), *j2;
+	static const char body[] = "line1\r\nBcc: x\0after NUL \xff\xfe";
+	struct incident inc;
+	struct action a, b, *acts;
+	struct outbox_msg m1, m2, *due, *all;
+	size_t n;
+
+	(void)state;
+	make_incident(&inc, "alice", "10.0.0.1", 1000);
+	assert_int_equal(journal_incident_add(j, &inc), 0);
+	make_action(&a, inc.id, "notify_mail", "queued", 5000);
+	make_msg(&m1, "mail", "it@example.org, sec@example.org", body, sizeof body - 1, 5000);
+	assert_int_equal(journal_outbox_add(j, &a, &m1), 0);
+	assert_true(a.id > 0);
+	assert_int_equal(m1.action_id, a.id);
+	assert_int_equal(m1.incident_id, inc.id);
+	make_action(&b, inc.id, "notify_webhook", "queued", 5000);
+	make_msg(&m2, "webhook", "http://127.0.0.1:1/hook", "{}", 2, 7000);
+	assert_int_equal(journal_outbox_add(j, &b, &m2), 0);
+	assert_true(m2.id > m1.id);
+
+	/* Due by next_at, most overdue first; the body's bytes kept exactly. */
+	assert_int_equal(journal_outbox_due(j, 4999, &due, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(journal_outbox_due(j, 6000, &due, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(due[0].id, m1.id);
+	assert_int_equal(due[0].body_len, sizeof body - 1);
+	assert_memory_equal(due[0].body, body, sizeof body - 1);
+	assert_string_equal(due[0].target, "it@example.org, sec@example.org");
+	assert_string_equal(due[0].channel, "mail");
+	assert_string_equal(due[0].stage, "contained");
+	assert_string_equal(due[0].state, "queued");
+
+	/* Only one sender takes a message. */
+	j2 = open_ok(tpath("outbox.db"), 0);
+	assert_int_equal(journal_outbox_claim(j, &due[0], 60000), 0);
+	assert_int_equal(due[0].next_at, 60000);
+	m1.next_at = 5000;
+	assert_int_equal(journal_outbox_claim(j2, &m1, 70000), 1);
+	journal_close(j2);
+	assert_int_equal(journal_outbox_due(j, 8000, &all, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(all[0].id, m2.id);
+	outbox_msg_free(all, n);
+
+	/* A failed attempt: the message waits, its action says why and stays queued. */
+	due[0].attempts = 1;
+	due[0].next_at = 10000;
+	snprintf(due[0].last_error, sizeof due[0].last_error, "Couldn't connect to server");
+	assert_int_equal(journal_outbox_update(j, &due[0], "queued",
+	    "attempt 1 failed: Couldn't connect to server"), 0);
+	assert_int_equal(journal_action_list(j, inc.id, &acts, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(acts[0].result, "queued");
+	assert_string_equal(acts[0].detail, "attempt 1 failed: Couldn't connect to server");
+	free(acts);
+	/* Then sent. */
+	due[0].attempts = 2;
+	due[0].sent_at = 11000;
+	snprintf(due[0].state, sizeof due[0].state, "%s", OUTBOX_SENT);
+	assert_int_equal(journal_outbox_update(j, &due[0], "ok", "sent to it@example.org"), 0);
+	assert_int_equal(journal_outbox_claim(j, &due[0], 90000), 1);
+	assert_int_equal(journal_outbox_due(j, INT64_MAX, &all, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(all[0].id, m2.id);
+	outbox_msg_free(all, n);
+	assert_int_equal(journal_outbox_list(j, inc.id, &all, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(all[0].state, "sent");
+	assert_int_equal(all[0].attempts, 2);
+	assert_int_equal(all[0].sent_at, 11000);
+	assert_string_equal(all[0].last_error, "Couldn't connect to server");
+	outbox_msg_free(all, n);
+	assert_int_equal(journal_outbox_list(j, 999, &all, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(journal_action_list(j, inc.id, &acts, &n), 0);
+	assert_string_equal(acts[0].result, "ok");
+	assert_string_equal(acts[0].detail, "sent to it@example.org");
+	assert_string_equal(acts[1].result, "queued");
+	free(acts);
+	outbox_msg_free(due, 1);
+
+	/* An update of a message that does not exist changes nothing, its action included. */
+	m2.id = 4242;
+	assert_int_equal(journal_outbox_update(j, &m2, "ok", "nope"), -1);
+	assert_int_equal(journal_action_list(j, inc.id, &acts, &n), 0);
+	assert_string_equal(acts[1].result, "queued");
+	free(acts);
+	/* Inside the caller's transaction: rolled back with it. */
+	assert_int_equal(journal_begin(j), 0);
+	make_action(&a, inc.id, "notify_webhook", "queued", 9000);
+	make_msg(&m1, "webhook", "http://x/", "{}", 2, 9000);
+	assert_int_equal(journal_outbox_add(j, &a, &m1), 0);
+	/* An action of an incident that does not exist fails; the savepoint undoes only it. */
+	make_action(&b, 777, "notify_webhook", "queued", 9000);
+	make_msg(&m2, "webhook", "http://y/", "{}", 2, 9000);
+	assert_int_equal(journal_outbox_add(j, &b, &m2), -1);
+	assert_int_equal(journal_commit(j), 0);
+	assert_int_equal(journal_outbox_list(j, 0, &all, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(all[2].target, "http://x/");
+	outbox_msg_free(all, n);
+	journal_close(j);
+}
+
+static void
+test_action_result(void **state)
+{
+	struct journal *j = open_ok(tpath("result.db"), 0), *ro;
+	struct incident inc;
+	struct action a, *acts;
+	size_t n;
+
+	(void)state;
+	make_incident(&inc, "alice", "10.0.0.1", 1000);
+	assert_int_equal(journal_incident_add(j, &inc), 0);
+	make_action(&a, inc.id, "notify_mail", "queued", 2000);
+	snprintf(a.detail, sizeof a.detail, "contained: queued");
+	assert_int_equal(journal_action_add(j, &a), 0);
+	assert_int_equal(journal_action_set_result(j, a.id, "failed",
+	    "gave up after 24h: 535 5.7.8 'quoted' \\ detail"), 0);
+	assert_int_equal(journal_action_list(j, inc.id, &acts, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(acts[0].result, "failed");
+	assert_string_equal(acts[0].detail, "gave up after 24h: 535 5.7.8 'quoted' \\ detail");
+	assert_string_equal(acts[0].kind, "notify_mail");
+	assert_int_equal(acts[0].at, 2000);
+	free(acts);
+	assert_int_equal(journal_action_set_result(j, 9999, "ok", ""), -1);
+	ro = open_ok(tpath("result.db"), 1);
+	assert_int_equal(journal_action_set_result(ro, a.id, "ok", ""), -1);
+	journal_close(ro);
+	journal_close(j);
+}
+
+/* The circuit breaker's count: distinct incidents with a successful isolating action since a time. */
+static void
+test_isolations(void **state)
+{
+	struct journal *j = open_ok(tpath("isolations.db"), 0);
+	struct incident inc[4];
+	struct action a;
+	int n;
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		make_incident(&inc[i], "u", "10.0.0.9", 1000 + i);
+		assert_int_equal(journal_incident_add(j, &inc[i]), 0);
+	}
+	assert_int_equal(journal_isolations_since(j, 0, &n), 0);
+	assert_int_equal(n, 0);
+	/* Incident 1: three isolating actions count once. */
+	make_action(&a, inc[0].id, "lock_account", "ok", 10000);
+	assert_int_equal(journal_action_add(j, &a), 0);
+	make_action(&a, inc[0].id, "block_ip", "ok", 10001);
+	assert_int_equal(journal_action_add(j, &a), 0);
+	make_action(&a, inc[0].id, "port_down", "ok", 10002);
+	a.undone_at = 20000;
+	assert_int_equal(journal_action_add(j, &a), 0);
+	/* Incident 2: failed, skipped and non-isolating actions do not count. */
+	make_action(&a, inc[1].id, "block_ip", "failed", 11000);
+	assert_int_equal(journal_action_add(j, &a), 0);
+	make_action(&a, inc[1].id, "port_down", "skipped", 11000);
+	assert_int_equal(journal_action_add(j, &a), 0);
+	make_action(&a, inc[1].id, "kill_session", "ok", 11000);
+	assert_int_equal(journal_action_add(j, &a), 0);
+	make_action(&a, inc[1].id, "deny_writer", "ok", 11000);
+	assert_int_equal(journal_action_add(j, &a), 0);
+	make_action(&a, inc[1].id, "snapshot", "ok", 11000);
+	assert_int_equal(journal_action_add(j, &a), 0);
+	/* Incidents 3 and 4: one each, at different times. */
+	make_action(&a, inc[2].id, "port_down", "ok", 12000);
+	assert_int_equal(journal_action_add(j, &a), 0);
+	make_action(&a, inc[3].id, "block_ip", "ok", 13000);
+	assert_int_equal(journal_action_add(j, &a), 0);
+
+	assert_int_equal(journal_isolations_since(j, 0, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(journal_isolations_since(j, 10002, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(journal_isolations_since(j, 10003, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(journal_isolations_since(j, 12001, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(journal_isolations_since(j, 13001, &n), 0);
+	assert_int_equal(n, 0);
+	journal_close(j);
+}
+
 int
 main(void)
 {
@@ -1580,6 +1916,10 @@ main(void)
 		cmocka_unit_test(test_restores),
 		cmocka_unit_test(test_restore_items),
 		cmocka_unit_test(test_migration),
+		cmocka_unit_test(test_migration_v2),
+		cmocka_unit_test(test_outbox),
+		cmocka_unit_test(test_action_result),
+		cmocka_unit_test(test_isolations),
 	};
 
 	return cmocka_run_group_tests(tests, setup_all, teardown_all);

@@ -430,6 +430,10 @@ setup(void **state)
 	cfg.n_protected = nitems(prot);
 	cfg.monitor_only = 0;
 	cfg.lock_account = cfg.kill_session = 1;
+	/* The firewall, switch and snapshot responders have their own suites and the lab; here they are off. */
+	cfg.block_ip = cfg.port_down = cfg.snap.at_detection = 0;
+	/* Every test isolates someone; only the breaker test wants the breaker. */
+	cfg.max_isolations = 1000;
 	if ((jrn = journal_open(tpath("journal.db"), 0, err, sizeof err)) == NULL) {
 		fprintf(stderr, "journal_open: %s\n", err);
 		return -1;
@@ -898,13 +902,18 @@ test_incident_contained_and_released(void **state)
 	assert_string_equal(got.state, INC_CONTAINED);
 	assert_true(got.contained_at > 0);
 	assert_int_equal(journal_action_list(jrn, inc.id, &acts, &n), 0);
-	assert_int_equal(n, 4);
+	assert_int_equal(n, 7);
 	/* Deny first (no deny group outside the daemon: skipped), disable, then kill. */
 	assert_string_equal(acts[0].kind, "deny_writer");
 	assert_string_equal(acts[0].result, "skipped");
 	assert_string_equal(acts[1].kind, "lock_account");
 	assert_string_equal(acts[2].kind, "kill_session");
-	assert_string_equal(acts[3].kind, "notify_syslog");
+	assert_string_equal(acts[3].kind, "block_ip");
+	assert_string_equal(acts[4].kind, "port_down");
+	assert_string_equal(acts[5].kind, "snapshot");
+	assert_string_equal(acts[6].kind, "notify_syslog");
+	for (size_t i = 3; i < 6; i++)
+		assert_string_equal(acts[i].detail, "turned off in the configuration");
 	assert_string_equal(find_action(acts, n, "lock_account")->result, "ok");
 	assert_string_equal(find_action(acts, n, "kill_session")->result, "ok");
 	snprintf(want, sizeof want, "smbd %d", pid);
@@ -979,7 +988,7 @@ test_incident_monitor(void **state)
 	assert_int_equal(got.monitor, 1);
 	assert_string_equal(got.state, INC_OPEN);
 	assert_int_equal(journal_action_list(jrn, inc.id, &acts, &n), 0);
-	assert_int_equal(n, 4);
+	assert_int_equal(n, 7);
 	assert_string_equal(find_action(acts, n, "lock_account")->result, "skipped");
 	assert_string_equal(find_action(acts, n, "kill_session")->result, "skipped");
 	assert_string_equal(find_action(acts, n, "notify_syslog")->result, "ok");
@@ -1072,6 +1081,73 @@ test_release_retry(void **state)
 	assert_string_equal(got.state, INC_RELEASED);
 }
 
+/* More isolations in the last hour than allowed: the next actor is only reported; dry run says what it would do. */
+static void
+test_incident_breaker_and_dry_run(void **state)
+{
+	struct session_cache *sc = session_cache_new(&cfg);
+	struct respond_ctx ctx;
+	struct incident prev, inc;
+	struct action a, *acts;
+	struct holder h;
+	size_t n;
+	int pids[8];
+	char *dry[] = { "lock_account" };
+
+	if (!have_smbd) {
+		session_cache_free(sc);
+		skip();
+	}
+	/* An actor isolated ten minutes ago. */
+	inc_init(&prev, "someone", "10.9.9.9");
+	assert_int_equal(journal_incident_add(jrn, &prev), 0);
+	memset(&a, 0, sizeof a);
+	a.incident_id = prev.id;
+	snprintf(a.kind, sizeof a.kind, "lock_account");
+	snprintf(a.result, sizeof a.result, "ok");
+	a.at = now_ms() - 600000;
+	assert_int_equal(journal_action_add(jrn, &a), 0);
+
+	h = hold(U_LOCK, "127.0.0.1");
+	assert_int_equal(session_pids(sc, U_LOCK, "127.0.0.1", pids, 8), 1);
+	inc_init(&inc, U_LOCK, "127.0.0.1");
+	inc.smbd_pid = pids[0];
+	assert_int_equal(journal_incident_add(jrn, &inc), 0);
+	cfg.max_isolations = 1;
+	ctx_init(&ctx, &inc, sc);
+	respond_incident(&ctx);
+	cfg.max_isolations = 1000;
+	assert_string_equal(inc.state, INC_OPEN);
+	assert_true(alive(pids[0]));
+	assert_int_equal(disabled(U_LOCK), 0);
+	assert_int_equal(journal_action_list(jrn, inc.id, &acts, &n), 0);
+	assert_string_equal(find_action(acts, n, "lock_account")->result, "skipped");
+	assert_non_null(strstr(find_action(acts, n, "lock_account")->detail, "circuit breaker"));
+	assert_string_equal(find_action(acts, n, "kill_session")->result, "skipped");
+	assert_string_equal(find_action(acts, n, "notify_syslog")->result, "ok");
+	free(acts);
+
+	/* Dry run of one responder: it says what it would do, the others act. */
+	inc_init(&inc, U_LOCK, "127.0.0.1");
+	inc.smbd_pid = pids[0];
+	assert_int_equal(journal_incident_add(jrn, &inc), 0);
+	cfg.dry_run = dry;
+	cfg.n_dry_run = 1;
+	ctx_init(&ctx, &inc, sc);
+	respond_incident(&ctx);
+	cfg.dry_run = NULL;
+	cfg.n_dry_run = 0;
+	assert_int_equal(disabled(U_LOCK), 0);
+	assert_false(alive(pids[0]));
+	assert_int_equal(journal_action_list(jrn, inc.id, &acts, &n), 0);
+	assert_string_equal(find_action(acts, n, "lock_account")->result, "skipped");
+	assert_string_equal(find_action(acts, n, "lock_account")->detail, "dry run: would disable the Samba account");
+	assert_string_equal(find_action(acts, n, "kill_session")->result, "ok");
+	free(acts);
+	assert_true(holder_dropped(&h, 15000));
+	session_cache_free(sc);
+}
+
 int
 main(void)
 {
@@ -1084,6 +1160,7 @@ main(void)
 		cmocka_unit_test(test_kill_session),
 		cmocka_unit_test(test_incident_contained_and_released),
 		cmocka_unit_test(test_incident_monitor),
+		cmocka_unit_test(test_incident_breaker_and_dry_run),
 		cmocka_unit_test(test_incident_already_disabled),
 		cmocka_unit_test(test_release_retry),
 	};

@@ -1,0 +1,244 @@
+/* port_down: shuts the switch port where the actor's MAC is learned (SNMP ifAdminStatus), reopens it on release. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "incident.h"
+#include "journal.h"
+#include "log.h"
+#include "netport.h"
+#include "respond.h"
+#include "util.h"
+
+/*
+ * The detail of an "ok" action starts with the ports shut, in the form undo
+ * reads back: "shut SWITCH ifindex=N before=S[, SWITCH ifindex=N before=S]; ..."
+ * Switch names come from the configuration; nothing agent-supplied is in
+ * that part.
+ */
+#define SHUT_PREFIX	"shut "
+
+static void
+append(char *buf, size_t bufsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+append(char *buf, size_t bufsz, const char *fmt, ...)
+{
+	size_t len = strlen(buf);
+	va_list ap;
+
+	if (len + 1 >= bufsz)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + len, bufsz - len, fmt, ap);
+	va_end(ap);
+}
+
+/* A switch that could not be asked or refused the shutdown: its own failed action, so the incident shows it. */
+static void
+record_error(struct respond_ctx *ctx, const char *sw, const char *reason)
+{
+	struct action e;
+	int tx;
+
+	log_warnx("incident %lld: port_down on %s: %s", (long long)ctx->inc->id, sw, reason);
+	if (ctx->j == NULL || ctx->inc->id <= 0)
+		return;
+	memset(&e, 0, sizeof e);
+	e.incident_id = ctx->inc->id;
+	snprintf(e.kind, sizeof e.kind, "%s", respond_switch.kind);
+	snprintf(e.target, sizeof e.target, "%s", sw);
+	snprintf(e.result, sizeof e.result, "failed");
+	e.at = now_ms();
+	snprintf(e.detail, sizeof e.detail, "%s", reason);
+	tx = journal_begin(ctx->j) == 0;
+	if (journal_action_add(ctx->j, &e) != 0)
+		log_warnx("incident %lld: port_down error on %s could not be journaled", (long long)e.incident_id,
+		    sw);
+	if (tx && journal_commit(ctx->j) != 0)
+		log_warnx("incident %lld: port_down error on %s could not be committed", (long long)e.incident_id,
+		    sw);
+}
+
+static int
+switch_run(struct respond_ctx *ctx, struct action *a)
+{
+	const struct config *cfg = ctx->cfg;
+	struct incident *inc = ctx->inc;
+	struct port_hit *hits = NULL;
+	struct switch_error *errs = NULL;
+	size_t nhits = 0, nerrs = 0;
+	char shut[512], names[256], refused[512], failed[512], noanswer[512], err[256];
+	int dry, nshut = 0, nok = 0, rc;
+
+	snprintf(a->target, sizeof a->target, "%s", inc->mac[0] != '\0' ? inc->mac : inc->user);
+	if (respond_skip(ctx, a))
+		return 1;
+	if (inc->mac[0] == '\0') {
+		snprintf(a->result, sizeof a->result, "skipped");
+		snprintf(a->detail, sizeof a->detail, "MAC unknown");
+		return 1;
+	}
+	if (cfg->switches == NULL) {
+		snprintf(a->result, sizeof a->result, "skipped");
+		snprintf(a->detail, sizeof a->detail, "no [switch] configured");
+		return 1;
+	}
+	if (netport_find(cfg, inc->mac, &hits, &nhits, &errs, &nerrs) == -1) {
+		snprintf(a->result, sizeof a->result, "failed");
+		snprintf(a->detail, sizeof a->detail, "not a MAC address");
+		return -1;
+	}
+	dry = config_dry_run(cfg, "port_down");
+	shut[0] = names[0] = refused[0] = failed[0] = noanswer[0] = '\0';
+	for (size_t i = 0; i < nhits; i++) {
+		struct port_hit *h = &hits[i];
+		int before = 0;
+
+		if (!h->shut_ok) {
+			append(refused, sizeof refused, "%s%s %s (%s)", refused[0] ? ", " : "", h->sw->name, h->ifname,
+			    h->why);
+			continue;
+		}
+		nok++;
+		if (nok == 1) {
+			snprintf(inc->sw, sizeof inc->sw, "%s", h->sw->name);
+			snprintf(inc->port, sizeof inc->port, "%s", h->ifname);
+			snprintf(a->target, sizeof a->target, "%s %s", h->sw->name, h->ifname);
+		}
+		if (dry) {
+			append(names, sizeof names, "%s%s %s", names[0] ? ", " : "", h->sw->name, h->ifname);
+			continue;
+		}
+		if (netport_set_admin(h->sw, h->ifindex, 2, &before, err, sizeof err) == -1) {
+			char reason[512];
+
+			snprintf(reason, sizeof reason, "%s (ifIndex %d): %s", h->ifname, h->ifindex, err);
+			append(failed, sizeof failed, "%s%s %s", failed[0] ? ", " : "", h->sw->name, reason);
+			record_error(ctx, h->sw->name, reason);
+			continue;
+		}
+		nshut++;
+		append(shut, sizeof shut, "%s%s ifindex=%d before=%d", shut[0] ? ", " : SHUT_PREFIX, h->sw->name,
+		    h->ifindex, before);
+		append(names, sizeof names, "%s%s %s (%d MAC%s)", names[0] ? ", " : "", h->sw->name, h->ifname,
+		    h->macs, h->macs == 1 ? "" : "s");
+	}
+	for (size_t i = 0; i < nerrs; i++) {
+		append(noanswer, sizeof noanswer, "%s%s: %s", noanswer[0] ? ", " : "", errs[i].sw->name,
+		    errs[i].reason);
+		record_error(ctx, errs[i].sw->name, errs[i].reason);
+	}
+
+	a->detail[0] = '\0';
+	if (dry) {
+		snprintf(a->result, sizeof a->result, "skipped");
+		if (nok > 0)
+			append(a->detail, sizeof a->detail, "dry run: would shut %s", names);
+		else
+			append(a->detail, sizeof a->detail, "dry run: would shut nothing");
+		rc = 1;
+	} else if (nshut > 0) {
+		snprintf(a->result, sizeof a->result, "ok");
+		append(a->detail, sizeof a->detail, "%s; %s", shut, names);
+		rc = 0;
+	} else {
+		snprintf(a->result, sizeof a->result, "failed");
+		if (failed[0] != '\0')
+			append(a->detail, sizeof a->detail, "shutdown failed: %s", failed);
+		else if (nhits > 0)
+			append(a->detail, sizeof a->detail, "found only on uplinks");
+		else
+			append(a->detail, sizeof a->detail, "MAC %s not found on any switch", inc->mac);
+		rc = -1;
+	}
+	if (nshut > 0 && failed[0] != '\0')
+		append(a->detail, sizeof a->detail, "; shutdown failed: %s", failed);
+	if (refused[0] != '\0')
+		append(a->detail, sizeof a->detail, "%s%s", nshut == 0 && !dry && failed[0] == '\0' && nhits > 0 ?
+		    ": " : "; not shut: ", refused);
+	if (noanswer[0] != '\0')
+		append(a->detail, sizeof a->detail, "; not asked: %s", noanswer);
+	free(hits);
+	free(errs);
+	return rc;
+}
+
+static const struct snmp_target *
+switch_find(const struct config *cfg, const char *name, size_t len)
+{
+	for (const struct snmp_target *sw = cfg->switches; sw != NULL; sw = sw->next)
+		if (strlen(sw->name) == len && strncmp(sw->name, name, len) == 0)
+			return sw;
+	return NULL;
+}
+
+static int
+switch_undo(struct respond_ctx *ctx, struct action *a)
+{
+	char seg[sizeof a->detail], err[256];
+	char *entry, *next, *semi;
+	int n = 0, bad = 0;
+
+	if (strcmp(a->result, "ok") != 0) {
+		snprintf(a->undo_result, sizeof a->undo_result, "n/a");
+		snprintf(a->undo_detail, sizeof a->undo_detail, "nothing to undo (no port was shut)");
+		return 0;
+	}
+	if (strncmp(a->detail, SHUT_PREFIX, strlen(SHUT_PREFIX)) != 0) {
+		snprintf(a->undo_detail, sizeof a->undo_detail, "the shut ports cannot be read from the detail");
+		return -1;
+	}
+	snprintf(seg, sizeof seg, "%s", a->detail + strlen(SHUT_PREFIX));
+	if ((semi = strchr(seg, ';')) != NULL)
+		*semi = '\0';
+	a->undo_detail[0] = '\0';
+	for (entry = seg; entry != NULL; entry = next) {
+		const struct snmp_target *sw;
+		char *key;
+		int ifindex, before, status;
+
+		if ((next = strstr(entry, ", ")) != NULL) {
+			*next = '\0';
+			next += 2;
+		}
+		/* The name is everything before the last " ifindex=": names may hold spaces. */
+		for (key = NULL, semi = entry; (semi = strstr(semi, " ifindex=")) != NULL; semi++)
+			key = semi;
+		if (key == NULL || sscanf(key, " ifindex=%d before=%d", &ifindex, &before) != 2 || ifindex <= 0) {
+			append(a->undo_detail, sizeof a->undo_detail, "%sunreadable entry", a->undo_detail[0] ? "; " : "");
+			bad++;
+			continue;
+		}
+		n++;
+		if ((sw = switch_find(ctx->cfg, entry, (size_t)(key - entry))) == NULL) {
+			append(a->undo_detail, sizeof a->undo_detail, "%s%.*s is no longer a [switch]",
+			    a->undo_detail[0] ? "; " : "", (int)(key - entry), entry);
+			bad++;
+			continue;
+		}
+		/* Back to what it was: up, unless it was already down before the incident. */
+		status = before == 2 ? 2 : 1;
+		if (netport_set_admin(sw, ifindex, status, NULL, err, sizeof err) == -1) {
+			append(a->undo_detail, sizeof a->undo_detail, "%s%s ifindex=%d: %s", a->undo_detail[0] ? "; " : "",
+			    sw->name, ifindex, err);
+			bad++;
+			continue;
+		}
+		append(a->undo_detail, sizeof a->undo_detail, "%s%s ifindex=%d %s", a->undo_detail[0] ? "; " : "",
+		    sw->name, ifindex, status == 1 ? "up again" : "left down (it was down before)");
+	}
+	if (n == 0 && bad == 0) {
+		snprintf(a->undo_detail, sizeof a->undo_detail, "the shut ports cannot be read from the detail");
+		return -1;
+	}
+	return bad ? -1 : 0;
+}
+
+const struct responder respond_switch = {
+	.kind = "port_down",
+	.run = switch_run,
+	.undo = switch_undo,
+};

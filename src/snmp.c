@@ -1,0 +1,602 @@
+/* SNMP for isolation over net-snmp's single-session API: v2c and v3 sessions, GETBULK walks, gets and sets. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
+
+#include "config.h"
+#include "log.h"
+#include "snmp.h"
+#include "util.h"
+
+#define SNMP_BULK_REPS	32	/* values asked for per GETBULK */
+
+struct snmp_conn {
+	void *sess;			/* net-snmp single session */
+	char peer[300];			/* for messages: "name (address)" */
+	int v3;
+};
+
+/*
+ * Once per process: no configuration files, no persistent state (engine
+ * boots would otherwise be written under /var/lib/snmp), no MIB files (every
+ * OID here is numeric), and no library chatter on stderr.
+ */
+static void
+snmp_lib_init(void)
+{
+	static int done;
+	char pdir[] = "/tmp/sharewarden-snmp-XXXXXX";
+
+	if (done)
+		return;
+	done = 1;
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_PERSIST_STATE, 1);
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_READ_CONFIGS, 1);
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_NO_TOKEN_WARNINGS, 1);
+	netsnmp_ds_set_int(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_MIB_WARNINGS, 0);
+	/* An empty MIB list: init_snmp then reads no MIB module at all. */
+	netsnmp_set_mib_directory("");
+	setenv("MIBS", "", 0);
+	netsnmp_register_loghandler(NETSNMP_LOGHANDLER_NONE, LOG_EMERG);
+	/*
+	 * Even without persistence init_snmp makes <persistent dir>/cert_indexes:
+	 * a private empty directory takes it, and goes once init is done.
+	 */
+	if (mkdtemp(pdir) != NULL)
+		netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_PERSISTENT_DIR, pdir);
+	else
+		log_warn("snmp: cannot make a private state directory");
+	init_snmp("sharewarden");
+	if (pdir[strlen(pdir) - 1] != 'X') {
+		char sub[sizeof pdir + 16];
+
+		snprintf(sub, sizeof sub, "%s/cert_indexes", pdir);
+		rmdir(sub);
+		if (rmdir(pdir) == -1)
+			log_warn("snmp: %s", pdir);
+	}
+}
+
+/* "1.3.6.1.2.1.17.4.3.1.2" (a leading dot is allowed) into o; the number of sub-ids, 0 when malformed. */
+static size_t
+oid_parse(const char *s, oid *o, size_t max)
+{
+	size_t n = 0;
+	const char *p = s;
+
+	if (*p == '.')
+		p++;
+	while (*p != '\0') {
+		unsigned long long v = 0;
+		const char *start = p;
+
+		while (*p >= '0' && *p <= '9') {
+			v = v * 10 + (unsigned long long)(*p - '0');
+			if (v > UINT32_MAX)
+				return 0;
+			p++;
+		}
+		if (p == start || n == max)
+			return 0;
+		o[n++] = (oid)v;
+		if (*p == '.') {
+			if (p[1] == '\0')
+				return 0;
+			p++;
+		} else if (*p != '\0')
+			return 0;
+	}
+	return n >= 2 ? n : 0;
+}
+
+/* host, host:port, [v6]:port or a bare IPv6 address, as net-snmp's "udp:"/"udp6:" peer name. */
+static void
+peer_name(const char *address, char *buf, size_t bufsz)
+{
+	const char *c = strchr(address, ':');
+
+	if (address[0] == '[')
+		snprintf(buf, bufsz, "udp6:%s", address);
+	else if (c != NULL && strchr(c + 1, ':') != NULL)
+		snprintf(buf, bufsz, "udp6:[%s]", address);
+	else
+		snprintf(buf, bufsz, "udp:%s", address);
+}
+
+static oid *
+auth_proto(const char *name, size_t *len)
+{
+	static const struct {
+		const char *name;
+		oid *proto;
+	} protos[] = {
+		{ "MD5", usmHMACMD5AuthProtocol },
+		{ "SHA", usmHMACSHA1AuthProtocol },
+		{ "SHA1", usmHMACSHA1AuthProtocol },
+		{ "SHA-224", usmHMAC128SHA224AuthProtocol },
+		{ "SHA-256", usmHMAC192SHA256AuthProtocol },
+		{ "SHA-384", usmHMAC256SHA384AuthProtocol },
+		{ "SHA-512", usmHMAC384SHA512AuthProtocol },
+	};
+
+	for (size_t i = 0; i < nitems(protos); i++) {
+		if (strcasecmp(name, protos[i].name) == 0) {
+			*len = USM_AUTH_PROTO_SHA_LEN;
+			return protos[i].proto;
+		}
+	}
+	return NULL;
+}
+
+static oid *
+priv_proto(const char *name, size_t *len)
+{
+	if (strcasecmp(name, "AES") == 0 || strcasecmp(name, "AES128") == 0) {
+		*len = USM_PRIV_PROTO_AES_LEN;
+		return usmAESPrivProtocol;
+	}
+	if (strcasecmp(name, "DES") == 0) {
+		*len = USM_PRIV_PROTO_DES_LEN;
+		return usmDESPrivProtocol;
+	}
+	return NULL;
+}
+
+/* The v3 half of the session: user, level, keys derived from the passwords. -1 with err. */
+static int
+session_v3(netsnmp_session *s, const struct snmp_target *t, const char *context, char *err,
+    size_t errlen)
+{
+	const char *ap = t->auth_password != NULL ? t->auth_password : "";
+	const char *pp = t->priv_password != NULL ? t->priv_password : "";
+
+	if (t->user == NULL || t->user[0] == '\0') {
+		snprintf(err, errlen, "version 3 needs a user");
+		return -1;
+	}
+	s->version = SNMP_VERSION_3;
+	s->securityName = t->user;
+	s->securityNameLen = strlen(t->user);
+	s->securityModel = USM_SEC_MODEL_NUMBER;
+	if (context != NULL) {
+		s->contextName = (char *)context;
+		s->contextNameLen = strlen(context);
+	}
+	if (ap[0] == '\0') {
+		s->securityLevel = SNMP_SEC_LEVEL_NOAUTH;
+		return 0;
+	}
+	if ((s->securityAuthProto = auth_proto(t->auth_protocol, &s->securityAuthProtoLen)) == NULL) {
+		snprintf(err, errlen, "unknown auth protocol '%s'", t->auth_protocol);
+		return -1;
+	}
+	s->securityAuthKeyLen = USM_AUTH_KU_LEN;
+	if (generate_Ku(s->securityAuthProto, (u_int)s->securityAuthProtoLen, (const u_char *)ap,
+	    strlen(ap), s->securityAuthKey, &s->securityAuthKeyLen) != SNMPERR_SUCCESS) {
+		snprintf(err, errlen, "cannot derive the auth key (password of 8 characters or more?)");
+		return -1;
+	}
+	if (pp[0] == '\0') {
+		s->securityLevel = SNMP_SEC_LEVEL_AUTHNOPRIV;
+		return 0;
+	}
+	s->securityLevel = SNMP_SEC_LEVEL_AUTHPRIV;
+	if ((s->securityPrivProto = priv_proto(t->priv_protocol, &s->securityPrivProtoLen)) == NULL) {
+		snprintf(err, errlen, "unknown priv protocol '%s'", t->priv_protocol);
+		return -1;
+	}
+	/* The privacy key is derived with the authentication hash (RFC 3414). */
+	s->securityPrivKeyLen = USM_PRIV_KU_LEN;
+	if (generate_Ku(s->securityAuthProto, (u_int)s->securityAuthProtoLen, (const u_char *)pp,
+	    strlen(pp), s->securityPrivKey, &s->securityPrivKeyLen) != SNMPERR_SUCCESS) {
+		snprintf(err, errlen, "cannot derive the privacy key (password of 8 characters or more?)");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * net-snmp keeps each v3 user it has used (per engine) with its keys, and a
+ * new session for the same engine and user silently reuses them: a changed
+ * or wrong password would go unnoticed. Dropping the user makes the session
+ * derive its keys afresh.
+ */
+static void
+usm_forget(const char *name)
+{
+	struct usmUser *u, *next;
+
+	for (u = usm_get_userList(); u != NULL; u = next) {
+		next = u->next;
+		if (u->secName != NULL && strcmp(u->secName, name) == 0) {
+			usm_remove_user(u);
+			usm_free_user(u);
+		}
+	}
+}
+
+struct snmp_conn *
+snmp_connect(const struct snmp_target *t, const char *community, int write, char *err, size_t errlen)
+{
+	netsnmp_session s;
+	struct snmp_conn *c;
+	char peer[300], comm[256], context[64];
+	const char *ctx = NULL;
+	int rc = 0;
+
+	snmp_lib_init();
+	snmp_sess_init(&s);
+	peer_name(t->address, peer, sizeof peer);
+	s.peername = peer;
+	s.timeout = (long)t->timeout_ms * 1000;
+	s.retries = t->retries;
+	comm[0] = '\0';
+	if (t->version == 3) {
+		/* Per-VLAN bridge tables live in the "vlan-N" context under v3 (Cisco). */
+		const char *at = community != NULL ? strrchr(community, '@') : NULL;
+
+		if (at != NULL) {
+			snprintf(context, sizeof context, "vlan-%s", at + 1);
+			ctx = context;
+		}
+		rc = session_v3(&s, t, ctx, err, errlen);
+	} else {
+		const char *cm = community;
+
+		if (cm == NULL)
+			cm = write && t->write_community != NULL && t->write_community[0] != '\0' ?
+			    t->write_community : t->community;
+		if (cm == NULL)
+			cm = "";
+		snprintf(comm, sizeof comm, "%s", cm);
+		s.version = SNMP_VERSION_2c;
+		s.community = (u_char *)comm;
+		s.community_len = strlen(comm);
+	}
+	if (rc == 0 && t->version == 3)
+		usm_forget(t->user);
+	if (rc == 0) {
+		c = xcalloc(1, sizeof *c);
+		/* snmp_sess_open copies the community and the keys. */
+		if ((c->sess = snmp_sess_open(&s)) == NULL) {
+			int liberr, snmperr;
+			char *msg = NULL;
+
+			snmp_error(&s, &liberr, &snmperr, &msg);
+			snprintf(err, errlen, "cannot open a session to %s: %s", t->address,
+			    msg != NULL ? msg : "unknown error");
+			free(msg);
+			free(c);
+			rc = -1;
+		}
+	}
+	explicit_bzero(comm, sizeof comm);
+	explicit_bzero(s.securityAuthKey, sizeof s.securityAuthKey);
+	explicit_bzero(s.securityPrivKey, sizeof s.securityPrivKey);
+	if (rc != 0)
+		return NULL;
+	snprintf(c->peer, sizeof c->peer, "%s (%s)", t->name, t->address);
+	c->v3 = t->version == 3;
+	return c;
+}
+
+void
+snmp_disconnect(struct snmp_conn *c)
+{
+	if (c == NULL)
+		return;
+	snmp_sess_close(c->sess);
+	free(c);
+}
+
+const char *
+snmp_status_name(enum snmp_status st)
+{
+	switch (st) {
+	case SNMPST_OK:
+		return "ok";
+	case SNMPST_TIMEOUT:
+		return "timeout";
+	case SNMPST_AUTH:
+		return "authentication refused";
+	case SNMPST_REFUSED:
+		return "refused";
+	case SNMPST_NOSUCH:
+		return "no such object";
+	case SNMPST_ERROR:
+		break;
+	}
+	return "error";
+}
+
+/*
+ * Sends pdu (consumed) and waits for the answer. On SNMPST_OK *resp is the
+ * response, whose error status is already checked.
+ */
+static enum snmp_status
+snmp_request(struct snmp_conn *c, netsnmp_pdu *pdu, netsnmp_pdu **resp, char *err, size_t errlen)
+{
+	int st;
+
+	*resp = NULL;
+	st = snmp_sess_synch_response(c->sess, pdu, resp);
+	if (st == STAT_TIMEOUT) {
+		snprintf(err, errlen, "timeout: no answer from %s%s", c->peer,
+		    c->v3 ? "" : " (agent down, or wrong community)");
+		return SNMPST_TIMEOUT;
+	}
+	if (st != STAT_SUCCESS || *resp == NULL) {
+		int liberr, snmperr;
+		char *msg = NULL;
+		enum snmp_status ret = SNMPST_ERROR;
+
+		snmp_sess_error(c->sess, &liberr, &snmperr, &msg);
+		switch (snmperr) {
+		case SNMPERR_TIMEOUT:
+			ret = SNMPST_TIMEOUT;
+			break;
+		case SNMPERR_UNKNOWN_USER_NAME:
+		case SNMPERR_UNSUPPORTED_SEC_LEVEL:
+		case SNMPERR_AUTHENTICATION_FAILURE:
+		case SNMPERR_DECRYPTION_ERR:
+		case SNMPERR_UNKNOWN_ENG_ID:
+		case SNMPERR_NOT_IN_TIME_WINDOW:
+		case SNMPERR_USM_GENERICERROR:
+		case SNMPERR_USM_UNKNOWNSECURITYNAME:
+		case SNMPERR_USM_UNSUPPORTEDSECURITYLEVEL:
+		case SNMPERR_USM_ENCRYPTIONERROR:
+		case SNMPERR_USM_AUTHENTICATIONFAILURE:
+		case SNMPERR_USM_UNKNOWNENGINEID:
+		case SNMPERR_USM_NOTINTIMEWINDOW:
+		case SNMPERR_USM_DECRYPTIONERROR:
+			ret = SNMPST_AUTH;
+			break;
+		default:
+			break;
+		}
+		snprintf(err, errlen, "%s: %s%s", c->peer, ret == SNMPST_AUTH ? "SNMPv3 refused: " : "",
+		    msg != NULL ? msg : "request failed");
+		free(msg);
+		if (*resp != NULL)
+			snmp_free_pdu(*resp);
+		*resp = NULL;
+		return ret;
+	}
+	if ((*resp)->errstat != SNMP_ERR_NOERROR) {
+		snprintf(err, errlen, "%s refused: %s (variable %ld)", c->peer,
+		    snmp_errstring((int)(*resp)->errstat), (*resp)->errindex);
+		snmp_free_pdu(*resp);
+		*resp = NULL;
+		return SNMPST_REFUSED;
+	}
+	return SNMPST_OK;
+}
+
+/* The value of a variable in the caller's form; -1 when it cannot be shown (sub-ids past 32 bits). */
+static int
+value_fill(const netsnmp_variable_list *vb, size_t skip, uint32_t *sub, struct snmp_value *v)
+{
+	memset(v, 0, sizeof *v);
+	if (vb->name_length < skip || vb->name_length - skip > MAX_OID_LEN)
+		return -1;
+	for (size_t i = skip; i < vb->name_length; i++) {
+		if (vb->name[i] > UINT32_MAX)
+			return -1;
+		sub[i - skip] = (uint32_t)vb->name[i];
+	}
+	v->sub = sub;
+	v->nsub = vb->name_length - skip;
+	v->type = vb->type;
+	switch (vb->type) {
+	case ASN_INTEGER:
+		v->integer = vb->val.integer != NULL ? *vb->val.integer : 0;
+		break;
+	case ASN_COUNTER:
+	case ASN_GAUGE:
+	case ASN_TIMETICKS:
+	case ASN_UINTEGER:
+		v->integer = vb->val.integer != NULL ? (long)(*(u_long *)vb->val.integer & 0xffffffffUL) : 0;
+		break;
+	case ASN_COUNTER64:
+		if (vb->val.counter64 != NULL)
+			v->integer = (long)(((uint64_t)vb->val.counter64->high << 32) |
+			    (vb->val.counter64->low & 0xffffffffUL));
+		break;
+	case ASN_OCTET_STR:
+	case ASN_IPADDRESS:
+	case ASN_OPAQUE:
+		v->bytes = vb->val.string;
+		v->len = vb->val.string != NULL ? vb->val_len : 0;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+enum snmp_status
+snmp_walk(struct snmp_conn *c, const char *base, int (*cb)(const struct snmp_value *v, void *arg), void *arg,
+    size_t max_values, char *err, size_t errlen)
+{
+	oid root[MAX_OID_LEN], cur[MAX_OID_LEN];
+	uint32_t sub[MAX_OID_LEN];
+	size_t rootlen, curlen, seen = 0;
+	netsnmp_pdu *pdu, *resp;
+	enum snmp_status st;
+
+	if ((rootlen = oid_parse(base, root, MAX_OID_LEN)) == 0) {
+		snprintf(err, errlen, "bad OID '%s'", base);
+		return SNMPST_ERROR;
+	}
+	memcpy(cur, root, rootlen * sizeof *root);
+	curlen = rootlen;
+	for (;;) {
+		int more = 0;
+
+		pdu = snmp_pdu_create(SNMP_MSG_GETBULK);
+		pdu->non_repeaters = 0;
+		pdu->max_repetitions = SNMP_BULK_REPS;
+		snmp_add_null_var(pdu, cur, curlen);
+		if ((st = snmp_request(c, pdu, &resp, err, errlen)) != SNMPST_OK)
+			return st;
+		for (netsnmp_variable_list *vb = resp->variables; vb != NULL; vb = vb->next_variable) {
+			struct snmp_value v;
+
+			if (vb->type == SNMP_ENDOFMIBVIEW || vb->type == SNMP_NOSUCHOBJECT ||
+			    vb->type == SNMP_NOSUCHINSTANCE || vb->name_length <= rootlen ||
+			    snmp_oid_ncompare(root, rootlen, vb->name, vb->name_length, rootlen) != 0) {
+				more = 0;
+				break;
+			}
+			/* An agent that does not move forward would keep us here forever. */
+			if (snmp_oid_compare(vb->name, vb->name_length, cur, curlen) <= 0) {
+				snprintf(err, errlen, "%s: OIDs out of order under %s", c->peer, base);
+				snmp_free_pdu(resp);
+				return SNMPST_ERROR;
+			}
+			memcpy(cur, vb->name, vb->name_length * sizeof *cur);
+			curlen = vb->name_length;
+			more = 1;
+			if (value_fill(vb, rootlen, sub, &v) == -1)
+				continue;
+			if (++seen > max_values) {
+				snprintf(err, errlen, "%s: more than %zu values under %s", c->peer, max_values, base);
+				snmp_free_pdu(resp);
+				return SNMPST_ERROR;
+			}
+			if (cb(&v, arg) != 0) {
+				snmp_free_pdu(resp);
+				return SNMPST_OK;
+			}
+		}
+		snmp_free_pdu(resp);
+		if (!more)
+			return SNMPST_OK;
+	}
+}
+
+/* A GET of one OID; on SNMPST_OK *resp holds a value (not an exception). */
+static enum snmp_status
+snmp_get(struct snmp_conn *c, const char *oidstr, netsnmp_pdu **resp, char *err, size_t errlen)
+{
+	oid o[MAX_OID_LEN];
+	size_t n;
+	netsnmp_pdu *pdu;
+	enum snmp_status st;
+	netsnmp_variable_list *vb;
+
+	if ((n = oid_parse(oidstr, o, MAX_OID_LEN)) == 0) {
+		snprintf(err, errlen, "bad OID '%s'", oidstr);
+		return SNMPST_ERROR;
+	}
+	pdu = snmp_pdu_create(SNMP_MSG_GET);
+	snmp_add_null_var(pdu, o, n);
+	if ((st = snmp_request(c, pdu, resp, err, errlen)) != SNMPST_OK)
+		return st;
+	vb = (*resp)->variables;
+	if (vb == NULL || vb->type == SNMP_NOSUCHOBJECT || vb->type == SNMP_NOSUCHINSTANCE ||
+	    vb->type == SNMP_ENDOFMIBVIEW) {
+		snprintf(err, errlen, "%s: no such object %s", c->peer, oidstr);
+		snmp_free_pdu(*resp);
+		*resp = NULL;
+		return SNMPST_NOSUCH;
+	}
+	return SNMPST_OK;
+}
+
+enum snmp_status
+snmp_get_int(struct snmp_conn *c, const char *oidstr, long *value, char *err, size_t errlen)
+{
+	netsnmp_pdu *resp;
+	struct snmp_value v;
+	uint32_t sub[MAX_OID_LEN];
+	enum snmp_status st;
+
+	if ((st = snmp_get(c, oidstr, &resp, err, errlen)) != SNMPST_OK)
+		return st;
+	st = SNMPST_ERROR;
+	if (value_fill(resp->variables, 0, sub, &v) == 0) {
+		switch (v.type) {
+		case ASN_INTEGER:
+		case ASN_COUNTER:
+		case ASN_GAUGE:
+		case ASN_TIMETICKS:
+		case ASN_UINTEGER:
+		case ASN_COUNTER64:
+			*value = v.integer;
+			st = SNMPST_OK;
+			break;
+		default:
+			break;
+		}
+	}
+	if (st != SNMPST_OK)
+		snprintf(err, errlen, "%s: %s is not a number (type %d)", c->peer, oidstr, v.type);
+	snmp_free_pdu(resp);
+	return st;
+}
+
+enum snmp_status
+snmp_get_str(struct snmp_conn *c, const char *oidstr, char *buf, size_t bufsz, size_t *len, char *err,
+    size_t errlen)
+{
+	netsnmp_pdu *resp;
+	struct snmp_value v;
+	uint32_t sub[MAX_OID_LEN];
+	enum snmp_status st = SNMPST_ERROR;
+
+	if (bufsz == 0) {
+		snprintf(err, errlen, "no room for %s", oidstr);
+		return SNMPST_ERROR;
+	}
+	if ((st = snmp_get(c, oidstr, &resp, err, errlen)) != SNMPST_OK)
+		return st;
+	st = SNMPST_ERROR;
+	if (value_fill(resp->variables, 0, sub, &v) == 0 && v.type == ASN_OCTET_STR) {
+		size_t n = v.len < bufsz - 1 ? v.len : bufsz - 1;
+
+		if (n > 0)
+			memcpy(buf, v.bytes, n);
+		buf[n] = '\0';
+		if (len != NULL)
+			*len = v.len;
+		st = SNMPST_OK;
+	} else
+		snprintf(err, errlen, "%s: %s is not a string", c->peer, oidstr);
+	snmp_free_pdu(resp);
+	return st;
+}
+
+enum snmp_status
+snmp_set_int(struct snmp_conn *c, const char *oidstr, long value, char *err, size_t errlen)
+{
+	oid o[MAX_OID_LEN];
+	size_t n;
+	netsnmp_pdu *pdu, *resp;
+	enum snmp_status st;
+
+	if ((n = oid_parse(oidstr, o, MAX_OID_LEN)) == 0) {
+		snprintf(err, errlen, "bad OID '%s'", oidstr);
+		return SNMPST_ERROR;
+	}
+	pdu = snmp_pdu_create(SNMP_MSG_SET);
+	snmp_pdu_add_variable(pdu, o, n, ASN_INTEGER, &value, sizeof value);
+	if ((st = snmp_request(c, pdu, &resp, err, errlen)) != SNMPST_OK)
+		return st;
+	/* snmpsim answers a SET of a read-only object with noSuchInstance and no error status. */
+	if (resp->variables == NULL || resp->variables->type == SNMP_NOSUCHOBJECT ||
+	    resp->variables->type == SNMP_NOSUCHINSTANCE || resp->variables->type == SNMP_ENDOFMIBVIEW) {
+		snprintf(err, errlen, "%s refused: %s is not writable", c->peer, oidstr);
+		st = SNMPST_REFUSED;
+	}
+	snmp_free_pdu(resp);
+	return st;
+}
