@@ -108,16 +108,27 @@ pdb_flags() {
 
 account_disabled() { pdb_flags "$1" | grep -q 'D'; }
 
+# The lab password of a lab user (empty for others).
+lab_pass() {
+	case $1 in
+	alice) echo Alice-Pass-1 ;;
+	bob) echo Bob-Pass-1 ;;
+	svc_backup) echo Svc-Pass-1 ;;
+	*) echo "" ;;
+	esac
+}
+
 # One small write as USER from client1 (0 = it worked).
 write_as() {
 	local user=$1 pass
-	case $user in
-	alice) pass=Alice-Pass-1 ;;
-	bob) pass=Bob-Pass-1 ;;
-	svc_backup) pass=Svc-Pass-1 ;;
-	*) pass=${2:-} ;;
-	esac
-	SMB_USER=$user SMB_PASS=$pass lab attack workloads/touch.py
+	pass=$(lab_pass "$user")
+	SMB_USER=$user SMB_PASS=${pass:-${2:-}} lab attack workloads/touch.py
+}
+
+# smb_as USER COMMANDS: smbclient commands ("put a b; allinfo b") as USER from client2, over SMB3; smbclient's
+# exit status (it stops at the first command that fails).
+smb_as() {
+	lab client2 /usr/bin/smbclient "//$SMB_SERVER/$SMB_SHARE" -U "$1%$(lab_pass "$1")" -m SMB3 -c "$2"
 }
 
 # Regular files in the share, ransom notes left aside.
