@@ -206,8 +206,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_OUT_UPDATE] = "UPDATE outbox SET attempts = ?, next_at = ?, sent_at = ?, last_error = ?,"
 	    " state = ? WHERE id = ?",
 	[ST_ACT_RESULT] = "UPDATE actions SET result = ?, detail = ? WHERE id = ?",
-	[ST_ISOLATIONS] = "SELECT count(DISTINCT incident_id) FROM actions"
-	    " WHERE kind IN ('lock_account', 'block_ip', 'port_down') AND result = 'ok' AND at >= ?",
+	/* Actors (user and IP) isolated since then whose incident no human has released yet. */
+	[ST_ISOLATIONS] = "SELECT count(*) FROM (SELECT DISTINCT i.user, i.ip FROM actions a"
+	    " JOIN incidents i ON i.id = a.incident_id"
+	    " WHERE a.kind IN ('lock_account', 'block_ip', 'port_down') AND a.result = 'ok' AND a.at >= ?"
+	    " AND i.state != 'released')",
 };
 
 /* Read-only opens of a journal older than version 3 read incidents through these. */

@@ -75,9 +75,10 @@ int journal_restore_item_update(struct journal *j, const struct restore_item *it
 int journal_action_set_result(struct journal *j, int64_t id, const char *result, const char *detail);
 
 /*
- * The circuit breaker: into *n, how many distinct incidents had a
- * lock_account, block_ip or port_down action that succeeded at or after
- * since_ms (undone or not: they happened).
+ * The circuit breaker: into *n, how many distinct actors (user and IP) had
+ * a lock_account, block_ip or port_down action that succeeded at or after
+ * since_ms, in incidents not released yet (a release is a human's
+ * judgement: those no longer count).
  */
 int journal_isolations_since(struct journal *j, int64_t since_ms, int *n);
 

@@ -1842,18 +1842,20 @@ test_action_result(void **state)
 	journal_close(j);
 }
 
-/* The circuit breaker's count: distinct incidents with a successful isolating action since a time. */
+/* The circuit breaker's count: distinct actors with a successful isolating action since a time, not released. */
 static void
 test_isolations(void **state)
 {
 	struct journal *j = open_ok(tpath("isolations.db"), 0);
-	struct incident inc[4];
+	struct incident inc[6];
 	struct action a;
+	char user[8];
 	int n;
 
 	(void)state;
 	for (int i = 0; i < 4; i++) {
-		make_incident(&inc[i], "u", "10.0.0.9", 1000 + i);
+		snprintf(user, sizeof user, "u%d", i);
+		make_incident(&inc[i], user, "10.0.0.9", 1000 + i);
 		assert_int_equal(journal_incident_add(j, &inc[i]), 0);
 	}
 	assert_int_equal(journal_isolations_since(j, 0, &n), 0);
@@ -1893,6 +1895,22 @@ test_isolations(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(journal_isolations_since(j, 13001, &n), 0);
 	assert_int_equal(n, 0);
+
+	/* The same actor again is one actor; a released incident no longer counts. */
+	make_incident(&inc[4], "u3", "10.0.0.9", 1004);
+	assert_int_equal(journal_incident_add(j, &inc[4]), 0);
+	make_action(&a, inc[4].id, "lock_account", "ok", 14000);
+	assert_int_equal(journal_action_add(j, &a), 0);
+	make_incident(&inc[5], "u5", "10.0.0.9", 1005);
+	assert_int_equal(journal_incident_add(j, &inc[5]), 0);
+	make_action(&a, inc[5].id, "lock_account", "ok", 14000);
+	assert_int_equal(journal_action_add(j, &a), 0);
+	assert_int_equal(journal_isolations_since(j, 0, &n), 0);
+	assert_int_equal(n, 4);
+	snprintf(inc[5].state, sizeof inc[5].state, "%s", INC_RELEASED);
+	assert_int_equal(journal_incident_update(j, &inc[5]), 0);
+	assert_int_equal(journal_isolations_since(j, 0, &n), 0);
+	assert_int_equal(n, 3);
 	journal_close(j);
 }
 
