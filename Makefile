@@ -63,7 +63,7 @@ asan:
 scenarios: $(BUILD)/sharewarden
 	sh tests/scenarios/run $(BUILD)/sharewarden
 
-cli: $(BUILD)/sharewarden
+cli: $(BUILD)/sharewarden $(BUILD)/sw-fixture
 	bash tests/cli/run $(BUILD)/sharewarden
 
 FUZZ_CFLAGS = -g -O1 -std=gnu11 -D_GNU_SOURCE -Isrc $(shell pkg-config --cflags $(PKGS))

@@ -952,6 +952,42 @@ cmd_snapshots(int argc, char **argv)
 	return failed ? EXIT_FAILED : EXIT_OK;
 }
 
+static int
+cmd_ticket(int argc, char **argv)
+{
+	const struct command *c = find_command("ticket");
+	struct incident inc;
+	struct config cfg;
+	struct journal *j;
+	int64_t id;
+	char *text;
+	int rc;
+
+	if (argc != 2 || parse_id(argv[1], &id) != 0)
+		return usage_error(c, "expected one incident number");
+	if ((rc = load_config(&cfg, 0, 0)) != 0)
+		return rc;
+	if ((j = open_journal(&cfg, 1)) == NULL) {
+		config_free(&cfg);
+		return EXIT_FAILED;
+	}
+	if (journal_incident_get(j, id, &inc) != 0) {
+		fprintf(stderr, "sharewarden: no incident %lld (see `sharewarden incidents`)\n", (long long)id);
+		rc = EXIT_FAILED;
+	} else if ((text = notify_ticket(&cfg, j, id, strcmp(inc.state, INC_RESTORED) == 0 ? NOTIFY_RESTORED :
+	    strcmp(inc.state, INC_OPEN) == 0 ? NOTIFY_DETECTED : NOTIFY_CONTAINED)) == NULL) {
+		fprintf(stderr, "sharewarden: the ticket of incident %lld cannot be built\n", (long long)id);
+		rc = EXIT_FAILED;
+	} else {
+		fputs(text, stdout);
+		free(text);
+		rc = EXIT_OK;
+	}
+	journal_close(j);
+	config_free(&cfg);
+	return rc;
+}
+
 static int cmd_help(int argc, char **argv);
 
 static const struct command commands[] = {
@@ -989,6 +1025,9 @@ static const struct command commands[] = {
 	  "Imports a community ransomware file-pattern list (FSRM format: one pattern per line). Broad\n"
 	  "patterns that match ordinary files are refused; --report lists them. The result is saved to\n"
 	  "the `patterns` file of the configuration." },
+	{ "ticket", cmd_ticket, "ID",
+	  "Prints the technician's ticket for an incident (the text mail and webhooks carry): who, which\n"
+	  "switch port, what was done and what failed, files touched, and the restore and release commands." },
 	{ "explain", cmd_explain, "ID",
 	  "Explains why an incident opened: every signal with its weight and the running score." },
 	{ "canaries", cmd_canaries, "[--seed | --remove]",

@@ -236,7 +236,8 @@ respond_incident(struct respond_ctx *ctx)
 	journal_incident(ctx->j, inc);
 	/* After containment: the snapshot is of the state the attack left, not a race with it. */
 	respond_one(ctx, &respond_snapshot, ctx->cfg->snap.at_detection, &snap);
-	respond_notify(ctx, strcmp(inc->state, INC_CONTAINED) == 0 ? NOTIFY_CONTAINED : NOTIFY_DETECTED);
+	/* Its subject says "NOT contained" when the isolating actions did not all succeed. */
+	respond_notify(ctx, NOTIFY_CONTAINED);
 	respond_one(ctx, &respond_syslog, 1, &note);
 }
 
