@@ -28,7 +28,7 @@
 #include "respond.h"
 #include "rules.h"
 #include "session.h"
-#include "snapshot.h"
+#include "snapsched.h"
 #include "util.h"
 
 #define MAX_PENDING	64
@@ -81,7 +81,7 @@ struct daemon {
 	int64_t started_at;
 	int64_t overflows, last_overflow_at;
 	int64_t last_stats, last_prune, last_release_check;
-	int64_t next_snapshot;			/* wall clock ms of the next scheduled snapshot (0 = at start) */
+	struct snapsched *snapsched;		/* the snapshot schedule's thread; NULL without a schedule */
 	struct timespec canary_mtime;		/* of the registry when last loaded (restore re-seeds it) */
 };
 
@@ -510,122 +510,6 @@ write_stats(struct daemon *d)
 	tx_commit(d);
 }
 
-/*
- * Snapshots the retention rules may not delete: for every incident not yet
- * restored or released, the clean one its restore needs and the ones taken
- * at its detection.
- */
-static int
-snapshot_needed(struct daemon *d, const struct share *sh, const struct snap_info *list, size_t n,
-    const struct snap_rec *recs, size_t nrecs, const char *name)
-{
-	struct incident *incs = NULL;
-	size_t ninc = 0;
-	int needed = 0;
-
-	if (journal_incident_list(d->j, &incs, &ninc) != 0)
-		return 1;		/* cannot tell: keep it */
-	for (size_t i = 0; i < ninc && !needed; i++) {
-		const struct snap_info *clean;
-
-		if (strcmp(incs[i].state, INC_RESTORED) == 0 || strcmp(incs[i].state, INC_RELEASED) == 0)
-			continue;
-		clean = snapshot_before(list, n, incs[i].first_event_at - d->cfg->restore_lookback_ms);
-		if (clean && strcmp(clean->name, name) == 0)
-			needed = 1;
-		for (size_t k = 0; k < nrecs && !needed; k++)
-			needed = recs[k].incident_id == incs[i].id && strcmp(recs[k].share, sh->name) == 0 &&
-			    strcmp(recs[k].name, name) == 0;
-	}
-	free(incs);
-	return needed;
-}
-
-/*
- * Deletes the share's snapshots the retention rules no longer keep: only
- * those sharewarden took on its own (schedule, detection), never manual ones.
- */
-static void
-snapshots_prune(struct daemon *d, const struct share *sh, const struct snap_backend *b)
-{
-	struct snap_info *list = NULL;
-	struct snap_rec *recs = NULL;
-	size_t n = 0, nrecs = 0;
-	unsigned char *keep;
-	char err[512];
-	const struct snap_cfg *sc = &d->cfg->snap;
-
-	if (snapshot_list(sh, &list, &n, err, sizeof err) != 0) {
-		log_warnx("share %s: cannot list snapshots: %s", sh->name, err);
-		return;
-	}
-	if (journal_snapshot_list(d->j, sh->name, &recs, &nrecs) != 0) {
-		free(list);
-		return;
-	}
-	keep = xcalloc(n ? n : 1, 1);
-	snapshot_retain(list, n, now_ms(), sc->keep_recent, sc->keep_hourly, sc->keep_daily, keep);
-	for (size_t i = 0; i < n; i++) {
-		const struct snap_rec *mine = NULL;
-
-		if (keep[i])
-			continue;
-		for (size_t k = 0; k < nrecs && mine == NULL; k++) {
-			if (strcmp(recs[k].name, list[i].name) == 0 && recs[k].removed_at == 0 &&
-			    strcmp(recs[k].reason, "manual") != 0)
-				mine = &recs[k];
-		}
-		if (mine == NULL || snapshot_needed(d, sh, list, n, recs, nrecs, list[i].name))
-			continue;
-		if (b->remove(sh, list[i].name, err, sizeof err) != 0) {
-			log_warnx("share %s: cannot delete expired snapshot %s: %s", sh->name, list[i].name, err);
-			continue;
-		}
-		tx_begin(d);
-		journal_snapshot_removed(d->j, sh->name, list[i].name, now_ms());
-		tx_commit(d);
-		log_info("share %s: expired snapshot %s deleted", sh->name, list[i].name);
-	}
-	free(keep);
-	free(recs);
-	free(list);
-}
-
-/* The schedule: one snapshot of every share on each multiple of the interval (and one at start). */
-static void
-snapshots_tick(struct daemon *d)
-{
-	int64_t now = now_ms(), iv = d->cfg->snap.interval_ms;
-
-	if (iv <= 0 || now < d->next_snapshot)
-		return;
-	d->next_snapshot = (now / iv + 1) * iv;
-	tx_commit(d);
-	for (const struct share *sh = d->cfg->shares; sh; sh = sh->next) {
-		const struct snap_backend *b;
-		struct snap_info si;
-		struct snap_rec r;
-		char err[512];
-
-		if ((b = snapshot_backend(sh, err, sizeof err)) == NULL)
-			continue;
-		if (snapshot_take(sh, &si, err, sizeof err) != 0) {
-			log_warnx("share %s: scheduled snapshot failed: %s", sh->name, err);
-			continue;
-		}
-		memset(&r, 0, sizeof r);
-		snprintf(r.share, sizeof r.share, "%s", sh->name);
-		snprintf(r.name, sizeof r.name, "%s", si.name);
-		snprintf(r.reason, sizeof r.reason, "schedule");
-		r.taken_at = si.taken_ms;
-		tx_begin(d);
-		journal_snapshot_add(d->j, &r);
-		tx_commit(d);
-		log_debug("share %s: snapshot %s", sh->name, si.name);
-		snapshots_prune(d, sh, b);
-	}
-}
-
 /* A restore or `canaries --seed` rewrote the registry: know the new canaries. */
 static void
 canaries_reload_if_changed(struct daemon *d)
@@ -658,7 +542,6 @@ tick(struct daemon *d)
 		d->last_release_check = now;
 		check_releases(d);
 		canaries_reload_if_changed(d);
-		snapshots_tick(d);
 		if (d->deny)
 			fan_deny_tick(d->deny);
 	}
@@ -779,6 +662,8 @@ daemon_run(struct config *cfg, int foreground)
 	/* Ready before the first incident: the table exists, earlier blocks are kept. */
 	if (cfg->block_ip && !cfg->monitor_only && firewall_ensure(cfg, err, sizeof err) != 0)
 		log_warnx("IP blocking will fail: %s", err);
+	if (cfg->snap.interval_ms > 0 && (d.snapsched = snapsched_start(cfg, err, sizeof err)) == NULL)
+		log_warnx("scheduled snapshots off: %s", err);
 	if ((cfg->notify.smtp_url[0] || cfg->notify.n_webhooks) &&
 	    (d.notifier = notifier_start(cfg, err, sizeof err)) == NULL)
 		log_warnx("mail and webhooks off: %s", err);
@@ -837,6 +722,8 @@ out:
 		content_worker_stop(d.cw);
 	if (d.notifier)
 		notifier_stop(d.notifier);
+	if (d.snapsched)
+		snapsched_stop(d.snapsched);
 	if (d.as)
 		audit_source_close(d.as);
 	canary_set_free(d.canaries);

@@ -1076,7 +1076,7 @@ main(int argc, char **argv)
 {
 	char **args = xcalloc((size_t)argc + 1, sizeof *args);
 	const struct command *c;
-	int n = 0;
+	int n = 0, rc;
 
 	log_init(1, LOG_LVL_WARN);
 	/* -c FILE may stand before or after the command. */
@@ -1084,7 +1084,8 @@ main(int argc, char **argv)
 		if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "sharewarden: %s needs a file\n", argv[i]);
-				return EXIT_USAGE;
+				rc = EXIT_USAGE;
+				goto out;
 			}
 			config_path = argv[++i];
 			config_explicit = 1;
@@ -1093,22 +1094,24 @@ main(int argc, char **argv)
 			config_explicit = 1;
 		} else if (strcmp(argv[i], "--version") == 0) {
 			printf("sharewarden %s\n", SW_VERSION);
-			return EXIT_OK;
+			rc = EXIT_OK;
+			goto out;
 		} else
 			args[n++] = argv[i];
 	}
 	if (n == 0 || strcmp(args[0], "--help") == 0 || strcmp(args[0], "-h") == 0) {
 		print_usage(n == 0 ? stderr : stdout);
-		return n == 0 ? EXIT_USAGE : EXIT_OK;
-	}
-	if ((c = find_command(args[0])) == NULL) {
+		rc = n == 0 ? EXIT_USAGE : EXIT_OK;
+	} else if ((c = find_command(args[0])) == NULL) {
 		fprintf(stderr, "sharewarden: unknown command '%s'\n", args[0]);
 		print_usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (c->fn != cmd_help && wants_help(n, args)) {
+		rc = EXIT_USAGE;
+	} else if (c->fn != cmd_help && wants_help(n, args)) {
 		print_help(c);
-		return EXIT_OK;
-	}
-	return c->fn(n, args);
+		rc = EXIT_OK;
+	} else
+		rc = c->fn(n, args);
+out:
+	free(args);
+	return rc;
 }
