@@ -476,12 +476,18 @@ journal_open(const char *path, int readonly, char *err, size_t errlen)
 	} else {
 		if (make_parent(path, err, errlen) == -1)
 			return NULL;
-		/* Create it ourselves: SQLite would use 0644 less the umask. */
-		if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		/*
+		 * Create it ourselves (SQLite would use 0644 less the umask), and only
+		 * when it is missing: closing any descriptor of an existing journal
+		 * would drop the POSIX locks this process's other connections hold
+		 * (the daemon's threads), and a CLI could then delete the live WAL.
+		 */
+		if ((fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) != -1)
+			close(fd);
+		else if (errno != EEXIST) {
 			snprintf(err, errlen, "cannot create journal %s: %s", path, strerror(errno));
 			return NULL;
 		}
-		close(fd);
 	}
 
 	j = xcalloc(1, sizeof *j);

@@ -1914,6 +1914,52 @@ test_isolations(void **state)
 	journal_close(j);
 }
 
+/*
+ * A second connection in the same process (the daemon's threads) must not
+ * drop the first one's locks: another process opening and closing the
+ * journal would then take itself for the last user and delete the live WAL,
+ * and later writes would be lost. The other process is sqlite3(1): a forked
+ * copy of this one would share its idea of the locks.
+ */
+static void
+test_second_connection_keeps_locks(void **state)
+{
+	const char *path = tpath("twoconn.db");
+	struct journal *j1, *j2;
+	struct incident inc;
+	struct run_result rr;
+	char sql[128];
+
+	(void)state;
+	if (access("/usr/bin/sqlite3", X_OK) != 0)
+		skip();
+	j1 = open_ok(path, 0);
+	make_incident(&inc, "alice", "10.0.0.5", 1000);
+	assert_int_equal(journal_incident_add(j1, &inc), 0);
+	j2 = open_ok(path, 0);
+	{
+		const char *argv[] = { "/usr/bin/sqlite3", path, "SELECT count(*) FROM incidents;", NULL };
+
+		assert_int_equal(run_argv(argv, &rr, 10000), 0);
+		assert_int_equal(rr.status, 0);
+		run_result_free(&rr);
+	}
+	/* The first connection goes on writing; another process must see it. */
+	make_incident(&inc, "bob", "10.0.0.6", 2000);
+	assert_int_equal(journal_incident_add(j1, &inc), 0);
+	snprintf(sql, sizeof sql, "SELECT user FROM incidents WHERE id = %lld;", (long long)inc.id);
+	{
+		const char *argv[] = { "/usr/bin/sqlite3", path, sql, NULL };
+
+		assert_int_equal(run_argv(argv, &rr, 10000), 0);
+		assert_int_equal(rr.status, 0);
+		assert_string_equal(rr.out, "bob\n");
+		run_result_free(&rr);
+	}
+	journal_close(j2);
+	journal_close(j1);
+}
+
 int
 main(void)
 {
@@ -1938,6 +1984,7 @@ main(void)
 		cmocka_unit_test(test_outbox),
 		cmocka_unit_test(test_action_result),
 		cmocka_unit_test(test_isolations),
+		cmocka_unit_test(test_second_connection_keeps_locks),
 	};
 
 	return cmocka_run_group_tests(tests, setup_all, teardown_all);
