@@ -285,3 +285,45 @@ run_benign_suite() {
 	done
 	return "$bad"
 }
+
+# ------------------------------------------------------------------ isolation: the switches, the firewall, mail
+
+# "up" or "down": the admin state of a port of the lab switch, as `ip link` in swlab-sw shows it.
+port_admin() {
+	if ip -n swlab-sw -o link show "$1" | grep -Eq '<([^>]*,)?UP[,>]'; then echo up; else echo down; fi
+}
+
+# The ifAdminStatus values of every port of the simulated vendor switch, space separated ("1 1 1 ...").
+vendor_admin_states() {
+	lab snmp snmpwalk -v2c -c public -t 1 -r 1 -Oqv "$SNMPSIM_ADDR" .1.3.6.1.2.1.2.2.1.7 | tr '\n' ' ' | sed 's/ $//'
+}
+
+# True when IP is in the nftables set the daemon blocks (table inet sharewarden, set blocked4).
+ip_blocked() {
+	ip netns exec swlab-srv nft list set inet sharewarden blocked4 2>/dev/null | grep -qw -- "$1"
+}
+
+# True when client1 reaches the server: a ping, and a TCP connection to the SMB port.
+client1_pings() { ip netns exec swlab-c1 ping -c 1 -W 1 -q "$SMB_SERVER" >/dev/null 2>&1; }
+client1_smb_opens() {
+	ip netns exec swlab-c1 timeout 2 bash -c "exec 3<>/dev/tcp/$SMB_SERVER/445" 2>/dev/null
+}
+
+# The mail the lab's SMTP server stored whose subject holds TEXT (the first one); empty when none.
+mail_with_subject() {
+	local f
+	for f in "$MAIL_DIR"/*.eml; do
+		[ -f "$f" ] || continue
+		if grep -m1 '^Subject:' "$f" | grep -qF -- "$1"; then
+			echo "$f"
+			return 0
+		fi
+	done
+	return 0
+}
+
+# The detail of the notify_mail action of a stage ("contained") of an incident, from its JSON.
+mail_action_detail() {
+	printf '%s' "$1" | jq -r --arg s "$2" '[.actions[] | select(.kind == "notify_mail" and
+	    (.detail | startswith($s + ":")))][0].detail // empty'
+}
