@@ -25,6 +25,7 @@
 #include "restore.h"
 #include "rules.h"
 #include "snapshot.h"
+#include "snapsched.h"
 #include "util.h"
 
 #define EXIT_OK		0
@@ -851,7 +852,6 @@ cmd_snapshot(int argc, char **argv)
 	for (const struct share *s = cfg.shares; s; s = s->next) {
 		const struct snap_backend *b;
 		struct snap_info si;
-		struct snap_rec r;
 		char err[512];
 
 		if (only && s != only)
@@ -862,19 +862,13 @@ cmd_snapshot(int argc, char **argv)
 				failed++;
 			continue;
 		}
-		if (snapshot_take(s, &si, err, sizeof err) != 0) {
+		if ((rc = snapshot_take_recorded(s, j, "manual", 0, &si, err, sizeof err)) != 0) {
 			fprintf(stderr, "sharewarden: share %s: %s\n", s->name, err);
-			failed++;
-			continue;
+			if (rc < 0) {
+				failed++;
+				continue;
+			}
 		}
-		memset(&r, 0, sizeof r);
-		snprintf(r.share, sizeof r.share, "%s", s->name);
-		snprintf(r.name, sizeof r.name, "%s", si.name);
-		snprintf(r.reason, sizeof r.reason, "manual");
-		r.taken_at = si.taken_ms;
-		if (journal_snapshot_add(j, &r) != 0)
-			fprintf(stderr, "sharewarden: share %s: snapshot %s taken but not journaled\n",
-			    s->name, si.name);
 		printf("%s: %s (%s)\n", s->name, si.name, b->name);
 		taken++;
 	}

@@ -98,22 +98,6 @@ pairs_free(struct pairs *p)
 	memset(p, 0, sizeof *p);
 }
 
-static void
-append(char *buf, size_t bufsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void
-append(char *buf, size_t bufsz, const char *fmt, ...)
-{
-	size_t len = strlen(buf);
-	va_list ap;
-
-	if (len + 1 >= bufsz)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + len, bufsz - len, fmt, ap);
-	va_end(ap);
-}
-
 /* "02:00:00:00:01:01" or with '-': 0, else -1. */
 static int
 mac_parse(const char *s, unsigned char mac[6])
@@ -402,26 +386,26 @@ port_judge(struct swdata *d, struct snmp_conn *c, const struct lldp_ctx *lldp, s
 
 	h->why[0] = '\0';
 	if (h->ifindex <= 0)
-		append(h->why, sizeof h->why, "%sbridge port %d has no ifIndex", h->why[0] ? "; " : "",
+		str_appendf(h->why, sizeof h->why, "%sbridge port %d has no ifIndex", h->why[0] ? "; " : "",
 		    h->bridge_port);
 	if (h->macs > sw->max_macs)
-		append(h->why, sizeof h->why, "%suplink: %d MACs (max macs %d)", h->why[0] ? "; " : "", h->macs,
+		str_appendf(h->why, sizeof h->why, "%suplink: %d MACs (max macs %d)", h->why[0] ? "; " : "", h->macs,
 		    sw->max_macs);
 	if (h->lldp[0] != '\0')
-		append(h->why, sizeof h->why, "%sLLDP neighbour %s", h->why[0] ? "; " : "", h->lldp);
+		str_appendf(h->why, sizeof h->why, "%sLLDP neighbour %s", h->why[0] ? "; " : "", h->lldp);
 	if (h->trunk == 2)
-		append(h->why, sizeof h->why, "%strunk (trunking)", h->why[0] ? "; " : "");
+		str_appendf(h->why, sizeof h->why, "%strunk (trunking)", h->why[0] ? "; " : "");
 	else if (h->trunk) {
-		append(h->why, sizeof h->why, "%strunk: MACs in VLANs", h->why[0] ? "; " : "");
+		str_appendf(h->why, sizeof h->why, "%strunk: MACs in VLANs", h->why[0] ? "; " : "");
 		for (int k = 0; k < nvlans; k++)
-			append(h->why, sizeof h->why, "%s%d", k ? "," : " ", vlans[k]);
+			str_appendf(h->why, sizeof h->why, "%s%d", k ? "," : " ", vlans[k]);
 		if (many_vlans)
-			append(h->why, sizeof h->why, ",...");
+			str_appendf(h->why, sizeof h->why, ",...");
 	}
 	if (h->is_protected)
-		append(h->why, sizeof h->why, "%sprotected port", h->why[0] ? "; " : "");
+		str_appendf(h->why, sizeof h->why, "%sprotected port", h->why[0] ? "; " : "");
 	if (d->incomplete[0] != '\0')
-		append(h->why, sizeof h->why, "%sincomplete view of %s: %s", h->why[0] ? "; " : "", sw->name,
+		str_appendf(h->why, sizeof h->why, "%sincomplete view of %s: %s", h->why[0] ? "; " : "", sw->name,
 		    d->incomplete);
 	h->shut_ok = h->why[0] == '\0';
 }

@@ -122,22 +122,6 @@ wait_gone(const int *pids, int n, int ms)
 	}
 }
 
-static void
-append(char *buf, size_t bufsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void
-append(char *buf, size_t bufsz, const char *fmt, ...)
-{
-	size_t len = strlen(buf);
-	va_list ap;
-
-	if (len + 1 >= bufsz)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + len, bufsz - len, fmt, ap);
-	va_end(ap);
-}
-
 /* Asks the smbd to end itself cleanly (it closes its files and the client's connection). */
 static int
 session_shutdown(const struct config *cfg, int pid, char *err, size_t errlen)
@@ -180,7 +164,7 @@ session_run(struct respond_ctx *ctx, struct action *a)
 		n = session_pids(ctx->sessions, inc->user, inc->ip[0] ? inc->ip : NULL, pids,
 		    SESSION_MAX_PIDS - 1);
 		if (n < 0) {
-			append(a->detail, sizeof a->detail, "smbstatus failed; ");
+			str_appendf(a->detail, sizeof a->detail, "smbstatus failed; ");
 			n = 0;
 		} else
 			looked = 1;
@@ -202,39 +186,39 @@ session_run(struct respond_ctx *ctx, struct action *a)
 		snprintf(a->target, sizeof a->target, "smbd");
 		if (!looked) {
 			snprintf(a->result, sizeof a->result, "failed");
-			append(a->detail, sizeof a->detail, "no session could be found");
+			str_appendf(a->detail, sizeof a->detail, "no session could be found");
 			return -1;
 		}
 		snprintf(a->result, sizeof a->result, "ok");
-		append(a->detail, sizeof a->detail, "no open session");
+		str_appendf(a->detail, sizeof a->detail, "no open session");
 		return 0;
 	}
 	snprintf(a->target, sizeof a->target, "smbd ");
 	for (int i = 0; i < n; i++)
-		append(a->target, sizeof a->target, "%s%d", i ? "," : "", pids[i]);
+		str_appendf(a->target, sizeof a->target, "%s%d", i ? "," : "", pids[i]);
 	for (int i = 0; i < n; i++)
 		if (session_shutdown(ctx->cfg, pids[i], err, sizeof err) == -1)
-			append(a->detail, sizeof a->detail, "%d: %s; ", pids[i], err);
+			str_appendf(a->detail, sizeof a->detail, "%d: %s; ", pids[i], err);
 	if (wait_gone(pids, n, SESSION_GONE_MS) > 0) {
 		for (int i = 0; i < n; i++) {
 			if (pid_gone(pids[i]))
 				continue;
 			/* Only a per-client smbd: the pid may have been reused meanwhile. */
 			if (is_client_smbd(pids[i], NULL) && kill(pids[i], SIGTERM) == 0)
-				append(a->detail, sizeof a->detail, "SIGTERM sent to %d; ", pids[i]);
+				str_appendf(a->detail, sizeof a->detail, "SIGTERM sent to %d; ", pids[i]);
 			left[nleft++] = pids[i];
 		}
 		if (wait_gone(left, nleft, SESSION_GONE_MS) > 0) {
-			append(a->detail, sizeof a->detail, "still running:");
+			str_appendf(a->detail, sizeof a->detail, "still running:");
 			for (int i = 0; i < nleft; i++)
 				if (!pid_gone(left[i]))
-					append(a->detail, sizeof a->detail, " %d", left[i]);
+					str_appendf(a->detail, sizeof a->detail, " %d", left[i]);
 			snprintf(a->result, sizeof a->result, "failed");
 			return -1;
 		}
 	}
 	snprintf(a->result, sizeof a->result, "ok");
-	append(a->detail, sizeof a->detail, "%d connection%s ended", n, n == 1 ? "" : "s");
+	str_appendf(a->detail, sizeof a->detail, "%d connection%s ended", n, n == 1 ? "" : "s");
 	return 0;
 }
 

@@ -7,25 +7,8 @@
 #include "journal.h"
 #include "respond.h"
 #include "snapshot.h"
+#include "snapsched.h"
 #include "util.h"
-
-/* Appends ", s" (or s to an empty buf), cut to fit. */
-static void
-append(char *buf, size_t bufsz, const char *s)
-{
-	size_t n = strlen(buf), m = strlen(s);
-
-	if (n > 0 && n + 2 < bufsz) {
-		memcpy(buf + n, ", ", 2);
-		n += 2;
-	}
-	if (n + 1 >= bufsz)
-		return;
-	if (m > bufsz - 1 - n)
-		m = bufsz - 1 - n;
-	memcpy(buf + n, s, m);
-	buf[n + m] = '\0';
-}
 
 static int
 snapshot_run(struct respond_ctx *ctx, struct action *a)
@@ -37,27 +20,18 @@ snapshot_run(struct respond_ctx *ctx, struct action *a)
 		return 1;
 	for (const struct share *s = ctx->cfg->shares; s; s = s->next) {
 		struct snap_info si;
-		struct snap_rec r;
 		char err[256], item[512];
 
 		if (snapshot_backend(s, err, sizeof err) == NULL)
 			continue;
-		if (snapshot_take(s, &si, err, sizeof err) != 0) {
+		if (snapshot_take_recorded(s, ctx->j, "detection", ctx->inc->id, &si, err, sizeof err) < 0) {
 			snprintf(item, sizeof item, "%s: failed: %s", s->name, err);
-			append(a->detail, sizeof a->detail, item);
+			str_appendf(a->detail, sizeof a->detail, "%s%s", a->detail[0] ? ", " : "", item);
 			failed++;
 			continue;
 		}
-		memset(&r, 0, sizeof r);
-		snprintf(r.share, sizeof r.share, "%s", s->name);
-		snprintf(r.name, sizeof r.name, "%s", si.name);
-		snprintf(r.reason, sizeof r.reason, "detection");
-		r.taken_at = si.taken_ms;
-		r.incident_id = ctx->inc->id;
-		if (ctx->j)
-			journal_snapshot_add(ctx->j, &r);
 		snprintf(item, sizeof item, "%s@%s", s->name, si.name);
-		append(a->detail, sizeof a->detail, item);
+		str_appendf(a->detail, sizeof a->detail, "%s%s", a->detail[0] ? ", " : "", item);
 		taken++;
 	}
 	if (taken == 0 && failed == 0) {

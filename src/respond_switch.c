@@ -20,22 +20,6 @@
  */
 #define SHUT_PREFIX	"shut "
 
-static void
-append(char *buf, size_t bufsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void
-append(char *buf, size_t bufsz, const char *fmt, ...)
-{
-	size_t len = strlen(buf);
-	va_list ap;
-
-	if (len + 1 >= bufsz)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + len, bufsz - len, fmt, ap);
-	va_end(ap);
-}
-
 /* A switch that could not be asked or refused the shutdown: its own failed action, so the incident shows it. */
 static void
 record_error(struct respond_ctx *ctx, const char *sw, const char *reason)
@@ -98,7 +82,7 @@ switch_run(struct respond_ctx *ctx, struct action *a)
 		int before = 0;
 
 		if (!h->shut_ok) {
-			append(refused, sizeof refused, "%s%s %s (%s)", refused[0] ? ", " : "", h->sw->name, h->ifname,
+			str_appendf(refused, sizeof refused, "%s%s %s (%s)", refused[0] ? ", " : "", h->sw->name, h->ifname,
 			    h->why);
 			continue;
 		}
@@ -109,25 +93,25 @@ switch_run(struct respond_ctx *ctx, struct action *a)
 			snprintf(a->target, sizeof a->target, "%s %s", h->sw->name, h->ifname);
 		}
 		if (dry) {
-			append(names, sizeof names, "%s%s %s", names[0] ? ", " : "", h->sw->name, h->ifname);
+			str_appendf(names, sizeof names, "%s%s %s", names[0] ? ", " : "", h->sw->name, h->ifname);
 			continue;
 		}
 		if (netport_set_admin(h->sw, h->ifindex, 2, &before, err, sizeof err) == -1) {
 			char reason[512];
 
 			snprintf(reason, sizeof reason, "%s (ifIndex %d): %s", h->ifname, h->ifindex, err);
-			append(failed, sizeof failed, "%s%s %s", failed[0] ? ", " : "", h->sw->name, reason);
+			str_appendf(failed, sizeof failed, "%s%s %s", failed[0] ? ", " : "", h->sw->name, reason);
 			record_error(ctx, h->sw->name, reason);
 			continue;
 		}
 		nshut++;
-		append(shut, sizeof shut, "%s%s ifindex=%d before=%d", shut[0] ? ", " : SHUT_PREFIX, h->sw->name,
+		str_appendf(shut, sizeof shut, "%s%s ifindex=%d before=%d", shut[0] ? ", " : SHUT_PREFIX, h->sw->name,
 		    h->ifindex, before);
-		append(names, sizeof names, "%s%s %s (%d MAC%s)", names[0] ? ", " : "", h->sw->name, h->ifname,
+		str_appendf(names, sizeof names, "%s%s %s (%d MAC%s)", names[0] ? ", " : "", h->sw->name, h->ifname,
 		    h->macs, h->macs == 1 ? "" : "s");
 	}
 	for (size_t i = 0; i < nerrs; i++) {
-		append(noanswer, sizeof noanswer, "%s%s: %s", noanswer[0] ? ", " : "", errs[i].sw->name,
+		str_appendf(noanswer, sizeof noanswer, "%s%s: %s", noanswer[0] ? ", " : "", errs[i].sw->name,
 		    errs[i].reason);
 		record_error(ctx, errs[i].sw->name, errs[i].reason);
 	}
@@ -136,31 +120,31 @@ switch_run(struct respond_ctx *ctx, struct action *a)
 	if (dry) {
 		snprintf(a->result, sizeof a->result, "skipped");
 		if (nok > 0)
-			append(a->detail, sizeof a->detail, "dry run: would shut %s", names);
+			str_appendf(a->detail, sizeof a->detail, "dry run: would shut %s", names);
 		else
-			append(a->detail, sizeof a->detail, "dry run: would shut nothing");
+			str_appendf(a->detail, sizeof a->detail, "dry run: would shut nothing");
 		rc = 1;
 	} else if (nshut > 0) {
 		snprintf(a->result, sizeof a->result, "ok");
-		append(a->detail, sizeof a->detail, "%s; %s", shut, names);
+		str_appendf(a->detail, sizeof a->detail, "%s; %s", shut, names);
 		rc = 0;
 	} else {
 		snprintf(a->result, sizeof a->result, "failed");
 		if (failed[0] != '\0')
-			append(a->detail, sizeof a->detail, "shutdown failed: %s", failed);
+			str_appendf(a->detail, sizeof a->detail, "shutdown failed: %s", failed);
 		else if (nhits > 0)
-			append(a->detail, sizeof a->detail, "found only on uplinks");
+			str_appendf(a->detail, sizeof a->detail, "found only on uplinks");
 		else
-			append(a->detail, sizeof a->detail, "MAC %s not found on any switch", inc->mac);
+			str_appendf(a->detail, sizeof a->detail, "MAC %s not found on any switch", inc->mac);
 		rc = -1;
 	}
 	if (nshut > 0 && failed[0] != '\0')
-		append(a->detail, sizeof a->detail, "; shutdown failed: %s", failed);
+		str_appendf(a->detail, sizeof a->detail, "; shutdown failed: %s", failed);
 	if (refused[0] != '\0')
-		append(a->detail, sizeof a->detail, "%s%s", nshut == 0 && !dry && failed[0] == '\0' && nhits > 0 ?
+		str_appendf(a->detail, sizeof a->detail, "%s%s", nshut == 0 && !dry && failed[0] == '\0' && nhits > 0 ?
 		    ": " : "; not shut: ", refused);
 	if (noanswer[0] != '\0')
-		append(a->detail, sizeof a->detail, "; not asked: %s", noanswer);
+		str_appendf(a->detail, sizeof a->detail, "; not asked: %s", noanswer);
 	free(hits);
 	free(errs);
 	return rc;
@@ -208,13 +192,13 @@ switch_undo(struct respond_ctx *ctx, struct action *a)
 		for (key = NULL, semi = entry; (semi = strstr(semi, " ifindex=")) != NULL; semi++)
 			key = semi;
 		if (key == NULL || sscanf(key, " ifindex=%d before=%d", &ifindex, &before) != 2 || ifindex <= 0) {
-			append(a->undo_detail, sizeof a->undo_detail, "%sunreadable entry", a->undo_detail[0] ? "; " : "");
+			str_appendf(a->undo_detail, sizeof a->undo_detail, "%sunreadable entry", a->undo_detail[0] ? "; " : "");
 			bad++;
 			continue;
 		}
 		n++;
 		if ((sw = switch_find(ctx->cfg, entry, (size_t)(key - entry))) == NULL) {
-			append(a->undo_detail, sizeof a->undo_detail, "%s%.*s is no longer a [switch]",
+			str_appendf(a->undo_detail, sizeof a->undo_detail, "%s%.*s is no longer a [switch]",
 			    a->undo_detail[0] ? "; " : "", (int)(key - entry), entry);
 			bad++;
 			continue;
@@ -222,12 +206,12 @@ switch_undo(struct respond_ctx *ctx, struct action *a)
 		/* Back to what it was: up, unless it was already down before the incident. */
 		status = before == 2 ? 2 : 1;
 		if (netport_set_admin(sw, ifindex, status, NULL, err, sizeof err) == -1) {
-			append(a->undo_detail, sizeof a->undo_detail, "%s%s ifindex=%d: %s", a->undo_detail[0] ? "; " : "",
+			str_appendf(a->undo_detail, sizeof a->undo_detail, "%s%s ifindex=%d: %s", a->undo_detail[0] ? "; " : "",
 			    sw->name, ifindex, err);
 			bad++;
 			continue;
 		}
-		append(a->undo_detail, sizeof a->undo_detail, "%s%s ifindex=%d %s", a->undo_detail[0] ? "; " : "",
+		str_appendf(a->undo_detail, sizeof a->undo_detail, "%s%s ifindex=%d %s", a->undo_detail[0] ? "; " : "",
 		    sw->name, ifindex, status == 1 ? "up again" : "left down (it was down before)");
 	}
 	if (n == 0 && bad == 0) {

@@ -103,6 +103,28 @@ snapshots_prune(struct snapsched *ss, const struct share *sh, const struct snap_
 	free(list);
 }
 
+int
+snapshot_take_recorded(const struct share *sh, struct journal *j, const char *reason, int64_t incident_id,
+    struct snap_info *si, char *err, size_t errlen)
+{
+	struct snap_rec r;
+
+	if (snapshot_take(sh, si, err, errlen) != 0)
+		return -1;
+	memset(&r, 0, sizeof r);
+	snprintf(r.share, sizeof r.share, "%s", sh->name);
+	snprintf(r.name, sizeof r.name, "%s", si->name);
+	snprintf(r.reason, sizeof r.reason, "%s", reason);
+	r.taken_at = si->taken_ms;
+	r.incident_id = incident_id;
+	if (j != NULL && journal_snapshot_add(j, &r) != 0) {
+		snprintf(err, errlen, "snapshot %s taken but not journaled (retention will never delete it)",
+		    si->name);
+		return 1;
+	}
+	return 0;
+}
+
 /* One round of the schedule: a snapshot of every share, then its retention. */
 static void
 snapshots_round(struct snapsched *ss)
@@ -110,21 +132,16 @@ snapshots_round(struct snapsched *ss)
 	for (const struct share *sh = ss->cfg->shares; sh; sh = sh->next) {
 		const struct snap_backend *b;
 		struct snap_info si;
-		struct snap_rec r;
 		char err[512];
+		int rc;
 
 		if ((b = snapshot_backend(sh, err, sizeof err)) == NULL)
 			continue;
-		if (snapshot_take(sh, &si, err, sizeof err) != 0) {
-			log_warnx("share %s: scheduled snapshot failed: %s", sh->name, err);
-			continue;
+		if ((rc = snapshot_take_recorded(sh, ss->j, "schedule", 0, &si, err, sizeof err)) != 0) {
+			log_warnx("share %s: scheduled snapshot: %s", sh->name, err);
+			if (rc < 0)
+				continue;
 		}
-		memset(&r, 0, sizeof r);
-		snprintf(r.share, sizeof r.share, "%s", sh->name);
-		snprintf(r.name, sizeof r.name, "%s", si.name);
-		snprintf(r.reason, sizeof r.reason, "schedule");
-		r.taken_at = si.taken_ms;
-		journal_snapshot_add(ss->j, &r);
 		log_debug("share %s: snapshot %s", sh->name, si.name);
 		snapshots_prune(ss, sh, b);
 	}

@@ -3,8 +3,12 @@
 #define SW_SNAPSCHED_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct config;
+struct journal;
+struct share;
+struct snap_info;
 
 /*
  * Starts the thread: a snapshot of every share at once, then on each
@@ -14,5 +18,13 @@ struct config;
 struct snapsched *snapsched_start(const struct config *cfg, char *err, size_t errlen);
 /* Stops the thread (waits for a round in progress to end). */
 void snapsched_stop(struct snapsched *ss);
+
+/*
+ * Takes a snapshot of sh (snapshot_take) and records it in the journal as
+ * sharewarden's own with reason "schedule", "detection" or "manual" (j may be
+ * NULL). 0 ok; 1 taken but not journaled; -1 not taken. err says why.
+ */
+int snapshot_take_recorded(const struct share *sh, struct journal *j, const char *reason, int64_t incident_id,
+    struct snap_info *si, char *err, size_t errlen);
 
 #endif

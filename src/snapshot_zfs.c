@@ -157,8 +157,10 @@ zfs_full_name(char *buf, size_t bufsz, const struct zfs_loc *loc, const char *na
 	return n < 0 || (size_t)n >= bufsz ? -1 : 0;
 }
 
+/* Runs `zfs VERB DATASET@NAME` for one of our snapshot names (anything else is refused with why). */
 static int
-zfs_create(const struct share *sh, const char *name, char *err, size_t errlen)
+zfs_on_snapshot(const struct share *sh, const char *name, const char *verb, const char *why,
+    char *err, size_t errlen)
 {
 	struct zfs_loc *loc = xmalloc(sizeof *loc);
 	char full[SNAP_NAME_MAX + 256];
@@ -167,7 +169,7 @@ zfs_create(const struct share *sh, const char *name, char *err, size_t errlen)
 
 	memset(&r, 0, sizeof r);
 	if (!snap_name_valid(name, 1)) {
-		snprintf(err, errlen, "invalid zfs snapshot name (expected GMT-YYYY.MM.DD-HH.MM.SS)");
+		snprintf(err, errlen, "%s", why);
 		goto out;
 	}
 	if (zfs_locate(sh, loc, err, errlen) == -1)
@@ -176,13 +178,20 @@ zfs_create(const struct share *sh, const char *name, char *err, size_t errlen)
 		snprintf(err, errlen, "zfs dataset name %s too long", loc->dataset);
 		goto out;
 	}
-	const char *const args[] = { "snapshot", full, NULL };
+	const char *const args[] = { verb, full, NULL };
 
 	rc = zfs_run(args, &r, SNAP_CMD_TIMEOUT_MS, err, errlen);
 out:
 	run_result_free(&r);
 	free(loc);
 	return rc;
+}
+
+static int
+zfs_create(const struct share *sh, const char *name, char *err, size_t errlen)
+{
+	return zfs_on_snapshot(sh, name, "snapshot", "invalid zfs snapshot name (expected GMT-YYYY.MM.DD-HH.MM.SS)",
+	    err, errlen);
 }
 
 static int
@@ -245,30 +254,9 @@ out:
 static int
 zfs_remove(const struct share *sh, const char *name, char *err, size_t errlen)
 {
-	struct zfs_loc *loc = xmalloc(sizeof *loc);
-	char full[SNAP_NAME_MAX + 256];
-	struct run_result r;
-	int rc = -1;
-
-	memset(&r, 0, sizeof r);
 	/* Never hand zfs destroy anything but one of our snapshot names: DATASET alone would be the data. */
-	if (!snap_name_valid(name, 1)) {
-		snprintf(err, errlen, "refusing to destroy a zfs snapshot whose name is not GMT-YYYY.MM.DD-HH.MM.SS");
-		goto out;
-	}
-	if (zfs_locate(sh, loc, err, errlen) == -1)
-		goto out;
-	if (zfs_full_name(full, sizeof full, loc, name) == -1) {
-		snprintf(err, errlen, "zfs dataset name %s too long", loc->dataset);
-		goto out;
-	}
-	const char *const args[] = { "destroy", full, NULL };
-
-	rc = zfs_run(args, &r, SNAP_CMD_TIMEOUT_MS, err, errlen);
-out:
-	run_result_free(&r);
-	free(loc);
-	return rc;
+	return zfs_on_snapshot(sh, name, "destroy",
+	    "refusing to destroy a zfs snapshot whose name is not GMT-YYYY.MM.DD-HH.MM.SS", err, errlen);
 }
 
 static int

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -372,4 +373,17 @@ utf8_sanitize(const char *p, size_t n, int *lossy)
 	}
 	*o = '\0';
 	return out;
+}
+
+void
+str_appendf(char *buf, size_t bufsz, const char *fmt, ...)
+{
+	size_t len = strlen(buf);
+	va_list ap;
+
+	if (len + 1 >= bufsz)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + len, bufsz - len, fmt, ap);
+	va_end(ap);
 }

@@ -54,6 +54,9 @@ struct run_result {
 int run_argv(const char *const argv[], struct run_result *r, int timeout_ms);
 void run_result_free(struct run_result *r);
 
+/* Appends printf-style text to the NUL-terminated buf, cut to fit (reasons, details). */
+void str_appendf(char *buf, size_t bufsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /*
  * Length of the well-formed UTF-8 character at p (1-4; no overlong forms, no
  * surrogates, nothing past U+10FFFF), or 0 when the bytes there are not one.
