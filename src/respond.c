@@ -219,19 +219,23 @@ respond_incident(struct respond_ctx *ctx)
 			    ctx->cfg->max_isolations);
 		}
 	}
-	respond_notify(ctx, NOTIFY_DETECTED);
+	/* The deny costs microseconds and stops the next file: nothing goes before it. */
 	respond_one(ctx, &respond_deny, ctx->cfg->deny_writer, &deny);
+	respond_notify(ctx, NOTIFY_DETECTED);
 	respond_one(ctx, &respond_account, ctx->cfg->lock_account, &lock);
 	respond_one(ctx, &respond_session, ctx->cfg->kill_session, &kill);
-	respond_one(ctx, &respond_firewall, ctx->cfg->block_ip, &block);
-	respond_one(ctx, &respond_switch, ctx->cfg->port_down, &port);
+	/* Contained once the account is off and its sessions are gone: the actor writes no more. */
 	locked = strcmp(lock.result, "ok") == 0 ||
 	    (strcmp(lock.result, "skipped") == 0 && strcmp(lock.detail, RESPOND_ALREADY_DISABLED) == 0);
 	if (!inc->monitor && !ctx->breaker && locked && strcmp(kill.result, "ok") == 0) {
 		snprintf(inc->state, sizeof inc->state, "%s", INC_CONTAINED);
 		inc->contained_at = now_ms();
+		journal_incident(ctx->j, inc);
 		log_info("incident %lld: contained", (long long)inc->id);
 	}
+	/* Then the PC is kept out: its address, its switch port. */
+	respond_one(ctx, &respond_firewall, ctx->cfg->block_ip, &block);
+	respond_one(ctx, &respond_switch, ctx->cfg->port_down, &port);
 	/* The switch and port found by port_down belong to the report too. */
 	journal_incident(ctx->j, inc);
 	/* After containment: the snapshot is of the state the attack left, not a race with it. */
@@ -288,14 +292,16 @@ respond_release(const struct config *cfg, struct journal *j, int64_t id, FILE *o
 
 		if (a->undone_at != 0)
 			continue;
-		if ((r = respond_find(a->kind)) == NULL) {
+		r = respond_find(a->kind);
+		if (r == NULL && strncmp(a->kind, "notify_", 7) != 0) {
 			snprintf(a->undo_detail, sizeof a->undo_detail, "left as is (not a responder action)");
 			release_print(out, a);
 			continue;
 		}
 		a->undo_result[0] = '\0';
 		a->undo_detail[0] = '\0';
-		if (r->undo == NULL) {
+		/* Messages (mail, webhooks) cannot be unsent. */
+		if (r == NULL || r->undo == NULL) {
 			snprintf(a->undo_result, sizeof a->undo_result, "n/a");
 			snprintf(a->undo_detail, sizeof a->undo_detail, "nothing to undo");
 			rc = 0;

@@ -44,8 +44,8 @@ extern const struct responder respond_snapshot;		/* snapshot (of every share, at
 extern const struct responder respond_syslog;		/* notify_syslog */
 
 /*
- * Runs the responders on a newly opened incident, in order: queue the
- * "detected" message, deny the writer's opens (instant), lock the account,
+ * Runs the responders on a newly opened incident, in order: deny the
+ * writer's opens (instant), queue the "detected" message, lock the account,
  * kill its SMB sessions, block its IP, shut its switch port, snapshot the
  * shares, queue the "contained" message, syslog. Each action is journaled
  * (and committed) as it ends. Monitor mode, protected accounts, dry run and
