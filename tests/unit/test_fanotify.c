@@ -31,17 +31,14 @@
 #include "fs.h"
 #include "log.h"
 #include "util.h"
+#include "loopvol.h"
 
 /* The volume: DIR/img on a loop device, mounted at "DIR/vol mnt" (a space, escaped in mountinfo). */
 static struct {
-	char	dir[PATH_MAX];
-	char	img[PATH_MAX];
-	char	mnt[PATH_MAX];
-	char	share[PATH_MAX];	/* MNT/share, a btrfs subvolume */
+	struct loopvol lv;		/* share = MNT/share, a btrfs subvolume */
 	char	outside[PATH_MAX];	/* MNT/outside, a sibling on the same filesystem */
 	char	submnt[PATH_MAX];	/* the subvolume mounted on its own (subvol=share) */
-	char	loop[64];
-	int	mounted, submounted;
+	int	submounted;
 } vol;
 
 static char skip_reason[256];
@@ -319,97 +316,31 @@ static int vol_down(void **);
 static int
 vol_up(void **state)
 {
-	const char *truncate_ = tool("truncate"), *mkfs = tool("mkfs.btrfs"), *losetup = tool("losetup");
-	const char *mount_ = tool("mount"), *btrfs = tool("btrfs");
-	char tmpl[] = "/tmp/sw-fan-XXXXXX";
+	int rc;
 
-	(void)state;
 	log_init(1, LOG_LVL_WARN);
-	if (geteuid() != 0) {
-		snprintf(skip_reason, sizeof skip_reason, "needs root");
-		return 0;
-	}
-	if (!truncate_ || !mkfs || !losetup || !mount_ || !btrfs || access("/dev/loop-control", F_OK) != 0) {
-		snprintf(skip_reason, sizeof skip_reason, "needs btrfs-progs, losetup and loop devices");
-		return 0;
-	}
-	if (mkdtemp(tmpl) == NULL)
+	if ((rc = loopvol_up(&vol.lv, "/tmp/sw-fan-XXXXXX", "vol mnt", skip_reason, sizeof skip_reason)) != 0)
+		return rc < 0 ? -1 : 0;
+	path_in(vol.outside, vol.lv.mnt, "outside");
+	path_in(vol.submnt, vol.lv.dir, "sub");
+	if (mkdir(vol.submnt, 0755) == -1 || mkdir(vol.outside, 0755) == -1) {
+		fprintf(stderr, "volume setup failed: %s\n", strerror(errno));
+		vol_down(state);
 		return -1;
-	snprintf(vol.dir, sizeof vol.dir, "%s", tmpl);
-	/* Others may pass through (the unprivileged check must reach the share to be refused there). */
-	if (chmod(vol.dir, 0711) == -1)
-		goto fail;
-	path_in(vol.img, vol.dir, "img");
-	path_in(vol.mnt, vol.dir, "vol mnt");
-	path_in(vol.share, vol.mnt, "share");
-	path_in(vol.outside, vol.mnt, "outside");
-	path_in(vol.submnt, vol.dir, "sub");
-	if (mkdir(vol.mnt, 0755) == -1 || mkdir(vol.submnt, 0755) == -1)
-		goto fail;
-	{
-		const char *a1[] = { truncate_, "-s", "300M", vol.img, NULL };
-		const char *a2[] = { mkfs, "-q", "-f", vol.img, NULL };
-		const char *a3[] = { losetup, "--find", "--show", vol.img, NULL };
-
-		if (run(a1, NULL, 0) != 0 || run(a2, NULL, 0) != 0 || run(a3, vol.loop, sizeof vol.loop) != 0 ||
-		    strncmp(vol.loop, "/dev/loop", 9) != 0) {
-			snprintf(skip_reason, sizeof skip_reason, "cannot make a btrfs loop volume");
-			if (strncmp(vol.loop, "/dev/loop", 9) != 0)
-				vol.loop[0] = '\0';
-			vol_down(state);
-			return 0;
-		}
-	}
-	{
-		const char *a1[] = { mount_, vol.loop, vol.mnt, NULL };
-		const char *a2[] = { btrfs, "-q", "subvolume", "create", vol.share, NULL };
-
-		if (run(a1, NULL, 0) != 0)
-			goto fail;
-		vol.mounted = 1;
-		if (run(a2, NULL, 0) != 0 || mkdir(vol.outside, 0755) == -1)
-			goto fail;
 	}
 	return 0;
-fail:
-	fprintf(stderr, "volume setup failed: %s\n", strerror(errno));
-	vol_down(state);
-	return -1;
 }
 
 static int
 vol_down(void **state)
 {
-	const char *umount_ = tool("umount"), *losetup = tool("losetup"), *rm = tool("rm");
-
 	(void)state;
 	if (vol.submounted) {
-		const char *a[] = { umount_, vol.submnt, NULL };
+		const char *a[] = { tool("umount"), vol.submnt, NULL };
 
 		run(a, NULL, 0);
 	}
-	if (vol.mounted) {
-		const char *a[] = { umount_, vol.mnt, NULL };
-
-		run(a, NULL, 0);
-	}
-	if (vol.loop[0]) {
-		const char *a[] = { losetup, "-d", vol.loop, NULL };
-		char sys[128];
-
-		run(a, NULL, 0);
-		/* A device still held (the superblock goes a moment after its last mark) detaches when let go. */
-		snprintf(sys, sizeof sys, "/sys/block/%s/loop", vol.loop + 5);
-		for (int i = 0; i < 100 && access(sys, F_OK) == 0; i++)
-			usleep(50000);
-		if (access(sys, F_OK) == 0)
-			fprintf(stderr, "%s is still attached\n", vol.loop);
-	}
-	if (vol.dir[0]) {
-		const char *a[] = { rm, "-rf", "--", vol.dir, NULL };
-
-		run(a, NULL, 0);
-	}
+	loopvol_down(&vol.lv);
 	memset(&vol, 0, sizeof vol);
 	return 0;
 }
@@ -463,35 +394,35 @@ child_ops(void *arg)
 	char p[PATH_MAX], q[PATH_MAX];
 
 	(void)arg;
-	path_in(p, vol.share, "a.txt");
+	path_in(p, vol.lv.share, "a.txt");
 	if (write_file(p, "hello", 5) == -1)
 		return 10;
-	path_in(q, vol.share, weird);
+	path_in(q, vol.lv.share, weird);
 	if (rename(p, q) == -1)
 		return 11;
-	path_in(p, vol.share, "sub");
+	path_in(p, vol.lv.share, "sub");
 	if (mkdir(p, 0755) == -1)
 		return 12;
-	path_in(p, vol.share, "sub/f");
+	path_in(p, vol.lv.share, "sub/f");
 	if (write_file(p, "x", 1) == -1 || unlink(p) == -1)
 		return 13;
-	path_in(p, vol.share, "sub");
+	path_in(p, vol.lv.share, "sub");
 	if (rmdir(p) == -1)
 		return 14;
-	path_in(p, vol.share, "del.txt");
+	path_in(p, vol.lv.share, "del.txt");
 	if (write_file(p, "d", 1) == -1 || unlink(p) == -1)
 		return 15;
-	path_in(p, vol.share, "d1");
-	path_in(q, vol.share, "d2");
+	path_in(p, vol.lv.share, "d1");
+	path_in(q, vol.lv.share, "d2");
 	if (mkdir(p, 0755) == -1)
 		return 16;
-	path_in(p, vol.share, "d1/in.txt");
+	path_in(p, vol.lv.share, "d1/in.txt");
 	if (write_file(p, "i", 1) == -1)
 		return 17;
-	path_in(p, vol.share, "d1");
+	path_in(p, vol.lv.share, "d1");
 	if (rename(p, q) == -1)
 		return 18;
-	path_in(p, vol.share, "d2/new.txt");
+	path_in(p, vol.lv.share, "d2/new.txt");
 	if (write_file(p, "n", 1) == -1)
 		return 19;
 	/* A sibling of the share on the same filesystem: none of this may be reported. */
@@ -520,9 +451,9 @@ check_path(const struct recs *rs, const struct want *w)
 
 	while (nops < nitems(w->ops) && w->ops[nops] != OP_NONE)
 		nops++;
-	path_in(path, vol.share, w->name);
+	path_in(path, vol.lv.share, w->name);
 	if (w->to)
-		path_in(to, vol.share, w->to);
+		path_in(to, vol.lv.share, w->to);
 	for (size_t i = 0; i < rs->n; i++) {
 		const struct rec *r = &rs->v[i];
 
@@ -571,13 +502,13 @@ test_source_events(void **state)
 
 	(void)state;
 	NEED_VOLUME();
-	sh = share_make("data", vol.share);
+	sh = share_make("data", vol.lv.share);
 	g_src = fan_source_open(sh, collect, &rs, err, sizeof err);
 	if (g_src == NULL)
 		fprintf(stderr, "fan_source_open: %s\n", err);
 	assert_non_null(g_src);
 	/* This process's own changes are never reported. */
-	path_in(self, vol.share, "self.txt");
+	path_in(self, vol.lv.share, "self.txt");
 	assert_int_equal(write_file(self, "me", 2), 0);
 	assert_int_equal(unlink(self), 0);
 	assert_int_equal(in_child(child_ops, NULL, &kid), 0);
@@ -589,7 +520,7 @@ test_source_events(void **state)
 	assert_true(st->dropped >= 2);		/* ours, and the sibling directory's */
 	assert_int_equal(st->unresolved, 0);
 	assert_int_equal(st->overflows, 0);
-	path_in(sharepre, vol.share, "");
+	path_in(sharepre, vol.lv.share, "");
 	for (size_t i = 0; i < rs.n; i++) {
 		const struct rec *r = &rs.v[i];
 
@@ -614,8 +545,8 @@ test_source_events(void **state)
 	assert_int_equal(expected, 0);
 	assert_int_equal(renames, 2);
 	/* The handle of the written file still opens it after the rename, with the bytes written. */
-	path_in(a, vol.share, "a.txt");
-	path_in(w, vol.share, weird);
+	path_in(a, vol.lv.share, "a.txt");
+	path_in(w, vol.lv.share, weird);
 	for (size_t i = 0; i < rs.n; i++) {
 		const struct rec *r = &rs.v[i];
 
@@ -653,7 +584,7 @@ child_subvol(void *arg)
 	path_in(p, vol.submnt, "via-sub.txt");
 	if (write_file(p, "1", 1) == -1)
 		return 10;
-	path_in(p, vol.share, "via-top.txt");
+	path_in(p, vol.lv.share, "via-top.txt");
 	if (write_file(p, "2", 1) == -1)
 		return 11;
 	return 0;
@@ -662,7 +593,7 @@ child_subvol(void *arg)
 static void
 test_source_subvol_mount(void **state)
 {
-	const char *a[] = { tool("mount"), "-o", "subvol=share", vol.loop, vol.submnt, NULL };
+	const char *a[] = { tool("mount"), "-o", "subvol=share", vol.lv.loop, vol.submnt, NULL };
 	struct recs rs = { .keep = 1 };
 	struct share *sh;
 	char err[256], p1[PATH_MAX], p2[PATH_MAX];
@@ -727,9 +658,9 @@ test_source_overflow(void **state)
 
 	(void)state;
 	NEED_VOLUME();
-	path_in(dir, vol.share, "many");
+	path_in(dir, vol.lv.share, "many");
 	assert_int_equal(mkdir(dir, 0755), 0);
-	sh = share_make("data", vol.share);
+	sh = share_make("data", vol.lv.share);
 	g_src = fan_source_open(sh, collect, &rs, err, sizeof err);
 	assert_non_null(g_src);
 	/* More than the queue's 16384 events before anything is read. */
@@ -782,10 +713,10 @@ test_source_rate(void **state)
 
 	(void)state;
 	NEED_VOLUME();
-	path_in(dir, vol.share, "burst");
+	path_in(dir, vol.lv.share, "burst");
 	assert_int_equal(mkdir(dir, 0755), 0);
 	b.dir = dir;
-	sh = share_make("data", vol.share);
+	sh = share_make("data", vol.lv.share);
 	g_src = fan_source_open(sh, collect, &rs, err, sizeof err);
 	assert_non_null(g_src);
 	pfd.fd = fan_source_fd(g_src);
@@ -840,7 +771,7 @@ test_open_errors(void **state)
 
 	(void)state;
 	NEED_VOLUME();
-	sh = share_make("data", vol.share);
+	sh = share_make("data", vol.lv.share);
 	assert_int_equal(in_child(child_unpriv, sh, NULL), 0);
 	share_free(sh);
 	sh = share_make("gone", "/nonexistent/share");
@@ -888,7 +819,7 @@ opener_start(struct opener *o, const char *path)
 			if (fd != o->go[0] && fd != o->res[1])
 				close(fd);
 		while (read(o->go[0], &c, 1) == 1) {
-			int r[2] = { opener_try(path, O_RDONLY), opener_try(vol.share, O_RDONLY | O_DIRECTORY) };
+			int r[2] = { opener_try(path, O_RDONLY), opener_try(vol.lv.share, O_RDONLY | O_DIRECTORY) };
 
 			if (write(o->res[1], r, sizeof r) != sizeof r)
 				_exit(1);
@@ -985,9 +916,9 @@ test_deny(void **state)
 
 	(void)state;
 	NEED_VOLUME();
-	path_in(path, vol.share, "victim.doc");
+	path_in(path, vol.lv.share, "victim.doc");
 	assert_int_equal(write_file(path, "data", 4), 0);
-	sh = share_make("data", vol.share);
+	sh = share_make("data", vol.lv.share);
 	g_deny = fan_deny_open(sh, err, sizeof err);
 	if (g_deny == NULL)
 		fprintf(stderr, "fan_deny_open: %s\n", err);
@@ -1068,8 +999,8 @@ test_deny_tick(void **state)
 
 	(void)state;
 	NEED_VOLUME();
-	path_in(path, vol.share, "victim.doc");
-	sh = share_make("data", vol.share);
+	path_in(path, vol.lv.share, "victim.doc");
+	sh = share_make("data", vol.lv.share);
 	g_deny = fan_deny_open(sh, err, sizeof err);
 	assert_non_null(g_deny);
 
@@ -1173,8 +1104,8 @@ test_deny_fail_open(void **state)
 
 	(void)state;
 	NEED_VOLUME();
-	path_in(path, vol.share, "victim.doc");
-	sh = share_make("data", vol.share);
+	path_in(path, vol.lv.share, "victim.doc");
+	sh = share_make("data", vol.lv.share);
 	g_deny = fan_deny_open(sh, err, sizeof err);
 	assert_non_null(g_deny);
 	opener_start(&idle, path);
@@ -1222,8 +1153,8 @@ test_deny_latency(void **state)
 
 	(void)state;
 	NEED_VOLUME();
-	path_in(path, vol.share, "victim.doc");
-	sh = share_make("data", vol.share);
+	path_in(path, vol.lv.share, "victim.doc");
+	sh = share_make("data", vol.lv.share);
 	g_deny = fan_deny_open(sh, err, sizeof err);
 	assert_non_null(g_deny);
 	open_latency(path, 1000, &m0, &w0);

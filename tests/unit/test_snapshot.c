@@ -22,6 +22,7 @@
 #include "log.h"
 #include "snapshot.h"
 #include "util.h"
+#include "loopvol.h"
 
 #define HOUR	3600000LL
 #define DAY	(24 * HOUR)
@@ -607,93 +608,21 @@ test_command(void **state)
 
 /* ---- btrfs on a loop volume ---- */
 
-static struct {
-	char dir[128];
-	char img[256];
-	char mnt[256];
-	char share[512];		/* a subvolume */
-	char loop[64];
-	int mounted;
-} vol;
+static struct loopvol vol;
 static char skip_btrfs[256];
-
-static int vol_down(void **);
 
 static int
 vol_up(void **state)
 {
-	const char *mkfs = tool("mkfs.btrfs"), *losetup = tool("losetup"), *mount_ = tool("mount");
-	const char *btrfs = tool("btrfs"), *truncate_ = tool("truncate");
-	char tmpl[] = "/tmp/swsnaptest-XXXXXX";
-
 	(void)state;
-	if (geteuid() != 0) {
-		snprintf(skip_btrfs, sizeof skip_btrfs, "needs root");
-		return 0;
-	}
-	if (!mkfs || !losetup || !mount_ || !btrfs || !truncate_ || access("/dev/loop-control", F_OK) != 0) {
-		snprintf(skip_btrfs, sizeof skip_btrfs, "needs btrfs-progs, losetup and loop devices");
-		return 0;
-	}
-	if (mkdtemp(tmpl) == NULL)
-		return -1;
-	snprintf(vol.dir, sizeof vol.dir, "%s", tmpl);
-	snprintf(vol.img, sizeof vol.img, "%s/img", vol.dir);
-	snprintf(vol.mnt, sizeof vol.mnt, "%s/mnt", vol.dir);
-	snprintf(vol.share, sizeof vol.share, "%s/share", vol.mnt);
-	if (mkdir(vol.mnt, 0755) == -1)
-		goto fail;
-	{
-		const char *a1[] = { truncate_, "-s", "300M", vol.img, NULL };
-		const char *a2[] = { mkfs, "-q", "-f", vol.img, NULL };
-		const char *a3[] = { losetup, "--find", "--show", vol.img, NULL };
-
-		if (run(a1, NULL, 0) != 0 || run(a2, NULL, 0) != 0 || run(a3, vol.loop, sizeof vol.loop) != 0 ||
-		    strncmp(vol.loop, "/dev/loop", 9) != 0) {
-			snprintf(skip_btrfs, sizeof skip_btrfs, "cannot make a btrfs loop volume");
-			if (strncmp(vol.loop, "/dev/loop", 9) != 0)
-				vol.loop[0] = '\0';
-			vol_down(state);
-			return 0;
-		}
-	}
-	{
-		const char *a1[] = { mount_, vol.loop, vol.mnt, NULL };
-		const char *a2[] = { btrfs, "-q", "subvolume", "create", vol.share, NULL };
-
-		if (run(a1, NULL, 0) != 0)
-			goto fail;
-		vol.mounted = 1;
-		if (run(a2, NULL, 0) != 0)
-			goto fail;
-	}
-	return 0;
-fail:
-	fprintf(stderr, "volume setup failed: %s\n", strerror(errno));
-	vol_down(state);
-	return -1;
+	return loopvol_up(&vol, "/tmp/swsnaptest-XXXXXX", "mnt", skip_btrfs, sizeof skip_btrfs) < 0 ? -1 : 0;
 }
 
 static int
 vol_down(void **state)
 {
 	(void)state;
-	if (vol.mounted) {
-		const char *a[] = { tool("umount"), vol.mnt, NULL };
-
-		run(a, NULL, 0);
-	}
-	if (vol.loop[0]) {
-		const char *a[] = { tool("losetup"), "-d", vol.loop, NULL };
-
-		run(a, NULL, 0);
-	}
-	if (vol.dir[0]) {
-		const char *a[] = { tool("rm"), "-rf", "--", vol.dir, NULL };
-
-		run(a, NULL, 0);
-	}
-	memset(&vol, 0, sizeof vol);
+	loopvol_down(&vol);
 	return 0;
 }
 
