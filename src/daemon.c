@@ -325,6 +325,16 @@ on_fan_event(const struct sw_event *ev, void *arg)
 		content_submit(d, &e, s.user, s.ip);
 	if (!d->audit_primary)
 		score_event(d, &e);
+	else if ((e.op == OP_CREATE || e.op == OP_MKDIR) && op_mutates(&e)) {
+		/*
+		 * Detection counts the audit line; the journal also keeps the kernel's word that a
+		 * name was made, for the restore: a create the deny cut short leaves a file whose
+		 * create_file line says "fail", and a dropped line leaves nothing at all.
+		 */
+		e.flags |= EVF_WITNESS;
+		tx_begin(d);
+		journal_add_event(d->j, &e);
+	}
 }
 
 static void
@@ -671,6 +681,8 @@ daemon_run(struct config *cfg, int foreground)
 		rc = 1;
 		goto out;
 	}
+	/* Protected from the first write on: a clean snapshot of every share exists before we say we are ready. */
+	journal_stat_set(d.j, "snapshots_missing", snapsched_initial(cfg, d.j));
 	d.started_at = now_ms();
 	write_stats(&d);
 	log_info("sharewarden started%s", cfg->monitor_only ? " in monitor mode" : "");

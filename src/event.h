@@ -33,6 +33,7 @@ enum sw_source {
 #define EVF_NEWFILE	0x04	/* create_file may create a new file (create, open_if, overwrite_if, supersede) */
 #define EVF_TRUNC	0x08	/* create_file truncates an existing file (overwrite, overwrite_if, supersede) */
 #define EVF_AMBIGUOUS	0x10	/* a two-path line could be split in more than one way */
+#define EVF_WITNESS	0x20	/* journaled from a second source (a kernel create beside full_audit): not scored */
 
 /*
  * A kernel file handle of the event's object (fanotify FID), opaque outside

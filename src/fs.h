@@ -3,6 +3,7 @@
 #define SW_FS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <sys/stat.h>
 
@@ -34,6 +35,13 @@ int fs_open_beneath(int dirfd, const char *rel, int flags, mode_t mode);
 
 /* lstat of rel beneath dirfd: the folders resolved as fs_open_beneath, the last name not followed. */
 int fs_lstat_beneath(int dirfd, const char *rel, struct stat *st);
+
+/*
+ * lstat of name (one component) in the folder dirfd, and when it was made
+ * (ms since the epoch): its birth time where the filesystem keeps one, else
+ * its last status change (which is never earlier).
+ */
+int fs_lstat_born(int dirfd, const char *name, struct stat *st, int64_t *born_ms);
 
 /*
  * Copies every byte of src into the empty file dst: a reflink (FICLONE) where

@@ -237,6 +237,24 @@ fs_open_beneath(int dirfd, const char *rel, int flags, mode_t mode)
 }
 
 int
+fs_lstat_born(int dirfd, const char *name, struct stat *st, int64_t *born_ms)
+{
+	struct statx sx;
+
+	if (strchr(name, '/') != NULL || strcmp(name, "..") == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) == -1)
+		return -1;
+	*born_ms = (int64_t)st->st_ctim.tv_sec * 1000 + st->st_ctim.tv_nsec / 1000000;
+	if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC, STATX_BTIME, &sx) == 0 &&
+	    (sx.stx_mask & STATX_BTIME))
+		*born_ms = (int64_t)sx.stx_btime.tv_sec * 1000 + sx.stx_btime.tv_nsec / 1000000;
+	return 0;
+}
+
+int
 fs_lstat_beneath(int dirfd, const char *rel, struct stat *st)
 {
 	const char *slash = strrchr(rel, '/');

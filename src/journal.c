@@ -1666,3 +1666,39 @@ journal_outbox_update(struct journal *j, const struct outbox_msg *m, const char 
 		return change_end(j, own, 0, "update message");
 	return change_end(j, own, 1, "update message");
 }
+
+int
+journal_stat_each(struct journal *j, const char *prefix, void (*fn)(const char *key, int64_t value, void *arg),
+    void *arg)
+{
+	sqlite3_stmt *st;
+	size_t plen = strlen(prefix);
+	int rc;
+
+	/* substr() rather than LIKE: a prefix is compared byte for byte, '%' and '_' included. */
+	if (sqlite3_prepare_v2(j->db, "SELECT key, value FROM stats WHERE substr(key, 1, ?1) = ?2 ORDER BY key",
+	    -1, &st, NULL) != SQLITE_OK)
+		return db_fail(j, "list counters");
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)plen);
+	sqlite3_bind_text(st, 2, prefix, (int)plen, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn((const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1), arg);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_fail(j, "list counters");
+}
+
+int
+journal_stat_clear(struct journal *j, const char *prefix)
+{
+	sqlite3_stmt *st;
+	size_t plen = strlen(prefix);
+	int rc;
+
+	if (sqlite3_prepare_v2(j->db, "DELETE FROM stats WHERE substr(key, 1, ?1) = ?2", -1, &st, NULL) != SQLITE_OK)
+		return db_fail(j, "clear counters");
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)plen);
+	sqlite3_bind_text(st, 2, prefix, (int)plen, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_fail(j, "clear counters");
+}

@@ -137,5 +137,10 @@ int journal_outbox_update(struct journal *j, const struct outbox_msg *m, const c
 int journal_stat_set(struct journal *j, const char *key, int64_t value);
 /* 0 found, 1 missing, -1 error. */
 int journal_stat_get(struct journal *j, const char *key, int64_t *value);
+/* Calls fn for every counter whose key starts with prefix, in key order. 0 ok, -1 on a journal error. */
+int journal_stat_each(struct journal *j, const char *prefix, void (*fn)(const char *key, int64_t value, void *arg),
+    void *arg);
+/* Deletes every counter whose key starts with prefix. */
+int journal_stat_clear(struct journal *j, const char *prefix);
 
 #endif

@@ -189,6 +189,25 @@ cmd_check(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* One share's clean snapshot from the daemon's start (snapsched_initial), as `status` shows it. */
+static void
+status_start_snapshot(const char *key, int64_t v, void *arg)
+{
+	const char *share = key + strlen(SNAPSCHED_START_KEY);
+	char t[32];
+
+	(void)arg;
+	fputs("share ", stdout);
+	fput_escaped(stdout, share, strlen(share));
+	if (v > 0)
+		printf(": clean snapshot from %s\n", fmt_time(v, t));
+	else if (v == 0)
+		printf(": NO clean snapshot: none could be taken at start (the daemon's log says why; "
+		    "`sharewarden snapshot` tries again)\n");
+	else
+		printf(": NO clean snapshot: the share has no snapshot backend (see `sharewarden check`)\n");
+}
+
 static int
 cmd_status(int argc, char **argv)
 {
@@ -225,6 +244,8 @@ cmd_status(int argc, char **argv)
 		if (v >= 0)	/* -1: that part is off */
 			printf("%s %lld\n", keys[i], (long long)v);
 	}
+	if (running)
+		journal_stat_each(j, SNAPSCHED_START_KEY, status_start_snapshot, NULL);
 	if (journal_incident_list(j, &list, &n) == 0) {
 		for (size_t i = 0; i < n; i++)
 			if (strcmp(list[i].state, INC_RELEASED) != 0)

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -553,8 +554,11 @@ struct plan {
 	struct premove *rm;		/* removals waiting for every target (plan_removals) */
 	size_t nrm, caprm;
 	size_t badpaths;		/* the actor's events whose paths were not canonical: ignored */
+	size_t swept;			/* the actor's names no event told of, found in its folders */
+	size_t unexplained;		/* new names in the actor's folders that no one's events explain */
 	struct sbuf notes;		/* "leave" lines: produced names kept, and why */
 	size_t nleft;
+	size_t nleft_in;		/* of them, names inside a share: the share is not fully back */
 	char *buf;			/* hashing buffer */
 };
 
@@ -764,6 +768,12 @@ plan_events(struct plan *pl)
 
 		if (!e->ok)
 			continue;
+		/*
+		 * A kernel create journaled beside the audit line is stamped when it was read, which
+		 * may be a moment before the line that opened the window: before the cut it says nothing.
+		 */
+		if ((e->flags & EVF_WITNESS) && e->at < pl->cut)
+			continue;
 		if (e->at < pl->cut) {
 			note_event(&pl->pre, e->path, e, 1);
 			note_event(&pl->pre, e->path2, e, 1);
@@ -897,6 +907,8 @@ left_note(struct plan *pl, const char *path, const char *why, const char *who)
 	sb_add(&pl->notes, s, n);
 	free(s);
 	pl->nleft++;
+	if (sc)
+		pl->nleft_in++;
 }
 
 /* SHA-256 of an open file from its start. 0, or -1 with errno. */
@@ -1343,6 +1355,123 @@ item_cmp(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
+/* The parent folder of an absolute path (malloc'd), or NULL for the root or a path without a slash. */
+static char *
+path_dir(const char *p)
+{
+	const char *slash = p ? strrchr(p, '/') : NULL;
+
+	if (slash == NULL || slash == p)
+		return NULL;
+	return xstrndup(p, (size_t)(slash - p));
+}
+
+static void
+dir_add(struct hmap *dirs, char *d)
+{
+	int added;
+
+	if (d == NULL)
+		return;
+	if (path_canonical(d)) {
+		hmap_put(dirs, d, strlen(d), &added);
+	}
+	free(d);
+}
+
+/*
+ * The names the journal may not tell of: a create the deny cut short (the
+ * file exists, the create_file line says "fail"), a line or kernel event
+ * that was lost. Every folder the actor touched after the cut is read; a
+ * name that is there now, not in the snapshot, made since the cut, and that
+ * no event of anyone accounts for, is the actor's when its account owns it
+ * (removed with the rest), and is reported otherwise: the restore then says
+ * the share is not fully back.
+ */
+static void
+plan_sweep(struct plan *pl)
+{
+	struct hmap dirs = { 0 }, known = { 0 };
+	struct passwd *pw = getpwnam(pl->inc.user);
+	uid_t actor_uid = pw ? pw->pw_uid : (uid_t)-1;
+	int added;
+
+	for (size_t i = 0; i < pl->nev; i++) {
+		struct event_rec *e = &pl->ev[i];
+
+		if (!e->ok || e->at < pl->cut || strcmp(e->user, pl->inc.user) != 0 || strcmp(e->ip, pl->inc.ip) != 0)
+			continue;
+		dir_add(&dirs, path_dir(e->path));
+		if (e->path2 && *e->path2)
+			dir_add(&dirs, path_dir(e->path2));
+		if (strcmp(e->op, "mkdir") == 0 && path_canonical(e->path))
+			dir_add(&dirs, xstrdup(e->path));
+	}
+	for (size_t i = 0; i < pl->nolist; i++) {
+		struct orec *r = pl->olist[i];
+
+		hmap_put(&known, r->origin, strlen(r->origin), &added)->val = (void *)1;
+		for (size_t k = 0; k < r->nproduced; k++)
+			hmap_put(&known, r->produced[k], strlen(r->produced[k]), &added)->val = (void *)1;
+	}
+	for (size_t i = 0; i < dirs.cap; i++) {
+		struct hent *h = &dirs.tab[i];
+		struct sharectx *sc;
+		struct dirent *de;
+		const char *rel;
+		DIR *dir;
+		int fd;
+
+		if (h->key == NULL || h->key == TOMB || (sc = share_of(pl, h->key)) == NULL || sc->snapfd == -1 ||
+		    sc->rootfd == -1)
+			continue;
+		rel = share_rel(sc, h->key);
+		if ((fd = fs_open_beneath(sc->rootfd, rel, O_RDONLY | O_DIRECTORY, 0)) == -1)
+			continue;	/* gone, or no longer a folder: its names are the events' */
+		if ((dir = fdopendir(fd)) == NULL) {
+			close(fd);
+			continue;
+		}
+		while ((de = readdir(dir)) != NULL) {
+			struct stat st, sst;
+			int64_t born;
+			char *full, *frel;
+
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+				continue;
+			full = str_cat(h->key, "/");
+			frel = str_cat(full, de->d_name);
+			free(full);
+			full = frel;
+			frel = (char *)share_rel(sc, full);
+			if (hmap_get(&known, full, strlen(full)) || target_has(pl, full) || other_touch(pl, full) ||
+			    (pl->canaries && canary_is(pl->canaries, full, strlen(full))) ||
+			    strncmp(de->d_name, ".sw-restore-", 12) == 0 ||
+			    fs_lstat_beneath(sc->snapfd, frel, &sst) == 0 || (errno != ENOENT && errno != ENOTDIR) ||
+			    fs_lstat_born(dirfd(dir), de->d_name, &st, &born) == -1 || born < pl->cut) {
+				free(full);
+				continue;
+			}
+			if (st.st_uid == actor_uid && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
+				plan_remove(pl, sc, full, NULL, "made by the attacker's account during the attack "
+				    "(found in its folder; no event told of it)");
+				pl->swept++;
+			} else {
+				left_note(pl, full, "new since the attack began and no one's events explain it: "
+				    "compare it with the snapshot and remove it if it is the attacker's", NULL);
+				pl->unexplained++;
+			}
+			free(full);
+		}
+		closedir(dir);
+	}
+	if (pl->swept || pl->unexplained)
+		log_warnx("restore: %zu names the journal did not tell of were found in the attacker's folders "
+		    "(%zu of them not the attacker's account's)", pl->swept + pl->unexplained, pl->unexplained);
+	hmap_free(&dirs, 0);
+	hmap_free(&known, 0);
+}
+
 /* Builds the plan from the events: 0, or RESTORE_EXIT_REFUSED after saying why to out. */
 static int
 plan_build(struct plan *pl, FILE *out)
@@ -1431,6 +1560,7 @@ plan_build(struct plan *pl, FILE *out)
 		free(created);
 		return RESTORE_EXIT_REFUSED;
 	}
+	plan_sweep(pl);
 	/* the actor's new files go, unless they may be the only copy of something no snapshot holds */
 	for (size_t i = 0; i < ncreated; i++) {
 		struct orec *r = created[i];
@@ -2195,6 +2325,18 @@ restore_apply(struct plan *pl, struct journal *j, struct restore_rec *rr, struct
 		    "resume\n", failed, failed == 1 ? "" : "s", pending ? " (removals wait until every file is back)" : "",
 		    pl->inc.id);
 		rc = RESTORE_EXIT_FAILED;
+	} else if (c.unrestorable || pl->nleft_in) {
+		/* every step is done, yet the share is not as it was: say what stays and what to do */
+		fprintf(out, "incident %" PRId64 " restored as far as the snapshot allows, but the share is NOT fully "
+		    "back:", pl->inc.id);
+		if (c.unrestorable)
+			fprintf(out, " %zu file%s no clean snapshot holds (listed as unrestorable above: take them "
+			    "from a backup)%s", c.unrestorable, c.unrestorable == 1 ? "" : "s", pl->nleft_in ? ";" : "");
+		if (pl->nleft_in)
+			fprintf(out, " %zu name%s left in place (listed as leave above, with the reason: check each "
+			    "and remove it by hand if it is the attacker's)", pl->nleft_in, pl->nleft_in == 1 ? "" : "s");
+		fputs("\n", out);
+		rc = RESTORE_EXIT_FAILED;
 	} else {
 		fprintf(out, "incident %" PRId64 " restored\n", pl->inc.id);
 	}
@@ -2229,6 +2371,12 @@ restore_run(const struct config *cfg, struct journal *j, int64_t id, const struc
 		fprintf(out, "incident %" PRId64 " was already restored (finished %s): restored %" PRId64 ", removed %"
 		    PRId64 ", conflicts %" PRId64 ", unrestorable %" PRId64 "; nothing to do, nothing was changed\n",
 		    id, fmt_time(rr.finished_at, t), rr.restored, rr.removed, rr.conflicts, rr.unrestorable);
+		if (rr.unrestorable > 0) {
+			fprintf(out, "the share is NOT fully back: %" PRId64 " file%s no clean snapshot held; take them "
+			    "from a backup (`sharewarden restore %" PRId64 " --dry-run` lists them)\n", rr.unrestorable,
+			    rr.unrestorable == 1 ? "" : "s", id);
+			return RESTORE_EXIT_FAILED;
+		}
 		return RESTORE_EXIT_OK;
 	}
 	if (!o->dry_run && state_is(pl.inc.state, INC_OPEN) && !o->force) {

@@ -147,6 +147,77 @@ snapshots_round(struct snapsched *ss)
 	}
 }
 
+/* The outcome of the start's snapshot of sh, for `status`. */
+static void
+start_record(struct journal *j, const struct share *sh, int64_t v)
+{
+	char key[256];
+
+	snprintf(key, sizeof key, "%s%s", SNAPSCHED_START_KEY, sh->name);
+	if (j != NULL)
+		journal_stat_set(j, key, v);
+}
+
+int
+snapsched_initial(const struct config *cfg, struct journal *j)
+{
+	int missing = 0;
+
+	if (j != NULL)
+		journal_stat_clear(j, SNAPSCHED_START_KEY);
+	for (const struct share *sh = cfg->shares; sh; sh = sh->next) {
+		struct snap_info *list = NULL, si;
+		size_t n = 0;
+		char err[512];
+		int rc;
+
+		if (snapshot_backend(sh, err, sizeof err) == NULL) {
+			log_warnx("share %s: no snapshots (%s): an attack on it cannot be undone", sh->name, err);
+			start_record(j, sh, -1);
+			missing++;
+			continue;
+		}
+		if (snapshot_list(sh, &list, &n, err, sizeof err) != 0) {
+			log_warnx("share %s: cannot list snapshots: %s", sh->name, err);
+			start_record(j, sh, 0);
+			missing++;
+			continue;
+		}
+		if (n > 0 && cfg->snap.interval_ms > 0 && list[n - 1].taken_ms <= now_ms() &&
+		    now_ms() - list[n - 1].taken_ms < cfg->snap.interval_ms) {
+			log_info("share %s: clean snapshot %s (taken within the interval) kept for the start",
+			    sh->name, list[n - 1].name);
+			start_record(j, sh, list[n - 1].taken_ms);
+			free(list);
+			continue;
+		}
+		free(list);
+		if ((rc = snapshot_take_recorded(sh, j, "start", 0, &si, err, sizeof err)) != 0) {
+			log_warnx("share %s: snapshot at start: %s", sh->name, err);
+			if (rc < 0) {
+				start_record(j, sh, 0);
+				missing++;
+				continue;
+			}
+		}
+		start_record(j, sh, si.taken_ms);
+		log_info("share %s: clean snapshot %s taken at start", sh->name, si.name);
+	}
+	return missing;
+}
+
+static void
+snapshots_prune_all(struct snapsched *ss)
+{
+	for (const struct share *sh = ss->cfg->shares; sh; sh = sh->next) {
+		const struct snap_backend *b;
+		char err[512];
+
+		if ((b = snapshot_backend(sh, err, sizeof err)) != NULL)
+			snapshots_prune(ss, sh, b);
+	}
+}
+
 static void *
 snapsched_main(void *arg)
 {
@@ -154,12 +225,16 @@ snapsched_main(void *arg)
 	int64_t iv = ss->cfg->snap.interval_ms;
 
 	pthread_mutex_lock(&ss->mu);
-	while (!ss->stop) {
+	for (int round = 0; !ss->stop; round++) {
 		int64_t next;
 		struct timespec ts;
 
 		pthread_mutex_unlock(&ss->mu);
-		snapshots_round(ss);
+		/* The first round is retention only: snapsched_initial took the start's snapshot. */
+		if (round == 0)
+			snapshots_prune_all(ss);
+		else
+			snapshots_round(ss);
 		pthread_mutex_lock(&ss->mu);
 		/* The next multiple of the interval on the wall clock: 15m gives :00, :15, :30, :45. */
 		next = (now_ms() / iv + 1) * iv;

@@ -11,9 +11,21 @@ struct share;
 struct snap_info;
 
 /*
- * Starts the thread: a snapshot of every share at once, then on each
- * multiple of [snapshots] interval, each followed by retention. It has its
- * own journal connection. cfg must outlive it. NULL with the reason in err.
+ * Before the daemon says it is ready: every share gets a clean snapshot, a
+ * new one (reason "start") unless one was taken within [snapshots] interval,
+ * which is reused. Logs each share's outcome and records it for `status` as
+ * the counter SNAPSCHED_START_KEY<share>: the clean snapshot's time, 0 when
+ * none could be had, -1 when the share has no snapshot backend. Returns how
+ * many shares are left without a snapshot.
+ */
+#define SNAPSCHED_START_KEY	"start_snapshot:"
+int snapsched_initial(const struct config *cfg, struct journal *j);
+
+/*
+ * Starts the thread: a snapshot of every share on each multiple of
+ * [snapshots] interval (the one at start is snapsched_initial's), each
+ * followed by retention. It has its own journal connection. cfg must outlive
+ * it. NULL with the reason in err.
  */
 struct snapsched *snapsched_start(const struct config *cfg, char *err, size_t errlen);
 /* Stops the thread (waits for a round in progress to end). */
