@@ -36,8 +36,13 @@
 #define DEBOUNCE_MS	150	/* audit-only content analysis: a file is read this long after its last write */
 #define MAX_DEBOUNCE	256
 #define PID_CACHE	256
+#define PARK_MAX	4096	/* kernel events waiting for their session to be known */
+#define PARK_MS		3000	/* ... at most this long */
 
 static volatile sig_atomic_t quit_flag;
+
+struct daemon;
+static void park_replay(struct daemon *d, int pid);
 
 /* A written file waiting for content analysis (audit-only mode has no close event). */
 struct debounce {
@@ -55,6 +60,15 @@ struct pid_kind {
 	int pid;
 	int smbd;
 	int64_t until;		/* mono ms: re-check after (pids are reused) */
+};
+
+/* A kernel event of an smbd pid whose session is not known yet (a new client): replayed once it is. */
+struct parked {
+	struct sw_event ev;	/* its strings point into buf; handle is NULL (see has_h) */
+	char *buf;
+	struct sw_handle h;
+	int has_h;
+	int64_t until;		/* mono ms */
 };
 
 struct daemon {
@@ -76,10 +90,14 @@ struct daemon {
 	struct debounce deb[MAX_DEBOUNCE];
 	int ndeb;
 	struct pid_kind pids[PID_CACHE];
+	struct parked *park;			/* PARK_MAX, a ring */
+	size_t park_head, npark;
+	uint64_t unattributed;			/* kernel events whose session never became known */
 	uint64_t content_seq;
 	int in_tx;
 	int64_t started_at;
 	int64_t overflows, last_overflow_at;
+	int64_t through;			/* every source was empty then and all read is committed */
 	int64_t last_stats, last_prune, last_release_check;
 	struct snapsched *snapsched;		/* the snapshot schedule's thread; NULL without a schedule */
 	struct timespec canary_mtime;		/* of the registry when last loaded (restore re-seeds it) */
@@ -252,6 +270,10 @@ on_audit_event(const struct sw_event *ev, void *arg)
 {
 	struct daemon *d = arg;
 
+	/* Every line names its smbd pid's user and client: kernel events of that pid need no smbstatus. */
+	if (session_learn(d->sc, ev->pid, ev->user.p, ev->user.n, ev->ip.p, ev->ip.n, ev->host.p, ev->host.n) &&
+	    d->npark)
+		park_replay(d, ev->pid);
 	if (share_of(d, ev->share) == NULL)
 		return;
 	score_event(d, ev);
@@ -300,29 +322,22 @@ on_overflow(struct daemon *d)
 	}
 }
 
+/* A kernel event of a known session: content analysis, and scoring or the journal. */
 static void
-on_fan_event(const struct sw_event *ev, void *arg)
+fan_feed(struct daemon *d, const struct sw_event *ev, const struct smb_session *sess)
 {
-	struct daemon *d = arg;
-	struct smb_session s;
+	const struct smb_session *s = sess;
 	struct sw_event e;
 
-	if (ev->op == OP_OVERFLOW) {
-		on_overflow(d);
-		return;
-	}
-	/* Only SMB clients are actors: local processes (backups on the server itself) are not. */
-	if (ev->pid <= 0 || !pid_is_smbd(d, ev->pid) || session_lookup_pid(d->sc, ev->pid, &s) != 0)
-		return;
 	e = *ev;
-	e.user.p = s.user;
-	e.user.n = strlen(s.user);
-	e.ip.p = s.ip;
-	e.ip.n = strlen(s.ip);
-	e.host.p = s.host;
-	e.host.n = strlen(s.host);
+	e.user.p = s->user;
+	e.user.n = strlen(s->user);
+	e.ip.p = s->ip;
+	e.ip.n = strlen(s->ip);
+	e.host.p = s->host;
+	e.host.n = strlen(s->host);
 	if (d->cw && ev->op == OP_CLOSE && (ev->flags & EVF_WRITE) && !(ev->flags & EVF_DIR))
-		content_submit(d, &e, s.user, s.ip);
+		content_submit(d, &e, s->user, s->ip);
 	if (!d->audit_primary)
 		score_event(d, &e);
 	else if ((e.op == OP_CREATE || e.op == OP_MKDIR) && op_mutates(&e)) {
@@ -335,6 +350,91 @@ on_fan_event(const struct sw_event *ev, void *arg)
 		tx_begin(d);
 		journal_add_event(d->j, &e);
 	}
+}
+
+static void
+park_free(struct parked *p)
+{
+	free(p->buf);
+	p->buf = NULL;
+}
+
+/* Keeps a copy of ev until its session is known (the oldest goes when the ring is full). */
+static void
+park_event(struct daemon *d, const struct sw_event *ev)
+{
+	struct parked *p;
+	char *b;
+
+	if (d->park == NULL)
+		d->park = xcalloc(PARK_MAX, sizeof *d->park);
+	if (d->npark == PARK_MAX) {
+		park_free(&d->park[d->park_head]);
+		d->park_head = (d->park_head + 1) % PARK_MAX;
+		d->npark--;
+		d->unattributed++;
+	}
+	p = &d->park[(d->park_head + d->npark++) % PARK_MAX];
+	p->ev = *ev;
+	p->until = mono_ms() + PARK_MS;
+	b = p->buf = xmalloc(ev->path.n + ev->path2.n + ev->share.n + 1);
+	memcpy(b, ev->path.p, ev->path.n);
+	p->ev.path.p = b;
+	b += ev->path.n;
+	memcpy(b, ev->path2.p, ev->path2.n);
+	p->ev.path2.p = ev->path2.n ? b : NULL;
+	b += ev->path2.n;
+	memcpy(b, ev->share.p, ev->share.n);
+	p->ev.share.p = b;
+	p->ev.handle = NULL;
+	if ((p->has_h = ev->handle != NULL))
+		p->h = *ev->handle;
+}
+
+/*
+ * Replays the parked events whose session is known now (pid > 0: only that
+ * pid's; 0: every one), in their order; drops those past their time.
+ */
+static void
+park_replay(struct daemon *d, int pid)
+{
+	size_t n = d->npark, kept = 0;
+	int64_t now = mono_ms();
+
+	for (size_t i = 0; i < n; i++) {
+		struct parked p = d->park[(d->park_head + i) % PARK_MAX];
+		struct smb_session s;
+
+		if ((pid == 0 || p.ev.pid == pid) && session_lookup_pid(d->sc, p.ev.pid, &s) == 0) {
+			p.ev.handle = p.has_h ? &p.h : NULL;
+			fan_feed(d, &p.ev, &s);
+			park_free(&p);
+		} else if (p.until <= now) {
+			d->unattributed++;
+			park_free(&p);
+		} else
+			d->park[(d->park_head + kept++) % PARK_MAX] = p;
+	}
+	d->npark = kept;
+}
+
+static void
+on_fan_event(const struct sw_event *ev, void *arg)
+{
+	struct daemon *d = arg;
+	struct smb_session s;
+
+	if (ev->op == OP_OVERFLOW) {
+		on_overflow(d);
+		return;
+	}
+	/* Only SMB clients are actors: local processes (backups on the server itself) are not. */
+	if (ev->pid <= 0 || !pid_is_smbd(d, ev->pid))
+		return;
+	if (session_lookup_pid(d->sc, ev->pid, &s) == 0)
+		fan_feed(d, ev, &s);
+	else
+		park_event(d, ev);	/* a new client: its audit line or smbstatus names it in a moment */
 }
 
 static void
@@ -504,6 +604,7 @@ write_stats(struct daemon *d)
 	journal_stat_set(d->j, "pid", getpid());
 	journal_stat_set(d->j, "started_at", d->started_at);
 	journal_stat_set(d->j, "heartbeat", now_ms());
+	journal_stat_set(d->j, "journal_through", d->through);
 	journal_stat_set(d->j, "lines", st ? (int64_t)st->lines : 0);
 	journal_stat_set(d->j, "events", st ? (int64_t)st->events : 0);
 	journal_stat_set(d->j, "malformed", st ? (int64_t)st->malformed : 0);
@@ -511,6 +612,7 @@ write_stats(struct daemon *d)
 	journal_stat_set(d->j, "rotations", st ? (int64_t)st->rotations : 0);
 	journal_stat_set(d->j, "kernel_events", fst ? (int64_t)fst->events : -1);
 	journal_stat_set(d->j, "kernel_overflows", fst ? (int64_t)fst->overflows : -1);
+	journal_stat_set(d->j, "kernel_unattributed", fst ? (int64_t)d->unattributed : -1);
 	journal_stat_set(d->j, "last_overflow_at", d->last_overflow_at);
 	journal_stat_set(d->j, "content_analyzed", d->cw ? (int64_t)analyzed : -1);
 	journal_stat_set(d->j, "content_dropped", (int64_t)dropped);
@@ -545,6 +647,9 @@ tick(struct daemon *d)
 
 	if (d->as)
 		audit_source_tick(d->as);
+	session_tick(d->sc);
+	if (d->npark)
+		park_replay(d, 0);	/* drops what waited too long */
 	if (d->ndeb)
 		debounce_flush(d, 0);
 	handle_pending(d);
@@ -706,6 +811,11 @@ daemon_run(struct config *cfg, int foreground)
 			pfd[nf].events = POLLIN;
 			pfd[nf++].revents = 0;
 		}
+		if (session_fd(d.sc) != -1) {
+			pfd[nf].fd = session_fd(d.sc);
+			pfd[nf].events = POLLIN;
+			pfd[nf++].revents = 0;
+		}
 		if (poll(pfd, (nfds_t)nf, timeout) > 0) {
 			for (int i = 0; i < nf; i++) {
 				if (!(pfd[i].revents & (POLLIN | POLLERR | POLLHUP)))
@@ -716,8 +826,19 @@ daemon_run(struct config *cfg, int foreground)
 					fan_source_read(d.fs);
 				else if (d.cw && pfd[i].fd == content_worker_fd(d.cw))
 					content_worker_collect(d.cw, on_content, &d);
+				else if (pfd[i].fd == session_fd(d.sc) && session_poll(d.sc) && d.npark)
+					park_replay(&d, 0);
 			}
 			handle_pending(&d);
+		}
+		/* Restore plans from the journal: it waits until we are through the time of containment. */
+		if (now_ms() - d.through >= 50) {
+			int64_t mark = now_ms();
+
+			if (poll(pfd, (nfds_t)nf, 0) == 0) {
+				tx_commit(&d);
+				d.through = mark;
+			}
 		}
 		tick(&d);
 	}
@@ -738,6 +859,9 @@ out:
 		snapsched_stop(d.snapsched);
 	if (d.as)
 		audit_source_close(d.as);
+	for (size_t i = 0; i < d.npark; i++)
+		park_free(&d.park[(d.park_head + i) % PARK_MAX]);
+	free(d.park);
 	canary_set_free(d.canaries);
 	session_cache_free(d.sc);
 	audit_parser_free(d.ap);

@@ -1,10 +1,18 @@
 /* SMB sessions: parsing `smbstatus --json` and a cache of sessions by smbd pid. */
+#include <sys/types.h>
+#include <sys/wait.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -15,6 +23,18 @@
 
 #define SESSION_REFRESH_MS	500
 #define SMBSTATUS_TIMEOUT_MS	5000
+#define LEARNED_SLOTS		4096	/* pids learned from audit lines, direct-mapped */
+#define LEARNED_CHECK_MS	10000	/* how often a learned pid's identity is checked again */
+#define REFRESH_GAP_MS		200	/* between the end of one background refresh and the next */
+#define REFRESH_MAX_OUT		(16 << 20)
+
+/* A pid whose session an audit line told: known at once, no smbstatus needed. */
+struct learned {
+	int pid;			/* 0: empty slot */
+	long long start;		/* the process's start time (/proc/PID/stat): a reused pid differs */
+	int64_t checked;		/* mono_ms() of the last check of start */
+	struct smb_session s;
+};
 
 struct session_cache {
 	char smbstatus[PATH_MAX];
@@ -23,7 +43,19 @@ struct session_cache {
 	size_t n;
 	int64_t refreshed_at;		/* mono_ms() of the last attempt, 0 never */
 	int last_failed;
+	struct learned *lt;		/* LEARNED_SLOTS, allocated at the first audit line */
+	/* the background refresh: smbstatus as a child whose output the event loop reads */
+	pid_t child;			/* 0: none running */
+	int fd;				/* its stdout, -1 when none */
+	char *buf;
+	size_t len, cap;
+	int64_t child_started;		/* mono_ms() */
+	int64_t child_ended;		/* mono_ms() of the end of the last one */
+	int wanted;			/* a lookup missed: refresh when the gap allows */
+	int hung_reported;
 };
+
+static void refresh_abort(struct session_cache *sc);
 
 /*
  * Copies a JSON string into a fixed field. Embedded NULs (JSON_ALLOW_NUL)
@@ -188,6 +220,7 @@ session_cache_new(const struct config *cfg)
 	struct session_cache *sc = xcalloc(1, sizeof *sc);
 
 	config_samba_tool(cfg, "smbstatus", sc->smbstatus, sizeof sc->smbstatus);
+	sc->fd = -1;
 	if (cfg->samba_config != NULL && cfg->samba_config[0] != '\0')
 		sc->samba_config = xstrdup(cfg->samba_config);
 	return sc;
@@ -198,9 +231,28 @@ session_cache_free(struct session_cache *sc)
 {
 	if (sc == NULL)
 		return;
+	refresh_abort(sc);
 	free(sc->s);
 	free(sc->samba_config);
+	free(sc->lt);
+	free(sc->buf);
 	free(sc);
+}
+
+/* smbstatus' argv (confopt holds the --configfile option). */
+static void
+smbstatus_argv(const struct session_cache *sc, const char *argv[5], char *confopt, size_t confoptsz)
+{
+	size_t i = 0;
+
+	argv[i++] = sc->smbstatus;
+	argv[i++] = "--json";
+	argv[i++] = "--processes";	/* sessions only: skips walking the lock database */
+	if (sc->samba_config != NULL) {
+		snprintf(confopt, confoptsz, "--configfile=%s", sc->samba_config);
+		argv[i++] = confopt;
+	}
+	argv[i] = NULL;
 }
 
 static int
@@ -210,17 +262,10 @@ session_refresh(struct session_cache *sc)
 	struct smb_session *s;
 	char confopt[PATH_MAX + 16];
 	const char *argv[5];
-	size_t n, i = 0;
+	size_t n;
 
 	sc->refreshed_at = mono_ms();
-	argv[i++] = sc->smbstatus;
-	argv[i++] = "--json";
-	argv[i++] = "--processes";	/* sessions only: skips walking the lock database */
-	if (sc->samba_config != NULL) {
-		snprintf(confopt, sizeof confopt, "--configfile=%s", sc->samba_config);
-		argv[i++] = confopt;
-	}
-	argv[i] = NULL;
+	smbstatus_argv(sc, argv, confopt, sizeof confopt);
 	if (run_argv(argv, &r, SMBSTATUS_TIMEOUT_MS) != 0) {
 		char *nl = strchr(r.err, '\n');
 
@@ -254,21 +299,241 @@ session_find(const struct session_cache *sc, int pid)
 	return NULL;
 }
 
+/* The start time of a process (field 22 of /proc/PID/stat), -1 when it is gone. */
+static long long
+proc_start(int pid)
+{
+	char path[64], buf[1024], *p;
+	long long start = -1;
+	ssize_t n;
+	int fd, field = 2;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* the command name may hold spaces and parentheses: count fields after the last ')' */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return -1;
+	for (p++; *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	if (field == 22)
+		start = strtoll(p, NULL, 10);
+	return start;
+}
+
+static struct learned *
+learned_slot(struct session_cache *sc, int pid)
+{
+	return sc->lt ? &sc->lt[(unsigned)pid % LEARNED_SLOTS] : NULL;
+}
+
+static void
+copy_bounded(char *dst, size_t dstsz, const char *src, size_t n)
+{
+	if (n > dstsz - 1)
+		n = dstsz - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (dst[i] == '\0')
+			dst[i] = '?';
+}
+
+int
+session_learn(struct session_cache *sc, int pid, const char *user, size_t ulen, const char *ip, size_t iplen,
+    const char *host, size_t hlen)
+{
+	struct learned *l;
+	char nip[INET6_ADDRSTRLEN + 1];
+
+	if (pid <= 0 || ulen == 0 || iplen == 0)
+		return 0;
+	if (sc->lt == NULL)
+		sc->lt = xcalloc(LEARNED_SLOTS, sizeof *sc->lt);
+	l = learned_slot(sc, pid);
+	if (ip_normalize(ip, iplen, nip, sizeof nip) == -1)
+		copy_bounded(nip, sizeof nip, ip, iplen);
+	/* the hot path: every audit line of a known session lands here */
+	if (l->pid == pid && strlen(l->s.user) == ulen && memcmp(l->s.user, user, ulen) == 0 &&
+	    strcmp(l->s.ip, nip) == 0)
+		return 0;
+	memset(l, 0, sizeof *l);
+	l->pid = pid;
+	l->start = proc_start(pid);
+	l->checked = mono_ms();
+	l->s.pid = pid;
+	copy_bounded(l->s.user, sizeof l->s.user, user, ulen);
+	snprintf(l->s.ip, sizeof l->s.ip, "%s", nip);
+	copy_bounded(l->s.host, sizeof l->s.host, host, hlen);
+	return 1;
+}
+
 int
 session_lookup_pid(struct session_cache *sc, int pid, struct smb_session *out)
 {
+	struct learned *l = learned_slot(sc, pid);
 	const struct smb_session *s;
 
-	if ((s = session_find(sc, pid)) == NULL) {
-		if (sc->refreshed_at != 0 && mono_ms() - sc->refreshed_at < SESSION_REFRESH_MS)
-			return sc->last_failed ? -1 : 1;
-		if (session_refresh(sc) == -1)
-			return -1;
-		if ((s = session_find(sc, pid)) == NULL)
-			return 1;
+	if (l != NULL && l->pid == pid) {
+		int64_t now = mono_ms();
+
+		if (now - l->checked < LEARNED_CHECK_MS || proc_start(pid) == l->start) {
+			if (now - l->checked >= LEARNED_CHECK_MS)
+				l->checked = now;
+			*out = l->s;
+			if ((s = session_find(sc, pid)) != NULL && s->domain[0] && strcmp(s->user, l->s.user) == 0)
+				snprintf(out->domain, sizeof out->domain, "%s", s->domain);
+			return 0;
+		}
+		l->pid = 0;		/* the pid ended or now belongs to another process */
 	}
-	*out = *s;
-	return 0;
+	if ((s = session_find(sc, pid)) != NULL) {
+		*out = *s;
+		return 0;
+	}
+	/* never wait for smbstatus here: the event loop reads its answer (session_fd) */
+	sc->wanted = 1;
+	session_tick(sc);
+	return sc->last_failed ? -1 : 1;
+}
+
+/* ---- The background refresh: smbstatus as a child, its output read by the event loop. ---- */
+
+static void
+refresh_abort(struct session_cache *sc)
+{
+	if (sc->fd != -1)
+		close(sc->fd);
+	sc->fd = -1;
+	if (sc->child > 0) {
+		kill(sc->child, SIGKILL);
+		waitpid(sc->child, NULL, 0);
+	}
+	sc->child = 0;
+	sc->len = 0;
+	sc->child_ended = mono_ms();
+}
+
+static void
+refresh_start(struct session_cache *sc)
+{
+	posix_spawn_file_actions_t fa;
+	char confopt[PATH_MAX + 16];
+	const char *argv[5];
+	extern char **environ;
+	int p[2], rc;
+
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		log_warn("smbstatus: pipe");
+		return;
+	}
+	smbstatus_argv(sc, argv, confopt, sizeof confopt);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	rc = posix_spawn(&sc->child, argv[0], &fa, NULL, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[1]);
+	if (rc != 0) {
+		close(p[0]);
+		sc->child = 0;
+		sc->last_failed = 1;
+		sc->child_ended = mono_ms();
+		log_warnx("%s: %s", sc->smbstatus, strerror(rc));
+		return;
+	}
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	sc->fd = p[0];
+	sc->len = 0;
+	sc->child_started = sc->refreshed_at = mono_ms();
+	sc->wanted = 0;
+}
+
+int
+session_fd(const struct session_cache *sc)
+{
+	return sc->fd;
+}
+
+int
+session_poll(struct session_cache *sc)
+{
+	struct smb_session *s;
+	size_t n;
+	ssize_t r;
+	int st = 0;
+
+	if (sc->fd == -1)
+		return 0;
+	for (;;) {
+		if (sc->cap - sc->len < 65536) {
+			sc->cap = sc->cap ? sc->cap * 2 : 131072;
+			sc->buf = xrealloc(sc->buf, sc->cap);
+		}
+		r = read(sc->fd, sc->buf + sc->len, sc->cap - sc->len - 1);
+		if (r > 0) {
+			sc->len += (size_t)r;
+			if (sc->len > REFRESH_MAX_OUT) {
+				log_warnx("%s: more than %d MiB of output: ignored", sc->smbstatus, REFRESH_MAX_OUT >> 20);
+				refresh_abort(sc);
+				sc->last_failed = 1;
+				return 0;
+			}
+			continue;
+		}
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 && errno == EAGAIN)
+			return 0;
+		break;		/* end of output (or a read error) */
+	}
+	close(sc->fd);
+	sc->fd = -1;
+	waitpid(sc->child, &st, 0);	/* it closed its output: it is exiting */
+	sc->child = 0;
+	sc->child_ended = mono_ms();
+	if (sc->hung_reported) {
+		log_info("%s answers again", sc->smbstatus);
+		sc->hung_reported = 0;
+	}
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || smbstatus_parse_json(sc->buf, sc->len, &s, &n) == -1) {
+		if (!sc->last_failed)
+			log_warnx("%s failed (status %d) or gave no smbstatus JSON: sessions are known from audit "
+			    "lines only", sc->smbstatus, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		sc->last_failed = 1;
+		sc->len = 0;
+		return 0;
+	}
+	sc->len = 0;
+	free(sc->s);
+	sc->s = s;
+	sc->n = n;
+	sc->last_failed = 0;
+	return 1;
+}
+
+void
+session_tick(struct session_cache *sc)
+{
+	int64_t now = mono_ms();
+
+	if (sc->child > 0 && now - sc->child_started > SMBSTATUS_TIMEOUT_MS) {
+		if (!sc->hung_reported)
+			log_warnx("%s gave no answer within %d s: killed; sessions are known from audit lines "
+			    "until it answers", sc->smbstatus, SMBSTATUS_TIMEOUT_MS / 1000);
+		sc->hung_reported = 1;
+		refresh_abort(sc);
+		sc->last_failed = 1;
+	}
+	if (sc->wanted && sc->child == 0 && now - sc->child_ended >= REFRESH_GAP_MS)
+		refresh_start(sc);
 }
 
 /* The account part of "DOMAIN\user". */
@@ -321,6 +586,39 @@ session_pids(struct session_cache *sc, const char *user, const char *ip, int *pi
 		if (!user_match(s, user))
 			continue;
 		if (ip != NULL && strcmp(s->ip, want) != 0)
+			continue;
+		for (int k = 0; k < cnt; k++)
+			if (pids[k] == s->pid)
+				dup = 1;
+		if (!dup)
+			pids[cnt++] = s->pid;
+	}
+	return cnt;
+}
+
+int
+session_pids_known(struct session_cache *sc, const char *user, const char *ip, int *pids, int max)
+{
+	char want[INET6_ADDRSTRLEN + 1];
+	int cnt = 0;
+
+	if (ip != NULL && ip[0] != '\0') {
+		if (ip_normalize(ip, strlen(ip), want, sizeof want) == -1)
+			snprintf(want, sizeof want, "%s", ip);
+	} else
+		ip = NULL;
+	for (size_t i = 0; sc->lt && i < LEARNED_SLOTS && cnt < max; i++) {
+		const struct learned *l = &sc->lt[i];
+
+		if (l->pid > 0 && user_match(&l->s, user) && (ip == NULL || strcmp(l->s.ip, want) == 0) &&
+		    proc_start(l->pid) == l->start)
+			pids[cnt++] = l->pid;
+	}
+	for (size_t i = 0; i < sc->n && cnt < max; i++) {
+		const struct smb_session *s = &sc->s[i];
+		int dup = 0;
+
+		if (!user_match(s, user) || (ip != NULL && strcmp(s->ip, want) != 0))
 			continue;
 		for (int k = 0; k < cnt; k++)
 			if (pids[k] == s->pid)

@@ -28,10 +28,33 @@ struct session_cache;
 struct session_cache *session_cache_new(const struct config *cfg);
 void session_cache_free(struct session_cache *sc);
 /*
- * Looks pid up; on a miss refreshes from smbstatus, but not more often than
- * every 500 ms. Returns 0 found, 1 unknown, -1 smbstatus failed.
+ * Remembers what an audit line says of pid (user, client IP, host): kernel
+ * events of that pid are attributed at once, without smbstatus. A pid reused
+ * by another process is noticed by its start time. Returns 1 when this is
+ * news (a new pid, or another user or IP for it), else 0.
+ */
+int session_learn(struct session_cache *sc, int pid, const char *user, size_t ulen, const char *ip, size_t iplen,
+    const char *host, size_t hlen);
+/*
+ * Looks pid up among the learned pids and smbstatus' last answer; never
+ * waits: on a miss it asks for a background refresh (see session_fd).
+ * Returns 0 found, 1 unknown now, -1 unknown and smbstatus is failing.
  */
 int session_lookup_pid(struct session_cache *sc, int pid, struct smb_session *out);
+/*
+ * The background refresh for the event loop: session_fd is the fd to poll
+ * (-1 when none runs); session_poll reads it and returns 1 when a new answer
+ * replaced the cache; session_tick starts a wanted refresh and kills one
+ * that hangs (after 5 s), so a hung smbstatus never stalls the caller.
+ */
+int session_fd(const struct session_cache *sc);
+int session_poll(struct session_cache *sc);
+void session_tick(struct session_cache *sc);
+/*
+ * The pids of user from ip (ip NULL = any) already known (learned from audit
+ * lines or from smbstatus' last answer), without running smbstatus.
+ */
+int session_pids_known(struct session_cache *sc, const char *user, const char *ip, int *pids, int max);
 /* Refreshes now and returns the pids of every session of user from ip (ip NULL = any). */
 int session_pids(struct session_cache *sc, const char *user, const char *ip, int *pids, int max);
 

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -335,12 +336,31 @@ write_fake_smbstatus(const char *dir, int fail)
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fprintf(f, "#!/bin/sh\necho \"$@\" >> %s/runs\n", dir);
-	if (fail)
+	if (fail == 2)
+		fprintf(f, "exec sleep 30\n");
+	else if (fail)
 		fprintf(f, "echo 'simulated smbstatus failure' >&2\nexit 1\n");
 	else
 		fprintf(f, "exec cat %s/%s\n", cwd, SAMPLE);
 	fclose(f);
 	assert_int_equal(chmod(path, 0755), 0);
+}
+
+/* Polls the background refresh until it ends (at most 6 s): what session_poll last returned. */
+static int
+wait_refresh(struct session_cache *sc)
+{
+	int64_t t0 = mono_ms();
+	int got = 0;
+
+	while (session_fd(sc) != -1 && mono_ms() - t0 < 6000) {
+		struct pollfd p = { .fd = session_fd(sc), .events = POLLIN };
+
+		poll(&p, 1, 100);
+		got = session_poll(sc);
+		session_tick(sc);
+	}
+	return got;
 }
 
 static int
@@ -382,6 +402,10 @@ test_cache(void **state)
 	cfg.samba_config = xstrdup(conf);
 	sc = session_cache_new(&cfg);
 
+	/* A miss never waits: it answers "unknown now" and smbstatus runs in the background. */
+	assert_int_equal(session_lookup_pid(sc, 7268, &s), 1);
+	assert_int_not_equal(session_fd(sc), -1);
+	assert_int_equal(wait_refresh(sc), 1);
 	assert_int_equal(session_lookup_pid(sc, 7268, &s), 0);
 	assert_int_equal(count_runs(bindir, last, sizeof last), 1);
 	snprintf(want, sizeof want, "--json --processes --configfile=%s\n", conf);
@@ -392,13 +416,35 @@ test_cache(void **state)
 	assert_int_equal(session_lookup_pid(sc, 7269, &s), 0);
 	assert_string_equal(s.ip, "::1");
 	assert_int_equal(count_runs(bindir, NULL, 0), 1);
-	/* A miss right after a refresh does not run it either. */
+	/* A miss right after a refresh waits for the gap; the next tick after it runs smbstatus. */
 	assert_int_equal(session_lookup_pid(sc, 4242, &s), 1);
-	assert_int_equal(count_runs(bindir, NULL, 0), 1);
-	/* A miss later does. */
-	usleep(600 * 1000);
-	assert_int_equal(session_lookup_pid(sc, 4242, &s), 1);
+	assert_int_equal(session_fd(sc), -1);
+	usleep(300 * 1000);
+	session_tick(sc);
+	assert_int_not_equal(session_fd(sc), -1);
+	assert_int_equal(wait_refresh(sc), 1);
 	assert_int_equal(count_runs(bindir, NULL, 0), 2);
+	assert_int_equal(session_lookup_pid(sc, 4242, &s), 1);
+
+	/* What an audit line says is known at once, without smbstatus, with the IP normalized. */
+	assert_int_equal(session_learn(sc, getpid(), "carol", 5, "::ffff:10.0.0.7", 15, "PC7", 3), 1);
+	assert_int_equal(session_learn(sc, getpid(), "carol", 5, "::ffff:10.0.0.7", 15, "PC7", 3), 0);
+	assert_int_equal(session_lookup_pid(sc, getpid(), &s), 0);
+	assert_string_equal(s.user, "carol");
+	assert_string_equal(s.ip, "10.0.0.7");
+	assert_string_equal(s.host, "PC7");
+	n = session_pids_known(sc, "carol", "10.0.0.7", pids, 8);
+	assert_int_equal(n, 1);
+	assert_int_equal(pids[0], getpid());
+	/* known pids come from smbstatus' last answer too, and nothing runs */
+	n = session_pids_known(sc, "swtest_user", "127.0.0.1", pids, 8);
+	assert_int_equal(n, 2);
+	assert_int_equal(count_runs(bindir, NULL, 0), 2);
+	/* another user on the same pid (a reused pid's first line) replaces it */
+	assert_int_equal(session_learn(sc, getpid(), "dave", 4, "10.0.0.8", 8, "", 0), 1);
+	assert_int_equal(session_lookup_pid(sc, getpid(), &s), 0);
+	assert_string_equal(s.user, "dave");
+	assert_int_equal(session_pids_known(sc, "carol", NULL, pids, 8), 0);
 
 	/* session_pids always refreshes; user case-insensitive; ip NULL = any. */
 	n = session_pids(sc, "SWTest_User", NULL, pids, 8);
@@ -421,14 +467,33 @@ test_cache(void **state)
 	n = session_pids(sc, "swtest_user", NULL, pids, 1);
 	assert_int_equal(n, 1);
 
-	/* A failing smbstatus: -1, and the throttle still holds. */
+	/* A failing smbstatus: -1 once its background run has said so. */
 	write_fake_smbstatus(bindir, 1);
 	assert_int_equal(session_pids(sc, "swtest_user", NULL, pids, 8), -1);
+	usleep(300 * 1000);
+	session_lookup_pid(sc, 5555, &s);
+	assert_int_equal(wait_refresh(sc), 0);
 	assert_int_equal(session_lookup_pid(sc, 5555, &s), -1);
-	usleep(600 * 1000);
-	n = count_runs(bindir, NULL, 0);
-	assert_int_equal(session_lookup_pid(sc, 5555, &s), -1);
-	assert_int_equal(count_runs(bindir, NULL, 0), n + 1);
+	session_cache_free(sc);
+
+	/* A hung smbstatus: lookups answer at once, the run is killed after its timeout. */
+	write_fake_smbstatus(bindir, 2);
+	sc = session_cache_new(&cfg);
+	{
+		int64_t t0 = mono_ms();
+
+		assert_int_equal(session_lookup_pid(sc, 7265, &s), 1);
+		assert_true(mono_ms() - t0 < 100);
+		assert_int_not_equal(session_fd(sc), -1);
+		while (session_fd(sc) != -1 && mono_ms() - t0 < 8000) {
+			usleep(100 * 1000);
+			session_poll(sc);
+			session_tick(sc);
+		}
+		assert_int_equal(session_fd(sc), -1);
+		assert_true(mono_ms() - t0 >= 4900 && mono_ms() - t0 < 7000);
+		assert_int_equal(session_lookup_pid(sc, 7265, &s), -1);
+	}
 	session_cache_free(sc);
 
 	/* No samba config: no --configfile argument. */
@@ -436,6 +501,8 @@ test_cache(void **state)
 	cfg.samba_config = xstrdup("");
 	write_fake_smbstatus(bindir, 0);
 	sc = session_cache_new(&cfg);
+	assert_int_equal(session_lookup_pid(sc, 7265, &s), 1);
+	assert_int_equal(wait_refresh(sc), 1);
 	assert_int_equal(session_lookup_pid(sc, 7265, &s), 0);
 	count_runs(bindir, last, sizeof last);
 	assert_string_equal(last, "--json --processes\n");
