@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <pwd.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,6 +35,8 @@
 /* Commit item states at least this often, so a kill loses little. */
 #define COMMIT_ITEMS	1000
 #define COMMIT_MS	1000
+/* How long a restore waits for the daemon to journal every event up to the containment. */
+#define RESTORE_WAIT_MS	30000
 
 /* ---- A small open-addressing hash map on byte-string keys (the planner's only index). ---- */
 
@@ -556,6 +559,7 @@ struct plan {
 	size_t badpaths;		/* the actor's events whose paths were not canonical: ignored */
 	size_t swept;			/* the actor's names no event told of, found in its folders */
 	size_t unexplained;		/* new names in the actor's folders that no one's events explain */
+	size_t swept_gone;		/* names gone from the actor's folders that no event explains: restored */
 	struct sbuf notes;		/* "leave" lines: produced names kept, and why */
 	size_t nleft;
 	size_t nleft_in;		/* of them, names inside a share: the share is not fully back */
@@ -1380,6 +1384,51 @@ dir_add(struct hmap *dirs, char *d)
 }
 
 /*
+ * A name the snapshot holds in folder dir that is gone now, and that no
+ * event of anyone since the snapshot accounts for (a dropped unlink or
+ * rename line): restored like the actor's other damage, rather than lost.
+ */
+static void
+sweep_gone(struct plan *pl, struct sharectx *sc, const char *folder, struct hmap *known)
+{
+	const char *rel = share_rel(sc, folder);
+	struct dirent *de;
+	DIR *dir;
+	int fd;
+
+	if ((fd = fs_open_beneath(sc->snapfd, rel, O_RDONLY | O_DIRECTORY, 0)) == -1)
+		return;
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		struct stat sst, lst;
+		char *full, *t;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		t = str_cat(folder, "/");
+		full = str_cat(t, de->d_name);
+		free(t);
+		if (hmap_get(known, full, strlen(full)) || hmap_get(&pl->orecs, full, strlen(full)) ||
+		    other_touch(pl, full) || hmap_get(&pl->pre, full, strlen(full)) ||
+		    (pl->canaries && canary_is(pl->canaries, full, strlen(full))) ||
+		    fs_lstat_beneath(sc->rootfd, share_rel(sc, full), &lst) == 0 || errno != ENOENT ||
+		    fstatat(dirfd(dir), de->d_name, &sst, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    (!S_ISREG(sst.st_mode) && !S_ISDIR(sst.st_mode))) {
+			free(full);
+			continue;
+		}
+		/* planned by plan_build like any origin the actor deleted */
+		orec_get(pl, full, 1)->first = FIRST_UNLINK;
+		pl->swept_gone++;
+		free(full);
+	}
+	closedir(dir);
+}
+
+/*
  * The names the journal may not tell of: a create the deny cut short (the
  * file exists, the create_file line says "fail"), a line or kernel event
  * that was lost. Every folder the actor touched after the cut is read; a
@@ -1464,10 +1513,12 @@ plan_sweep(struct plan *pl)
 			free(full);
 		}
 		closedir(dir);
+		sweep_gone(pl, sc, h->key, &known);
 	}
-	if (pl->swept || pl->unexplained)
-		log_warnx("restore: %zu names the journal did not tell of were found in the attacker's folders "
-		    "(%zu of them not the attacker's account's)", pl->swept + pl->unexplained, pl->unexplained);
+	if (pl->swept || pl->unexplained || pl->swept_gone)
+		log_warnx("restore: the journal did not tell of %zu names in the attacker's folders: %zu new and "
+		    "its account's (removed), %zu new and not its account's (left), %zu gone (restored)",
+		    pl->swept + pl->unexplained + pl->swept_gone, pl->swept, pl->unexplained, pl->swept_gone);
 	hmap_free(&dirs, 0);
 	hmap_free(&known, 0);
 }
@@ -1477,11 +1528,12 @@ static int
 plan_build(struct plan *pl, FILE *out)
 {
 	struct orec **created = NULL;
-	size_t ncreated = 0, capcreated = 0;
-	int refused = 0;
+	size_t ncreated = 0, capcreated = 0, planned = 0;
+	int refused = 0, swept = 0;
 
 	plan_events(pl);
-	for (size_t i = 0; i < pl->nolist; i++) {
+again:
+	for (size_t i = planned; i < pl->nolist; i++) {
 		struct orec *r = pl->olist[i];
 		struct sharectx *sc = share_of(pl, r->origin);
 		const char *rel;
@@ -1560,7 +1612,14 @@ plan_build(struct plan *pl, FILE *out)
 		free(created);
 		return RESTORE_EXIT_REFUSED;
 	}
-	plan_sweep(pl);
+	/* what the journal did not tell of: gone names become origins to plan, new ones removals */
+	if (!swept) {
+		swept = 1;
+		planned = pl->nolist;
+		plan_sweep(pl);
+		if (pl->nolist > planned)
+			goto again;
+	}
 	/* the actor's new files go, unless they may be the only copy of something no snapshot holds */
 	for (size_t i = 0; i < ncreated; i++) {
 		struct orec *r = created[i];
@@ -2343,6 +2402,48 @@ restore_apply(struct plan *pl, struct journal *j, struct restore_rec *rr, struct
 	return rc;
 }
 
+/*
+ * The plan is only as good as the journal: while the daemon runs, wait until
+ * it has read and journaled everything up to the incident's containment (it
+ * may still be walking switches, or reading a backlog). 0 when the journal is
+ * complete enough, RESTORE_EXIT_REFUSED after saying why.
+ */
+static int
+wait_journal(struct journal *j, const struct incident *inc, FILE *out)
+{
+	int64_t target = inc->contained_at > inc->detected_at ? inc->contained_at : inc->detected_at;
+	int64_t t0 = mono_ms(), pid = 0, hb = 0, through = 0;
+	int said = 0;
+
+	if (state_is(inc->state, INC_OPEN))
+		target = now_ms();	/* --force: everything until now */
+	for (;;) {
+		if (journal_stat_get(j, "pid", &pid) != 0 || journal_stat_get(j, "heartbeat", &hb) != 0 || pid <= 0)
+			return 0;	/* no daemon ever wrote this journal */
+		if (kill((pid_t)pid, 0) != 0 || now_ms() - hb > 5000) {
+			fputs("note: the daemon is not running: the plan rests on what it journaled before it stopped "
+			    "and on what the folders show\n", out);
+			return 0;
+		}
+		if (journal_stat_get(j, "journal_through", &through) == 0 && through >= target)
+			return 0;
+		if (mono_ms() - t0 > RESTORE_WAIT_MS) {
+			char t[32];
+
+			fprintf(out, "restore refused: the daemon has journaled the events only up to %s, not yet up to "
+			    "the incident's containment; it may be reading a backlog or waiting for a switch: run the "
+			    "restore again in a minute; nothing was changed\n", through ? fmt_time(through, t) : "never");
+			return RESTORE_EXIT_REFUSED;
+		}
+		if (!said && mono_ms() - t0 > 1500) {
+			fputs("waiting for the daemon to journal every event up to the containment ...\n", out);
+			fflush(out);
+			said = 1;
+		}
+		usleep(100 * 1000);
+	}
+}
+
 int
 restore_run(const struct config *cfg, struct journal *j, int64_t id, const struct restore_opts *o, FILE *out)
 {
@@ -2384,6 +2485,8 @@ restore_run(const struct config *cfg, struct journal *j, int64_t id, const struc
 		    "and could damage the files again); contain it first, or use --force; nothing was changed\n", id);
 		return RESTORE_EXIT_REFUSED;
 	}
+	if ((rc = wait_journal(j, &pl.inc, out)) != 0)
+		return rc;
 	pl.buf = xmalloc(HASHBUF);
 	shares_open(&pl);
 	/* a plan that was started: resume it, skipping what is done */
