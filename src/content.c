@@ -27,7 +27,8 @@ enum fmt {
 	FMT_TIFF, FMT_WEBP, FMT_MP4, FMT_MKV, FMT_AVI, FMT_MP3, FMT_WAV, FMT_FLAC, FMT_OGG,
 	FMT_7Z, FMT_GZIP, FMT_BZIP2, FMT_XZ, FMT_ZSTD, FMT_RAR, FMT_TAR, FMT_PGP, FMT_KDBX,
 	FMT_SQLITE, FMT_EXE, FMT_RTF, FMT_PS, FMT_PSD, FMT_ISO, FMT_LNK, FMT_PST, FMT_ACCESS,
-	FMT_DWG, FMT_DER, FMT_GITPACK, FMT_PACKED, FMT_AESCRYPT, FMT_BINARY, FMT_RANDOM, FMT__COUNT
+	FMT_DWG, FMT_DER, FMT_GITPACK, FMT_PACKED, FMT_AESCRYPT, FMT_AGE, FMT_OPENSSL, FMT_BINARY, FMT_RANDOM,
+	FMT__COUNT
 };
 
 #define M(f)	(UINT64_C(1) << (f))
@@ -731,6 +732,8 @@ static const struct magic {
 	{ FMT_PS, "%!PS", 4 }, { FMT_PS, "\xc5\xd0\xd3\xc6", 4 }, { FMT_PSD, "8BPS", 4 },
 	{ FMT_LNK, "L\0\0\0\1\24\2\0", 8 }, { FMT_PST, "!BDN", 4 }, { FMT_ACCESS, "\0\1\0\0Standard ", 13 },
 	{ FMT_AESCRYPT, "AES\1\0", 5 }, { FMT_AESCRYPT, "AES\2\0", 5 }, { FMT_AESCRYPT, "AES\3\0", 5 },
+	{ FMT_AGE, "age-encryption.org/v1\n", 22 }, { FMT_AGE, "-----BEGIN AGE ENCRYPTED FILE-----", 34 },
+	{ FMT_OPENSSL, "Salted__", 8 },
 };
 
 static int
@@ -1085,14 +1088,26 @@ sig_gitpack(const struct samples *s)
 	return starts(p, n, "PACK\0\0\0", 7) && n >= 8 && (p[7] == 2 || p[7] == 3);
 }
 
-/* Other compressed formats: lz4, lzip, compress, lzma, snappy, cabinet. */
+/*
+ * A zlib stream (git's loose objects, PDF and PNG pieces saved alone): the
+ * two header bytes say deflate with a checksum that holds, no preset
+ * dictionary, and the stream behind them decodes.
+ */
+static int
+zlib_stream(const unsigned char *p, size_t n)
+{
+	return n >= 8 && (p[0] & 0x0f) == 8 && (p[0] >> 4) <= 7 && !(p[1] & 0x20) && be16(p) % 31 == 0 &&
+	    deflate_plausible(p + 2, n - 2);
+}
+
+/* Other compressed formats: lz4, lzip, compress, lzma, snappy, cabinet, zlib. */
 static int
 sig_packed(const struct samples *s)
 {
 	const unsigned char *p = s->part[HEAD].p;
 	size_t n = s->part[HEAD].n;
 
-	return starts(p, n, "\x04\x22\x4d\x18", 4) || starts(p, n, "LZIP", 4) || starts(p, n, "\x1f\x9d", 2) ||
+	return zlib_stream(p, n) || starts(p, n, "\x04\x22\x4d\x18", 4) || starts(p, n, "LZIP", 4) || starts(p, n, "\x1f\x9d", 2) ||
 	    starts(p, n, "\xff\x06\0\0sNaPpY", 10) || starts(p, n, "MSCF\0\0\0\0", 8) ||
 	    (n >= 13 && p[0] == 0x5d && p[1] == 0 && p[2] == 0 && p[5] == 0xff && p[12] == 0xff);
 }
@@ -1169,6 +1184,12 @@ check_zip(const struct samples *s)
 	return NULL;
 }
 
+/* The directory entry name of an encrypted OOXML package, UTF-16LE (MS-OFFCRYPTO 2.3.4.4). */
+static const unsigned char encrypted_package[] = {
+	'E', 0, 'n', 0, 'c', 0, 'r', 0, 'y', 0, 'p', 0, 't', 0, 'e', 0, 'd', 0, 'P', 0, 'a', 0, 'c', 0, 'k', 0,
+	'a', 0, 'g', 0, 'e', 0,
+};
+
 static const char *
 check_ole2(const struct samples *s)
 {
@@ -1183,7 +1204,15 @@ check_ole2(const struct samples *s)
 	if (le16(p + 28) != 0xfffe || !((major == 3 && shift == 9) || (major == 4 && shift == 12)) ||
 	    le16(p + 32) != 6 || le16(p + 34) != 0 || le32(p + 36) != 0)
 		return "its compound file header is garbled";
-	/* streams, directory and allocation tables are never all ciphertext */
+	/*
+	 * A password-protected Office document is an EncryptedPackage stream of
+	 * ciphertext beside its EncryptionInfo: its directory, written before or
+	 * after the stream, names it. Otherwise streams, directory and
+	 * allocation tables are never all ciphertext.
+	 */
+	if (memmem(p, n, encrypted_package, sizeof(encrypted_package)) != NULL ||
+	    (s->endlen > 0 && memmem(s->end, s->endlen, encrypted_package, sizeof(encrypted_package)) != NULL))
+		return NULL;
 	if (part_strict_random(&s->part[MID]) && part_strict_random(&s->part[TAIL]))
 		return "its middle and end are random";
 	return NULL;
@@ -1942,6 +1971,27 @@ check_kdbx(const struct samples *s)
 	return NULL;
 }
 
+/*
+ * age (age-encryption.org/v1): a text header of recipient stanzas ("-> ")
+ * closed by the "--- " MAC line, then the payload; armored, all text.
+ */
+static const char *
+check_age(const struct samples *s)
+{
+	const unsigned char *p = s->part[HEAD].p, *mac;
+	size_t n = s->part[HEAD].n, i;
+
+	if (starts(p, n, "-----BEGIN AGE", 14))
+		return check_all_text(s);
+	if (n > 22 && !starts(p + 22, n - 22, "-> ", 3))
+		return "its header has no recipient stanza";
+	mac = memmem(p, n, "\n--- ", 5);
+	for (i = 0; i < (mac != NULL ? (size_t)(mac - p) : n); i++)
+		if ((p[i] < 0x20 || p[i] > 0x7e) && p[i] != '\n')
+			return "its header is garbled";
+	return NULL;
+}
+
 static const char *
 check_sqlite(const struct samples *s)
 {
@@ -2076,6 +2126,8 @@ static const struct fmt_info {
 	[FMT_GITPACK] = { "gitpack", 1, sig_gitpack, NULL },
 	[FMT_PACKED] = { "compressed", 1, sig_packed, NULL },
 	[FMT_AESCRYPT] = { "aescrypt", 1, NULL, NULL },
+	[FMT_AGE] = { "age", 1, NULL, check_age },
+	[FMT_OPENSSL] = { "openssl", 1, NULL, NULL },
 	[FMT_BINARY] = { "binary", 0, sig_binary, NULL },
 	[FMT_RANDOM] = { "random", 0, NULL, NULL },
 };
@@ -2124,6 +2176,7 @@ static const struct ext {
 	{ "cab", FMT_PACKED, 0 },
 	{ "gpg", FMT_PGP, 0 }, { "pgp", FMT_PGP, 0 }, { "asc", FMT_PGP, M(FMT_TEXT) },
 	{ "sig", FMT_PGP, 0 }, { "kdbx", FMT_KDBX, 0 }, { "kdb", FMT_KDBX, 0 }, { "aes", FMT_AESCRYPT, 0 },
+	{ "age", FMT_AGE, 0 },
 	{ "sqlite", FMT_SQLITE, 0 }, { "sqlite3", FMT_SQLITE, 0 }, { "db3", FMT_SQLITE, 0 },
 	{ "exe", FMT_EXE, 0 }, { "dll", FMT_EXE, 0 }, { "sys", FMT_EXE, 0 }, { "ocx", FMT_EXE, 0 },
 	{ "scr", FMT_EXE, 0 }, { "cpl", FMT_EXE, 0 },
@@ -2267,6 +2320,7 @@ struct name_info {
 	int renamed;		/* the promise comes from an earlier extension (report.docx.x7kq2) */
 	int volume;		/* a numbered volume of a split archive */
 	int owner_file;		/* an Office owner file (~$name.docx): not the document */
+	int enc_suffix;		/* NAME.enc: what `openssl enc` writes, whatever NAME promised */
 };
 
 /*
@@ -2301,6 +2355,7 @@ name_parse(const char *name, size_t namelen, struct name_info *ni)
 			return;		/* no dot, or only a leading one (.bashrc) */
 		if (ext_copy(dot, (size_t)(end - dot), e, sizeof(e))) {
 			if (k == 0) {
+				ni->enc_suffix = strcmp(e, "enc") == 0;
 				for (i = 0; i < nitems(opaque_exts); i++)
 					if (strcmp(e, opaque_exts[i]) == 0)
 						return;
@@ -2610,6 +2665,13 @@ content_classify(const char *name, size_t namelen, const unsigned char *head, si
 	found = detect(&s, ni.ext);
 	if (found == FMT_NONE && s.part[HEAD].n > 0 && part_text(&s, HEAD))
 		found = FMT_TEXT;
+	if (ni.enc_suffix && found == FMT_OPENSSL) {
+		/* salted OpenSSL ciphertext; without its header, NAME.enc is judged by NAME as before */
+		r->verdict = CV_OK;
+		set_field(r->found, sizeof(r->found), fmts[found].name);
+		detail_add(r, "encrypted by openssl enc");
+		return;
+	}
 	any_random = 0;
 	all_random = s.part[HEAD].n >= MIN_JUDGED;
 	for (i = HEAD; i <= TAIL; i++) {

@@ -141,6 +141,10 @@ on_verdict(struct daemon *d, const struct detect_verdict *v)
 {
 	if (v->actor == NULL || v->nsig == 0)
 		return;
+	/* Signals below the incident score are journaled nowhere: the debug log shows how close an actor came. */
+	for (int i = 0; i < v->nsig; i++)
+		log_debug("signal %s (weight %g, %s) for %s from %s: score %g", v->sig[i]->kind, v->sig[i]->weight,
+		    v->sig[i]->detail, v->actor->user, v->actor->ip, v->actor->score);
 	if (v->actor->incident_id > 0) {
 		tx_begin(d);
 		for (int i = 0; i < v->nsig; i++)

@@ -107,7 +107,7 @@ static int
 scratch_ext(struct sw_str e)
 {
 	static const char *const scratch[] = { "tmp", "temp", "bak", "old", "swp", "part", "partial",
-	    "crdownload", "download", "wbk", "asd", "~" };
+	    "crdownload", "download", "wbk", "asd", "ffs_tmp", "filepart", "~" };
 
 	for (size_t i = 0; i < nitems(scratch); i++)
 		if (e.n == strlen(scratch[i]) && strncasecmp(e.p, scratch[i], e.n) == 0)
@@ -375,7 +375,13 @@ check_rename(struct detect *d, struct actor *a, const struct sw_event *ev, struc
 	if (rules_ordinary_ext(d->rules, newe.p, newe.n))
 		return;
 	str_copy(ext, sizeof ext, newe);
-	if (written_recently(p, hash_bytes(HASH_SEED, ev->path.p, ev->path.n), since)) {
+	/*
+	 * Written under a name without an extension, then given one: a
+	 * temporary file reaching its name (git's tmp_pack_XXXXXX, mkstemp).
+	 * Ransomware renames the files it damaged, and those carry the user's
+	 * extensions.
+	 */
+	if (olde.n > 0 && written_recently(p, hash_bytes(HASH_SEED, ev->path.p, ev->path.n), since)) {
 		snprintf(detail, sizeof detail, "written then renamed to .%s", ext);
 		add_signal(a, v, "overwrite_rename", d->cfg.w_overwrite_rename, ev->at_ms, ev->path2, detail);
 	}
@@ -483,15 +489,24 @@ check_canary(struct detect *d, struct actor *a, const struct sw_event *ev, struc
 
 /*
  * "report.docx.locked" created: remember "report.docx" in the same folder, so
- * deleting that original soon after is an encrypted copy replacing it.
+ * deleting that original soon after is an encrypted copy replacing it. Not
+ * for copies under a scratch or ordinary extension: "Passwords.kdbx.tmp"
+ * (KeePass), "report.docx.ffs_tmp" (FreeFileSync) and "report.docx.partial"
+ * take the original's place by a rename, and "report.docx.pdf" (a PDF
+ * printer) is the document converted. Ransomware names its copies with an
+ * extension of its own.
  */
 static void
-note_copy(struct actor_private *p, struct sw_str path, int64_t at)
+note_copy(const struct detect *d, struct actor_private *p, struct sw_str path, int64_t at)
 {
 	struct sw_str base = path_base(path);
 	const char *dot = base.n ? memrchr(base.p, '.', base.n) : NULL;
+	struct sw_str ext;
 
 	if (dot == NULL || dot == base.p || memchr(base.p, '.', (size_t)(dot - base.p)) == NULL)
+		return;
+	ext = name_ext(base);
+	if (scratch_ext(ext) || rules_ordinary_ext(d->rules, ext.p, ext.n))
 		return;
 	ring_put(p->copies, &p->ncopies, RING_COPIES,
 	    hash_bytes(HASH_SEED, path.p, (size_t)(dot - path.p)), at);
@@ -579,7 +594,7 @@ detect_feed(struct detect *d, const struct sw_event *ev, struct detect_verdict *
 			add_signal(a, v, "read_overwrite", d->cfg.w_read_overwrite, ev->at_ms, ev->path,
 			    "read, then overwritten in place");
 		if (ev->flags & EVF_NEWFILE)
-			note_copy(a->priv, ev->path, ev->at_ms);
+			note_copy(d, a->priv, ev->path, ev->at_ms);
 		break;
 	case OP_WRITE:
 		note_write(a->priv, ev->path, ev->at_ms);

@@ -185,6 +185,7 @@ static const char *const guard_exts[] = {
 	"ini", "cfg", "conf", "config", "cnf", "xml", "xsd", "xsl", "xslt", "dtd", "html", "htm", "xhtml",
 	"shtml", "mht", "mhtml", "css", "scss", "sass", "less", "map", "wasm", "proto", "thrift", "avsc",
 	"make", "mk", "cmake", "am", "in", "ac", "m4", "po", "mo", "properties", "env", "lock", "sum", "mod",
+	"pack", "rev", "keep", "promisor", "bundle",	/* git: packfiles and their companions */
 	"tf", "tfvars", "tfstate", "hcl", "nix", "dockerfile", "cfm", "cfc", "asp", "aspx", "ascx", "ashx",
 	"asmx", "jsp", "jspx", "vm", "ftl", "tpl", "twig", "mustache", "hbs", "ejs", "pug", "jade", "liquid",
 	"rdl", "rdlc", "resx", "resw", "xaml", "manifest", "plist", "strings", "nib", "storyboard", "xib",
@@ -215,7 +216,7 @@ static const char *const guard_exts[] = {
 	"gcode",
 	/* keys, certificates and encryption tools people use themselves */
 	"gpg", "pgp", "asc", "sig", "sign", "enc", "aes", "axx", "p7m", "p7s", "p7b", "p7c", "p12", "pfx",
-	"pem", "crt", "cer", "der", "csr", "kdbx", "kdb", "keychain", "keystore", "jks", "ovpn", "ppk",
+	"pem", "crt", "cer", "der", "csr", "kdbx", "kdb", "keychain", "keystore", "jks", "ovpn", "ppk", "age",
 	/* captures and metadata */
 	"cap", "pcap", "pcapng", "har", "info", "nfo", "diz", "rsa", "test", "stamp", "timestamp", "spec",
 	"rules", "desktop", "directory", "service", "socket", "timer", "mount", "target",

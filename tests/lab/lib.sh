@@ -258,13 +258,34 @@ BENIGN_SUITE=(
 	"alice backup.py BACKUP_DIR=alice/Backups"
 )
 
-# run_benign_suite DIR: runs BENIGN_SUITE in turn; each run's output goes to DIR/N-USER-NAME.out and .err,
-# its start and end (ms) to DIR/N-USER-NAME.span.
+# More ordinary work, longer (t_benign_more): files encrypted by design, browser downloads and a mailbox, a
+# photo editor saving in place, a sync tool, Office autosave, a git clone, databases and a VM disk written in
+# place, an archive of thousands of files unzipped and the folder deleted, documents converted to PDF and
+# renamed in bulk.
+BENIGN_SUITE_MORE=(
+	"bob encrypted_saves.py"
+	"bob downloads.py"
+	"bob photo_edit.py"
+	"bob sync_mirror.py"
+	"bob office_autosave.py"
+	"bob git_clone.py"
+	"bob db_vm.py"
+	"bob unzip_tree.py"
+	"bob docx_to_pdf.py"
+	"bob mass_rename.py"
+	"bob delete_tree.py"
+	"alice encrypted_saves.py SECRET_DIR=alice/Private DOCS=20 KDBX_SAVES=6"
+	"alice photo_edit.py EDIT_DIR=alice/Photos PHOTOS=30 PASSES=1"
+)
+
+# run_benign_suite DIR [SUITE]: runs the array named SUITE (default BENIGN_SUITE) in turn; each run's output goes
+# to DIR/N-USER-NAME.out and .err, its start and end (ms) to DIR/N-USER-NAME.span.
 # Prints one line per run; returns 1 when any workload failed.
 run_benign_suite() {
 	local dir=$1 entry user name vars i=0 rc bad=0 t0 t1 base
+	local -n suite=${2:-BENIGN_SUITE}
 	mkdir -p "$dir"
-	for entry in "${BENIGN_SUITE[@]}"; do
+	for entry in "${suite[@]}"; do
 		read -r user name vars <<<"$entry"
 		i=$((i + 1))
 		base=$dir/$i-$user-${name%.py}
@@ -284,6 +305,46 @@ run_benign_suite() {
 		fi
 	done
 	return "$bad"
+}
+
+# benign_test SUITE: runs the benign suite named SUITE (an array above) and asserts what a user cares about: no
+# incident at all, every workload's "ops_failed 0" (nobody saw an error or was refused), alice and bob never
+# disabled, and the daemon alive at the end. Prints each workload's tally and time.
+benign_test() {
+	local suite=$1 t0 suite_rc=0 line incidents id flags user f
+	lab sharewarden status >/dev/null 2>&1 || fail "the daemon does not answer status before the test"
+	t0=$(now_ms)
+	run_benign_suite "$T/benign" "$suite" >"$T/benign.txt" 2>&1 || suite_rc=$?
+	while read -r line; do note "$line"; done < <(grep -v '^    ' "$T/benign.txt")
+	note "benign suite: $(( ($(now_ms) - t0) / 1000 )) s"
+	# Let the daemon finish what it has read (content checks run after the writes).
+	sleep 3
+	# A daemon that died on the way would raise no incident either.
+	lab sharewarden status >/dev/null 2>&1 || fail "the daemon no longer answers status after the benign suite"
+	note "signals below the incident score: $(grep -o 'signal [a-z_]*' "$SW_LOG" 2>/dev/null | sort | uniq -c |
+	    awk '{printf "%s%s %s", sep, $3, $1; sep=", "}')"
+	incidents=$(incidents_json) || fail "sharewarden incidents --json failed: $(lab sharewarden status 2>&1 | head -n 3)"
+	if [ "$(printf '%s' "$incidents" | jq 'length')" != 0 ]; then
+		printf '%s' "$incidents" | jq -r '.[] | "incident \(.id): \(.actor.user) \(.actor.ip) \(.state)"' >&2
+		for id in $(printf '%s' "$incidents" | jq -r '.[].id'); do
+			incident_json "$id" | jq -c '{signals: [.signals[]? | {kind, path, detail}][:8]}' >&2
+		done
+		fail "ordinary work raised incidents"
+	fi
+	assert_json "$incidents" '. == []' "no incidents"
+	for user in alice bob; do
+		flags=$(pdb_flags "$user")
+		if printf '%s' "$flags" | grep -q D; then
+			fail "$user's account was disabled: $flags"
+		fi
+	done
+	for f in "$T"/benign/*.out; do
+		assert_match '^ops_ok [0-9]+ ops_failed 0$' "$(tail -n 1 "$f")" "$(basename "$f" .out)"
+	done
+	if [ "$suite_rc" != 0 ]; then
+		cat "$T/benign.txt" >&2
+		fail "a benign workload failed (see above): a user was refused or saw an error"
+	fi
 }
 
 # ------------------------------------------------------------------ isolation: the switches, the firewall, mail

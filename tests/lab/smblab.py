@@ -12,8 +12,8 @@ from Cryptodome.Cipher import AES
 from Cryptodome.Random import get_random_bytes
 from impacket import nt_errors
 from impacket.nmb import NetBIOSError, NetBIOSTimeout
-from impacket.smb3structs import (FILE_OVERWRITE_IF, FILE_READ_ATTRIBUTES, FILE_READ_DATA, FILE_WRITE_DATA,
-				  SMB2_DIALECT_30)
+from impacket.smb3structs import (FILE_OPEN, FILE_OPEN_IF, FILE_OVERWRITE_IF, FILE_READ_ATTRIBUTES, FILE_READ_DATA,
+				  FILE_WRITE_DATA, SMB2_DIALECT_30)
 from impacket.smbconnection import SMBConnection, SessionError
 
 NOTE_TEXT = (
@@ -195,6 +195,25 @@ class Client:
 
 	def rename(self, old, new):
 		self.conn.rename(self.share, old, new)
+
+	def write_at(self, path, offset, data, create=False):
+		"""Writes data at offset of path through one handle, without truncating it (an in-place update, an
+		append); create: make the file when missing."""
+		conn, tid = self.conn, self.tid
+		fid = conn.createFile(tid, path, desiredAccess=FILE_READ_DATA | FILE_WRITE_DATA | FILE_READ_ATTRIBUTES,
+				      creationDisposition=FILE_OPEN_IF if create else FILE_OPEN)
+		try:
+			conn.writeFile(tid, fid, data, offset)
+		finally:
+			conn.closeFile(tid, fid)
+
+	def read_at(self, path, offset, length):
+		conn, tid = self.conn, self.tid
+		fid = conn.openFile(tid, path, desiredAccess=FILE_READ_DATA)
+		try:
+			return conn.readFile(tid, fid, offset, length)
+		finally:
+			conn.closeFile(tid, fid)
 
 	def delete(self, path):
 		self.conn.deleteFile(self.share, path)

@@ -233,7 +233,10 @@ static const char gen_py[] =
 	"                                            for i in range(1500)) + '</table></html>').encode())\n"
 	"put('states.csv', ('\\n'.join('MZ,%s,%d' % (prose(30), i) for i in range(2000)) + '\\n').encode())\n"
 	"put('wide16.txt', ('Plain ASCII text in UTF-16 without a byte order mark. ' * 600).encode('utf-16-le'))\n"
-	"put('wide32.txt', ('UTF-32 text with a BOM, \\u00e4\\u00f6\\u00fc. ' * 300).encode('utf-32'))\n";
+	"put('wide32.txt', ('UTF-32 text with a BOM, \\u00e4\\u00f6\\u00fc. ' * 300).encode('utf-32'))\n"
+	"# a git loose object: a zlib stream of the object (here an Office document: already compressed)\n"
+	"doc = open(os.path.join(d, 'report.docx'), 'rb').read()\n"
+	"put('ced7ac6b88bcb01525e33ec58061c53a3efd76', zlib.compress(b'blob %d\\0' % len(doc) + doc))\n";
 
 static char tmpdir[] = "/tmp/test_content.XXXXXX";
 static char sdir[PATH_MAX];	/* the generated samples */
@@ -638,6 +641,99 @@ test_ciphertext(void **state)
 	}
 	assert_int_equal(r.verdict, CV_UNKNOWN);
 	assert_string_equal(r.found, "zip");
+}
+
+/* Reads a file shipped in tests/unit/data and analyzes it under its own name. */
+static void
+analyze_data(const char *file, struct content_result *r)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	join(path, sizeof(path), "tests/unit/data", file);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	assert_true(fd >= 0);
+	assert_int_equal(content_analyze_fd(fd, file, strlen(file), r), 0);
+	close(fd);
+	assert_safe_detail(r);
+}
+
+/*
+ * Files that users encrypt on purpose, as the tools write them: a Word
+ * document saved with a password (the CDFV2 container Office writes, here
+ * one whose middle and end samples are both ciphertext; msoffcrypto opens
+ * it with the password Tr0ub4dor&3), an age file and an `openssl enc` file
+ * of a document. Each is what its name says; the same bytes without what
+ * makes them so are still ciphertext where a document should be.
+ */
+static void
+test_encrypted_by_users(void **state)
+{
+	static const unsigned char pkg[] = { 'E', 0, 'n', 0, 'c', 0, 'r', 0, 'y', 0, 'p', 0, 't', 0, 'e', 0, 'd', 0 };
+	struct content_result r;
+	unsigned char *p, *hit, buf[20000];
+	char path[PATH_MAX];
+	size_t n;
+
+	(void)state;
+	analyze_data("password-protected.docx", &r);
+	report("office-password", "password-protected.docx", &r);
+	assert_int_equal(r.verdict, CV_OK);
+	assert_string_equal(r.found, "ole2");
+	/* an OLE2 file whose middle and end are random and whose directory names no encrypted package */
+	join(path, sizeof(path), "tests/unit/data", "password-protected.docx");
+	p = slurp(path, &n);
+	while ((hit = memmem(p, n, pkg, sizeof(pkg))) != NULL)
+		hit[0] = 'X';
+	analyze_bytes("minutes.doc", p, n, &r);
+	assert_int_equal(r.verdict, CV_PARTIAL);
+	free(p);
+
+	analyze_data("tax-return.docx.age", &r);
+	report("age", "tax-return.docx.age", &r);
+	assert_int_equal(r.verdict, CV_OK);
+	assert_string_equal(r.found, "age");
+	analyze_data("tax-return.docx.enc", &r);
+	report("openssl-enc", "tax-return.docx.enc", &r);
+	assert_int_equal(r.verdict, CV_OK);
+	assert_string_equal(r.found, "openssl");
+
+	/* ransomware's random bytes under those names: not age, and the document it was */
+	fill_random(buf, sizeof(buf));
+	analyze_bytes("tax-return.docx.age", buf, sizeof(buf), &r);
+	assert_int_equal(r.verdict, CV_FORMAT_BROKEN);
+	analyze_bytes("tax-return.docx.enc", buf, sizeof(buf), &r);
+	assert_int_equal(r.verdict, CV_FORMAT_BROKEN);
+	assert_string_equal(r.expected, "zip");
+	/* an age header in front of a garbled one */
+	memcpy(buf, "age-encryption.org/v1\n", 22);
+	analyze_bytes("tax-return.docx.age", buf, sizeof(buf), &r);
+	assert_int_equal(r.verdict, CV_PARTIAL);
+	/* "Salted__" under another name than .enc is no document either */
+	join(path, sizeof(path), "tests/unit/data", "tax-return.docx.enc");
+	p = slurp(path, &n);
+	analyze_bytes("tax-return.docx", p, n, &r);
+	assert_int_equal(r.verdict, CV_FORMAT_BROKEN);
+	free(p);
+}
+
+/* git's loose objects are zlib streams named by their hash: compressed, not ciphertext. */
+static void
+test_zlib_streams(void **state)
+{
+	struct content_result r;
+	unsigned char buf[20000];
+
+	(void)state;
+	analyze_sample("ced7ac6b88bcb01525e33ec58061c53a3efd76", &r);
+	assert_int_equal(r.verdict, CV_UNKNOWN);
+	assert_string_equal(r.found, "compressed");
+	/* random bytes behind a valid zlib header do not decode */
+	fill_random(buf, sizeof(buf));
+	buf[0] = 0x78;
+	buf[1] = 0x9c;
+	analyze_bytes("ced7ac6b88bcb01525e33ec58061c53a3efd77", buf, sizeof(buf), &r);
+	assert_int_equal(r.verdict, CV_CIPHERTEXT);
 }
 
 /* Empty and tiny files say nothing; neither do Office owner files (~$name.docx). */
@@ -1332,6 +1428,8 @@ main(void)
 		cmocka_unit_test(test_random_by_design),
 		cmocka_unit_test(test_renamed),
 		cmocka_unit_test(test_ciphertext),
+		cmocka_unit_test(test_encrypted_by_users),
+		cmocka_unit_test(test_zlib_streams),
 		cmocka_unit_test(test_tiny),
 		cmocka_unit_test(test_misnamed),
 		cmocka_unit_test(test_deflate_streams),

@@ -332,6 +332,109 @@ test_read_then_overwrite(void **state)
 	detect_free(d);
 }
 
+/* A photo editor's in-place saves: read, then overwritten, as many as its batch holds (weak, capped at 5). */
+static int64_t
+edit_photos(struct detect *d, int64_t at, int n)
+{
+	struct detect_verdict v;
+	struct sw_event e;
+	char p[96];
+
+	for (int i = 0; i < n; i++, at += 10) {
+		snprintf(p, sizeof p, "/srv/share/Photos/Shoot/_MG_%04d.JPG", i);
+		e = ev("bob", "10.0.0.12", OP_OPEN, 0, at, p, NULL);
+		detect_feed(d, &e, &v);
+		e = ev("bob", "10.0.0.12", OP_CREATE, EVF_WRITE | EVF_TRUNC, at + 1, p, NULL);
+		detect_feed(d, &e, &v);
+		assert_false(v.crossed);
+	}
+	return at;
+}
+
+/*
+ * Copies named after an original that then take its place by a rename
+ * (KeePass "Passwords.kdbx.tmp", FreeFileSync "NAME.ffs_tmp", "NAME.partial")
+ * or that are its conversion ("NAME.docx.pdf" of a PDF printer) are no
+ * encrypted copies: with the photo editor's read-then-overwrite in the same
+ * minute, the user's work must stay below the incident score.
+ */
+static void
+test_save_transactions_are_no_copies(void **state)
+{
+	static const char *const copies[] = { ".tmp", ".ffs_tmp", ".partial", ".pdf", ".bak" };
+	struct detect *d = detect_new(&cfg.detect, rules);
+	struct detect_verdict v;
+	struct sw_event e;
+	char orig[96], copy[112];
+	int64_t at;
+
+	(void)state;
+	at = edit_photos(d, 1000, 20);
+	for (int i = 0; i < 40; i++, at += 20) {
+		snprintf(orig, sizeof orig, "/srv/share/Backups/Mirror/doc%02d.docx", i);
+		snprintf(copy, sizeof copy, "%s%s", orig, copies[i % nitems(copies)]);
+		e = ev("bob", "10.0.0.12", OP_CREATE, EVF_WRITE | EVF_NEWFILE | EVF_TRUNC, at, copy, NULL);
+		detect_feed(d, &e, &v);
+		assert_false(v.crossed);
+		e = ev("bob", "10.0.0.12", OP_UNLINK, 0, at + 1, orig, NULL);
+		detect_feed(d, &e, &v);
+		assert_int_equal(v.nsig, 0);
+		assert_false(v.crossed);
+		if (strcmp(copies[i % nitems(copies)], ".pdf") != 0) {
+			e = ev("bob", "10.0.0.12", OP_RENAME, 0, at + 2, copy, orig);
+			detect_feed(d, &e, &v);
+			assert_false(v.crossed);
+		}
+	}
+	assert_true(v.actor->score < cfg.detect.incident_score);
+	/* ransomware's own extension still makes a copy that replaces the original */
+	e = ev("bob", "10.0.0.12", OP_CREATE, EVF_WRITE | EVF_NEWFILE, at, "/srv/share/a.docx.lck9", NULL);
+	detect_feed(d, &e, &v);
+	e = ev("bob", "10.0.0.12", OP_UNLINK, 0, at + 1, "/srv/share/a.docx", NULL);
+	detect_feed(d, &e, &v);
+	assert_int_equal(v.nsig, 1);
+	assert_string_equal(v.sig[0]->kind, "copy_delete");
+	detect_free(d);
+}
+
+/*
+ * git receives a pack as tmp_pack_XXXXXX and renames it to pack-SHA.pack
+ * (then tmp_idx_ to .idx): written, then renamed to a new extension, but a
+ * temporary file reaching its name, not a damaged file renamed.
+ */
+static void
+test_git_pack_renames_quiet(void **state)
+{
+	struct detect *d = detect_new(&cfg.detect, rules);
+	struct detect_verdict v;
+	struct sw_event e;
+	char tmp[128], pack[160];
+	int64_t at;
+
+	(void)state;
+	at = edit_photos(d, 1000, 20);
+	for (int i = 0; i < 8; i++, at += 50) {
+		snprintf(tmp, sizeof tmp, "/srv/share/bob/repo%d/.git/objects/pack/tmp_pack_a%05d", i, i);
+		snprintf(pack, sizeof pack, "/srv/share/bob/repo%d/.git/objects/pack/pack-%040d.pack", i, i);
+		e = ev("bob", "10.0.0.12", OP_CREATE, EVF_WRITE | EVF_NEWFILE, at, tmp, NULL);
+		detect_feed(d, &e, &v);
+		e = ev("bob", "10.0.0.12", OP_WRITE, 0, at + 1, tmp, NULL);
+		detect_feed(d, &e, &v);
+		e = ev("bob", "10.0.0.12", OP_RENAME, 0, at + 2, tmp, pack);
+		detect_feed(d, &e, &v);
+		assert_int_equal(v.nsig, 0);
+	}
+	assert_true(v.actor->score < cfg.detect.incident_score);
+	/* a written document renamed to a new extension still counts */
+	e = ev("bob", "10.0.0.12", OP_WRITE, 0, at, "/srv/share/bob/q.docx", NULL);
+	detect_feed(d, &e, &v);
+	e = ev("bob", "10.0.0.12", OP_RENAME, 0, at + 1, "/srv/share/bob/q.docx", "/srv/share/bob/q.docx.x7kq2");
+	detect_feed(d, &e, &v);
+	assert_int_equal(v.nsig, 1);
+	assert_string_equal(v.sig[0]->kind, "overwrite_rename");
+	detect_free(d);
+}
+
 static void
 test_weak_kind_never_alone(void **state)
 {
@@ -432,6 +535,8 @@ main(void)
 		cmocka_unit_test(test_ordinary_extension_renames_quiet),
 		cmocka_unit_test(test_copy_then_delete),
 		cmocka_unit_test(test_read_then_overwrite),
+		cmocka_unit_test(test_save_transactions_are_no_copies),
+		cmocka_unit_test(test_git_pack_renames_quiet),
 		cmocka_unit_test(test_content_verdicts),
 		cmocka_unit_test(test_weak_kind_never_alone),
 		cmocka_unit_test(test_allowlist),
