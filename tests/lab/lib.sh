@@ -70,6 +70,39 @@ wait_for() {
 	done
 }
 
+# ------------------------------------------------------------------ waiting on the daemon and the clients
+
+# A counter of `sharewarden status` ("lines 12" -> 12); empty when absent.
+status_value() {
+	lab sharewarden status 2>/dev/null | awk -v k="$1" '$1 == k { print $2; exit }'
+}
+
+# daemon_caught_up [TIMEOUT]: waits until the daemon has journaled every event up to now (all its sources read)
+# and its content checks have stopped moving; returns 1 after TIMEOUT seconds (default 20).
+daemon_caught_up() {
+	local t timeout=${1:-20} a b end
+	t=$(now_ms)
+	end=$(( t + timeout * 1000 ))
+	wait_for "[ \"\$(status_value journal_through)\" -ge $t ]" "$timeout" || return 1
+	a=$(status_value content_analyzed)
+	while [ "$(now_ms)" -lt "$end" ]; do
+		sleep 0.3
+		b=$(status_value content_analyzed)
+		[ "$a" = "$b" ] && return 0
+		a=$b
+	done
+	return 1
+}
+
+# The number of lines in the audit log now: an offset for wait_audit_user.
+audit_lines() { if [ -f "$AUDIT_LOG" ]; then wc -l <"$AUDIT_LOG"; else echo 0; fi; }
+
+# wait_audit_user USER [FROM] [TIMEOUT]: waits until the audit log has a line of USER after line FROM (default 0):
+# that user's SMB session is up and working. Returns 1 after TIMEOUT seconds (default 15).
+wait_audit_user() {
+	wait_for "tail -n +$(( ${2:-0} + 1 )) \"\$AUDIT_LOG\" | grep -q '\] *$1|'" "${3:-15}"
+}
+
 # ------------------------------------------------------------------ incidents
 
 incidents_json() { lab sharewarden incidents --json; }
@@ -200,11 +233,12 @@ ms_to_action() {	# FIRST_MS INCIDENT_JSON KIND
 # alice with client1's IP and MAC, contained; the attack was stopped after at most MAX_FILES files; alice's
 # account is disabled; none of bob's actions failed, and still one incident afterwards.
 attack_test() {
-	local family=$1 max=$2 secs=${3:-8} total office id inc n rc first deny kill
+	local family=$1 max=$2 secs=${3:-8} total office id inc n rc first deny kill from
 	total=$(share_file_count)
+	from=$(audit_lines)
 	DURATION=$secs lab client2 workloads/office.py >"$T/office.out" 2>"$T/office.err" &
 	office=$!
-	sleep 2
+	wait_audit_user bob "$from" || fail "bob's office workload shows no activity in the audit log"
 
 	note "alice's $family attack from client1 ($CLIENT1_IP), $total files in the share"
 	lab attack "attacks/$family.py" >"$T/attack.out" 2>"$T/attack.err" ||
@@ -318,7 +352,7 @@ benign_test() {
 	while read -r line; do note "$line"; done < <(grep -v '^    ' "$T/benign.txt")
 	note "benign suite: $(( ($(now_ms) - t0) / 1000 )) s"
 	# Let the daemon finish what it has read (content checks run after the writes).
-	sleep 3
+	daemon_caught_up 30 || fail "the daemon did not catch up with the benign suite within 30 s"
 	# A daemon that died on the way would raise no incident either.
 	lab sharewarden status >/dev/null 2>&1 || fail "the daemon no longer answers status after the benign suite"
 	note "signals below the incident score: $(grep -o 'signal [a-z_]*' "$SW_LOG" 2>/dev/null | sort | uniq -c |

@@ -5,9 +5,10 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 total=$(share_file_count)
+from=$(audit_lines)
 DURATION=25 lab client2 workloads/office.py >"$T/office.out" 2>"$T/office.err" &
 office=$!
-sleep 2
+wait_audit_user bob "$from" || fail "bob's office workload shows no activity in the audit log"
 
 note "alice's classic attack from client1 ($CLIENT1_IP), $total files in the share"
 t0=$(now_ms)

@@ -46,7 +46,7 @@ PY
 wait_for '[ "$(malformed_count)" -gt 0 ]' 10 || fail "status does not report malformed lines > 0: $(lab sharewarden status 2>&1 | tr '\n' ' ')"
 note "status: malformed $(malformed_count)"
 lab sharewarden status >/dev/null || fail "the daemon does not answer status after the hostile lines"
-sleep 1
+daemon_caught_up || fail "the daemon did not catch up with the hostile lines"
 assert_eq 0 "$(incident_count)" "incidents opened by the hostile lines"
 
 note "a classic attack after the hostile lines"

@@ -13,9 +13,10 @@ vendor_before=$(vendor_admin_states)
 assert_match '^1( 1)+$' "$vendor_before" "the vendor switch's ifAdminStatus before the attack"
 client1_pings || fail "client1 cannot ping the server before the attack"
 
+from=$(audit_lines)
 DURATION=15 lab client2 workloads/office.py >"$T/office.out" 2>"$T/office.err" &
 office=$!
-sleep 2
+wait_audit_user bob "$from" || fail "bob's office workload shows no activity in the audit log"
 
 note "alice's classic attack from client1 ($CLIENT1_IP, $CLIENT1_MAC); bob works from client2"
 lab attack attacks/classic.py >"$T/attack.out" 2>"$T/attack.err" || fail "the attack script failed: $(tail -n 5 "$T/attack.err")"

@@ -28,8 +28,9 @@ cmp -s "$T/old.txt" "$SNAP_DIR/$snap/$dir/$file" || fail "the snapshot does not 
 lab sharewarden snapshots >"$T/snapshots.out" 2>&1 || fail "sharewarden snapshots failed: $(cat "$T/snapshots.out")"
 grep -qF -- "$snap" "$T/snapshots.out" || fail "sharewarden snapshots does not list $snap: $(cat "$T/snapshots.out")"
 
-# The change comes a second later: names have whole seconds, and the live file must differ from the snapshot.
-sleep 1
+# The change comes in a later second than the snapshot's name (names have whole seconds).
+snap_s=$(date -u -d "$(printf '%s' "$snap" | sed -E 's/^@GMT-([0-9]{4})\.([0-9]{2})\.([0-9]{2})-([0-9]{2})\.([0-9]{2})\.([0-9]{2})$/\1-\2-\3 \4:\5:\6/')" +%s)
+wait_for "[ \$(date -u +%s) -gt $snap_s ]" 3 || fail "the clock did not pass the snapshot's second"
 smb_as bob "put \"$T/new.txt\" \"$dir\\$file\"" >"$T/put2.out" 2>&1 ||
     fail "bob could not change $dir\\$file: $(cat "$T/put2.out")"
 cmp -s "$T/new.txt" "$SHARE_PATH/$dir/$file" || fail "$dir/$file on the server does not hold bob's change"

@@ -32,7 +32,7 @@ new_incident() {
 }
 
 restore_family() {
-	local family=$1 root=${ROOT[$1]} f=$T/$1 before snap bob rc id inc damage t0 ms final live diffs dchanged dgone dnew
+	local family=$1 root=${ROOT[$1]} f=$T/$1 before snap bob rc id inc damage t0 ms final live diffs dchanged dgone dnew from
 	[ -n "$root" ] || fail "no attack root for family $family"
 	before=$(incidents_json | jq -c '[.[].id]')
 	canaries_intact "$f.canaries"
@@ -44,9 +44,10 @@ restore_family() {
 	fi
 
 	rm -f "$f.stop"
+	from=$(audit_lines)
 	FILE=$BOB_FILE STOP_FILE=$f.stop DURATION=90 lab client2 workloads/edit.py >"$f.bob.out" 2>"$f.bob.err" &
 	bob=$!
-	sleep 1
+	wait_audit_user bob "$from" || fail "$family: bob's edits show no activity in the audit log"
 	ATTACK_ROOT=$root lab attack "attacks/$family.py" >"$f.attack.out" 2>"$f.attack.err" ||
 	    fail "$family: the attack script failed: $(tail -n 5 "$f.attack.err")"
 	wait_for "[ -n \"\$(new_incident '$before')\" ]" 20 ||
@@ -128,5 +129,5 @@ for family in ${FAMILIES:-classic intermittent header_only outline slow notes_fi
 	n=$((n + 1))
 done
 # Restores write into the share as root: none of it may look like an attack.
-sleep 2
+daemon_caught_up || fail "the daemon did not catch up after the restores"
 assert_eq "$n" "$(incident_count)" "number of incidents (one per family)"
