@@ -363,6 +363,19 @@ park_free(struct parked *p)
 	p->buf = NULL;
 }
 
+/* Copies v to *b and moves *b past it; the copy, or NULL for an empty v. */
+static const char *
+park_copy(char **b, struct sw_str v)
+{
+	char *p = *b;
+
+	if (v.n == 0)
+		return NULL;
+	memcpy(p, v.p, v.n);
+	*b += v.n;
+	return p;
+}
+
 /* Keeps a copy of ev until its session is known (the oldest goes when the ring is full). */
 static void
 park_event(struct daemon *d, const struct sw_event *ev)
@@ -382,14 +395,9 @@ park_event(struct daemon *d, const struct sw_event *ev)
 	p->ev = *ev;
 	p->until = mono_ms() + PARK_MS;
 	b = p->buf = xmalloc(ev->path.n + ev->path2.n + ev->share.n + 1);
-	memcpy(b, ev->path.p, ev->path.n);
-	p->ev.path.p = b;
-	b += ev->path.n;
-	memcpy(b, ev->path2.p, ev->path2.n);
-	p->ev.path2.p = ev->path2.n ? b : NULL;
-	b += ev->path2.n;
-	memcpy(b, ev->share.p, ev->share.n);
-	p->ev.share.p = b;
+	p->ev.path.p = park_copy(&b, ev->path);
+	p->ev.path2.p = park_copy(&b, ev->path2);
+	p->ev.share.p = park_copy(&b, ev->share);
 	p->ev.handle = NULL;
 	if ((p->has_h = ev->handle != NULL))
 		p->h = *ev->handle;
