@@ -569,31 +569,9 @@ user_match(const struct smb_session *s, const char *user)
 int
 session_pids(struct session_cache *sc, const char *user, const char *ip, int *pids, int max)
 {
-	char want[INET6_ADDRSTRLEN + 1];
-	int cnt = 0;
-
 	if (session_refresh(sc) == -1)
 		return -1;
-	if (ip != NULL && ip[0] != '\0') {
-		if (ip_normalize(ip, strlen(ip), want, sizeof want) == -1)
-			snprintf(want, sizeof want, "%s", ip);
-	} else
-		ip = NULL;
-	for (size_t i = 0; i < sc->n && cnt < max; i++) {
-		const struct smb_session *s = &sc->s[i];
-		int dup = 0;
-
-		if (!user_match(s, user))
-			continue;
-		if (ip != NULL && strcmp(s->ip, want) != 0)
-			continue;
-		for (int k = 0; k < cnt; k++)
-			if (pids[k] == s->pid)
-				dup = 1;
-		if (!dup)
-			pids[cnt++] = s->pid;
-	}
-	return cnt;
+	return session_pids_known(sc, user, ip, pids, max);
 }
 
 int

@@ -55,7 +55,7 @@ void session_tick(struct session_cache *sc);
  * lines or from smbstatus' last answer), without running smbstatus.
  */
 int session_pids_known(struct session_cache *sc, const char *user, const char *ip, int *pids, int max);
-/* Refreshes now and returns the pids of every session of user from ip (ip NULL = any). */
+/* Refreshes now and returns the pids of every session of user from ip (ip NULL = any), learned ones too. */
 int session_pids(struct session_cache *sc, const char *user, const char *ip, int *pids, int max);
 
 /*
