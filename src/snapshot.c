@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <linux/magic.h>
@@ -260,18 +261,32 @@ snapshot_take(const struct share *sh, struct snap_info *out, char *err, size_t e
 	const struct snap_info *found;
 	struct snap_info *list = NULL;
 	char name[SNAP_NAME_MAX];
+	int64_t asked;
 	size_t n = 0;
 
 	if (b == NULL)
 		return -1;
-	snapshot_name(sh, now_ms(), name, sizeof name);
+	asked = now_ms();
+	snapshot_name(sh, asked, name, sizeof name);
 	if (b->list(sh, &list, &n, err, errlen) == -1)
 		return -1;
-	/* Names have whole seconds: a second request within the same second gets the same snapshot. */
-	if ((found = snap_find(list, n, name)) != NULL) {
-		*out = *found;
+	/*
+	 * Names have whole seconds. One taken earlier in this second may miss what changed since: wait for
+	 * the next second. One that another taker made in that next second holds everything until the
+	 * request, and is the answer.
+	 */
+	if (snap_find(list, n, name) != NULL) {
 		free(list);
-		return 0;
+		list = NULL;
+		usleep((useconds_t)(1000 - asked % 1000 + 5) * 1000);
+		snapshot_name(sh, now_ms(), name, sizeof name);
+		if (b->list(sh, &list, &n, err, errlen) == -1)
+			return -1;
+		if ((found = snap_find(list, n, name)) != NULL) {
+			*out = *found;
+			free(list);
+			return 0;
+		}
 	}
 	free(list);
 	list = NULL;

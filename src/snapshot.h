@@ -49,8 +49,9 @@ void snapshot_name(const struct share *sh, int64_t t_ms, char *buf, size_t bufsz
 int snapshot_parse_name(const char *name, int64_t *t_ms);
 
 /*
- * Takes a snapshot of sh now. When a snapshot of the same second already
- * exists it is reused (out describes it). 0 ok, -1 with err.
+ * Takes a snapshot of sh now. When one of the same second already exists
+ * (names have whole seconds), it waits for the next second, so the snapshot
+ * always holds what was there when it was asked for. 0 ok, -1 with err.
  */
 int snapshot_take(const struct share *sh, struct snap_info *out, char *err, size_t errlen);
 
