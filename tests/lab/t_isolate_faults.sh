@@ -53,7 +53,7 @@ assert_contained() {
 	assert_json "$inc" '.actor.switch == "lab" and .actor.port == "sw-c1"' "actor.switch and actor.port"
 	assert_eq down "$(port_admin sw-c1)" "client1's port"
 	account_disabled alice || fail "alice is not disabled"
-	ip_blocked "$CLIENT1_IP" || fail "$CLIENT1_IP is not blocked"
+	ip_blocked "$CLIENT1_IP" || fail "$CLIENT1_IP is not blocked: $(ip netns exec swlab-srv nft list table inet sharewarden 2>&1 | tr '\n\t' '  ')"
 }
 
 # ms from detection to the end of containment (contained_at).
