@@ -429,6 +429,18 @@ webhook_render(const struct config *cfg, json_t *inc, const char *stage, const c
 	return s;
 }
 
+int
+notify_render(const struct config *cfg, json_t *inc, const char *stage, char **ticket, char **subject,
+    char **webhook)
+{
+	if (!stage_known(stage))
+		return -1;
+	*ticket = ticket_render(inc, stage);
+	*subject = subject_render(inc, stage);
+	*webhook = webhook_render(cfg, inc, stage, *ticket, *subject);
+	return 0;
+}
+
 /* A webhook URL may carry a secret (Slack, Teams): actions show only scheme://host/... */
 static void
 url_redact(char *dst, size_t dstsz, const char *url)
