@@ -538,7 +538,7 @@ test_render(void **state)
 	static const char *const formats[] = { "json", "slack", "teams" };
 	static const char *const stages[] = { NOTIFY_DETECTED, NOTIFY_CONTAINED, NOTIFY_RESTORED };
 	const char *doc = "{\"id\": 7, \"state\": \"open\", \"actor\": {\"user\": \"evil\\r\\nBcc: x@y\", "
-	    "\"ip\": \"10.0.0.5\", \"host\": \"PC\\u202egpj.exe\\u0007\"}, \"signals\": [{\"kind\": "
+	    "\"ip\": \"10.0.0.5\", \"host\": \"PC\\u202egpj\\u2028.exe\\u061c\\u0007\"}, \"signals\": [{\"kind\": "
 	    "\"ransom_note\", \"path\": \"/srv/a\\nb\"}], \"files\": [{\"path\": \"/srv/x\\u001b[2J\", \"op\": "
 	    "\"write\"}, {\"path\": 5}], \"actions\": [{\"kind\": \"block_ip\", \"result\": \"failed\", "
 	    "\"detail\": \"nft:\\n bad\"}], \"restore\": {\"state\": \"done\", \"restored\": 3}}";
@@ -556,7 +556,9 @@ test_render(void **state)
 			assert_int_equal(notify_render(&cfg, inc, stages[k], &ticket, &subject, &webhook), 0);
 			for (const char *p = subject; *p; p++)
 				assert_true((unsigned char)*p >= 0x20 && *p != 0x7f);
-			assert_non_null(strstr(subject, "evil\\x0d\\x0aBcc: x@y at 10.0.0.5 (PC\\xe2\\x80\\xaegpj.exe"));
+			/* A line separator and the Arabic letter mark (a bidi control) too. */
+			assert_non_null(strstr(subject, "evil\\x0d\\x0aBcc: x@y at 10.0.0.5 (PC\\xe2\\x80\\xaegpj"
+			    "\\xe2\\x80\\xa8.exe\\xd8\\x9c\\x07)"));
 			for (const char *p = ticket; *p; p++)
 				assert_true((unsigned char)*p >= 0x20 || *p == '\n');
 			assert_null(strstr(ticket, "\xe2\x80\xae"));
