@@ -686,16 +686,18 @@ reply_next(const unsigned char **data, size_t *len, netsnmp_pdu **resp, char *er
 		snprintf(err, errlen, "timeout: no answer from %s", REPLY_PEER);
 		return SNMPST_TIMEOUT;
 	}
-	/* An exact-size copy: net-snmp takes a writable buffer, and reads past it would show. */
-	copy = xmalloc(*len);
-	memcpy(copy, *data, *len);
-	if ((body = asn_parse_header(copy, &left, &type)) != NULL && left <= *len - (size_t)(body - copy)) {
-		n = (size_t)(body - copy) + left;
+	/* asn_parse_header only reads; it takes a non-const pointer. */
+	if ((body = asn_parse_header((unsigned char *)*data, &left, &type)) != NULL &&
+	    left <= *len - (size_t)(body - *data)) {
+		n = (size_t)(body - *data) + left;
+		/* An exact-size copy of the PDU: net-snmp takes a writable buffer, and reads past it would show. */
+		copy = xmalloc(n);
+		memcpy(copy, *data, n);
 		*resp = snmp_pdu_create(SNMP_MSG_RESPONSE);
 		left = n;
 		rc = snmp_pdu_parse(*resp, copy, &left);
+		free(copy);
 	}
-	free(copy);
 	*data += n;
 	*len -= n;
 	if (rc != 0 || (*resp)->command != SNMP_MSG_RESPONSE) {
