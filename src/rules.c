@@ -817,10 +817,14 @@ hit:
 
 /* The ordinary sample name the lowercase pattern matches, or NULL. */
 static const char *
-ordinary_match(const char *low, size_t n)
+ordinary_match(const struct rules *r, const char *low, size_t n)
 {
+	uint32_t t = wild_trigram(r, low, n);
 	size_t i;
 
+	/* Three fixed bytes in a row that no ordinary name holds: no ordinary name can match. */
+	if (t != NONE && r->ord->trifreq[tri_bucket(t)] == 0)
+		return NULL;
 	for (i = 0; i < nitems(ordinary_names); i++)
 		if (glob_match(low, n, ordinary_names[i], strlen(ordinary_names[i])))
 			return ordinary_names[i];
@@ -895,7 +899,7 @@ ext_guarded(const struct rules *r, const char *ext, size_t n, char *why, size_t 
 	memcpy(low, "?*.", 3);
 	for (i = 0; i < n; i++)
 		low[3 + i] = (char)lc((unsigned char)ext[i]);
-	if ((hit = ordinary_match(low, n + 3)) != NULL) {
+	if ((hit = ordinary_match(r, low, n + 3)) != NULL) {
 		snprintf(why, whysz, "matches the ordinary file name \"%s\"", hit);
 		return why;
 	}
@@ -1003,7 +1007,7 @@ classify(const struct rules *r, const char *p, size_t n, enum rule_kind *kind, c
 	}
 	for (i = 0; i < n; i++)
 		low[i] = (char)lc((unsigned char)p[i]);
-	if ((hit = ordinary_match(low, n)) != NULL) {
+	if ((hit = ordinary_match(r, low, n)) != NULL) {
 		snprintf(why, whysz, "matches the ordinary file name \"%s\"", hit);
 		return 0;
 	}
