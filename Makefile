@@ -114,7 +114,7 @@ fuzz-long: $(FUZZERS)
 	    line="$$n runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' build-fuzz/$$n-long.log)"; \
 	    line="$$line seconds=$$t exec/s=$$(sed -n 's/^stat::average_exec_per_sec: *//p' build-fuzz/$$n-long.log)"; \
 	    line="$$line $$(grep -E '^#[0-9]+[[:space:]]+DONE' build-fuzz/$$n-long.log | grep -oE 'cov: [0-9]+ ft: [0-9]+' | tail -1)"; \
-	    line="$$line corpus=$$(ls $$c | wc -l) units/$$(du -sk $$c | cut -f1)KB"; \
+	    line="$$line corpus=$$(ls $$c | wc -l) units/$$(find $$c -type f -printf '%s\n' | awk '{s += $$1} END {print s + 0}')B"; \
 	    echo "$$line" | tee build-fuzz/$$n-long.txt; done
 
 # Snapshot schedule and retention, then restore, against real btrfs, tmpfs and the real CLI.
