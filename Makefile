@@ -3,6 +3,7 @@
 # make check      install dependencies, build, run every test (unit, ASan/UBSan, scenarios, fuzz smoke, lab)
 # make demo       install dependencies, build, run the lab demo
 # make fuzz       build the libFuzzer harnesses and run each for FUZZ_SECONDS
+# make fuzz-long  run each harness for FUZZ_RUNS executions and minimize tests/fuzz/corpus (not in check)
 
 CC      ?= cc
 BUILD   ?= build
@@ -22,7 +23,7 @@ LIBOBJ  = $(patsubst src/%.c,$(BUILD)/%.o,$(filter-out src/main.c,$(SRC)))
 TESTS   = $(patsubst tests/unit/%.c,$(BUILD)/%,$(wildcard tests/unit/test_*.c))
 FUZZERS = $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: all deps check unit asan scenarios cli restore-test lab-test demo fuzz bench install clean
+.PHONY: all deps check unit asan scenarios cli restore-test lab-test demo fuzz fuzz-long bench install clean
 
 all: $(BUILD)/sharewarden
 
@@ -69,23 +70,52 @@ cli: $(BUILD)/sharewarden $(BUILD)/sw-fixture
 FUZZ_CFLAGS = -g -O1 -std=gnu11 -D_GNU_SOURCE -Isrc $(shell pkg-config --cflags $(PKGS))
 FUZZOBJ = $(patsubst src/%.c,build-fuzz/obj/%.o,$(filter-out src/main.c,$(SRC)))
 
+# UB stops a run like a crash does (by default UBSan prints and goes on, and libFuzzer never notices).
+FUZZ_SAN = address,undefined -fno-sanitize-recover=undefined
+
 build-fuzz/obj/%.o: src/%.c $(wildcard src/*.h)
 	@mkdir -p build-fuzz/obj
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
 
 build-fuzz/libsw-fuzz.a: $(FUZZOBJ)
 	rm -f $@
 	ar rcs $@ $^
 
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c build-fuzz/libsw-fuzz.a
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< build-fuzz/libsw-fuzz.a $(LDLIBS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< build-fuzz/libsw-fuzz.a $(LDLIBS)
 
+# New units go to build-fuzz/corpus-NAME; the corpus kept in the tree and the seeds are only read.
 fuzz: $(FUZZERS)
 	@set -e; for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \
 	    echo "== $$n ($(FUZZ_SECONDS)s)"; \
-	    seeds=tests/fuzz/seeds/$$n; [ -d $$seeds ] || seeds=; \
-	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=70000 build-fuzz/corpus-$$n $$seeds \
+	    dirs=; for d in tests/fuzz/corpus/$$n tests/fuzz/seeds/$$n; do [ -d $$d ] && dirs="$$dirs $$d"; done; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=70000 -artifact_prefix=build-fuzz/$$n- \
+	        build-fuzz/corpus-$$n $$dirs \
 	        > build-fuzz/$$n.log 2>&1 || { tail -40 build-fuzz/$$n.log; exit 1; }; tail -1 build-fuzz/$$n.log; done
+
+# The long run (tests/fuzz/README.md): each harness, one at a time, for FUZZ_RUNS executions from the
+# in-tree corpus and the seeds; then tests/fuzz/corpus/NAME becomes the -merge=1 minimum of the corpus
+# and what the run found (units the seeds already cover are left out); its figures go to
+# build-fuzz/NAME-long.txt. fuzz_rules takes shorter inputs: its cost grows with every pattern line.
+# One harness alone: make fuzz-long FUZZERS=build-fuzz/fuzz_snmp
+FUZZ_RUNS ?= 10000000
+fuzz-long: $(FUZZERS)
+	@set -e; for f in $(FUZZERS); do n=$$(basename $$f); \
+	    c=tests/fuzz/corpus/$$n; s=tests/fuzz/seeds/$$n; w=build-fuzz/long-$$n; m=build-fuzz/merge-$$n; \
+	    case $$n in fuzz_rules) len=512;; *) len=70000;; esac; \
+	    mkdir -p $$c $$w; echo "== $$n ($(FUZZ_RUNS) runs, -max_len=$$len)"; t0=$$(date +%s); \
+	    $$f -runs=$(FUZZ_RUNS) -max_len=$$len -print_final_stats=1 -artifact_prefix=build-fuzz/$$n- \
+	        $$w $$c $$s > build-fuzz/$$n-long.log 2>&1 || { tail -60 build-fuzz/$$n-long.log; exit 1; }; \
+	    t=$$(( $$(date +%s) - t0 )); rm -rf $$m; mkdir -p $$m; \
+	    [ -d $$s ] && for u in $$s/*; do cp "$$u" "$$m/seed-$$(basename "$$u")"; done; \
+	    $$f -merge=1 -max_len=$$len $$m $$c $$w > build-fuzz/$$n-merge.log 2>&1 || \
+	        { tail -20 build-fuzz/$$n-merge.log; exit 1; }; \
+	    rm -f $$m/seed-*; rm -rf $$c; mv $$m $$c; \
+	    line="$$n runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' build-fuzz/$$n-long.log)"; \
+	    line="$$line seconds=$$t exec/s=$$(sed -n 's/^stat::average_exec_per_sec: *//p' build-fuzz/$$n-long.log)"; \
+	    line="$$line $$(grep -E '^#[0-9]+[[:space:]]+DONE' build-fuzz/$$n-long.log | grep -oE 'cov: [0-9]+ ft: [0-9]+' | tail -1)"; \
+	    line="$$line corpus=$$(ls $$c | wc -l) units/$$(find $$c -type f -printf '%s\n' | awk '{s += $$1} END {print s + 0}')B"; \
+	    echo "$$line" | tee build-fuzz/$$n-long.txt; done
 
 # Snapshot schedule and retention, then restore, against real btrfs, tmpfs and the real CLI.
 restore-test: $(BUILD)/sharewarden $(BUILD)/sw-fixture

@@ -34,6 +34,60 @@
 #define OID_CISCO_TRUNK		"1.3.6.1.4.1.9.9.46.1.6.1.1.14"	/* vlanTrunkPortDynamicStatus.<ifIndex> */
 #define OID_ARP_PHYS		"1.3.6.1.2.1.4.22.1.2"		/* ipNetToMediaPhysAddress.<ifIndex>.<ip> */
 
+/* The OID of each table read (enum netport_table). */
+static const char *const table_oid[NPT_COUNT] = {
+	[NPT_BASE_PORT_IFINDEX] = OID_BASE_PORT_IFINDEX,
+	[NPT_TP_FDB_PORT] = OID_TP_FDB_PORT,
+	[NPT_VLAN_FDB_ID] = OID_VLAN_FDB_ID,
+	[NPT_Q_FDB_PORT] = OID_Q_FDB_PORT,
+	[NPT_LLDP_REM_SYSNAME] = OID_LLDP_REM_SYSNAME,
+	[NPT_IF_NAME] = OID_IF_NAME,
+	[NPT_IF_DESCR] = OID_IF_DESCR,
+	[NPT_CISCO_TRUNK] = OID_CISCO_TRUNK,
+	[NPT_ARP_PHYS] = OID_ARP_PHYS,
+};
+
+/* Who answers: a live session, or an agent's recorded replies (r; then c is NULL). */
+struct agent {
+	struct snmp_conn *c;
+	const struct netport_replies *r;
+};
+
+static enum snmp_status
+agent_walk(struct agent *a, enum netport_table t, int (*cb)(const struct snmp_value *v, void *arg), void *arg,
+    char *err, size_t errlen)
+{
+	if (a->c != NULL)
+		return snmp_walk(a->c, table_oid[t], cb, arg, NETPORT_WALK_MAX, err, errlen);
+	return snmp_walk_replies(a->r->data[t], a->r->len[t], table_oid[t], cb, arg, NETPORT_WALK_MAX, err,
+	    errlen);
+}
+
+/* The entry of table t at index, as a number. */
+static enum snmp_status
+agent_get_int(struct agent *a, enum netport_table t, int index, long *value, char *err, size_t errlen)
+{
+	char oid[64];
+
+	snprintf(oid, sizeof oid, "%s.%d", table_oid[t], index);
+	if (a->c != NULL)
+		return snmp_get_int(a->c, oid, value, err, errlen);
+	return snmp_reply_get_int(a->r->data[t], a->r->len[t], oid, value, err, errlen);
+}
+
+/* The entry of table t at index, as a string (see snmp_get_str). */
+static enum snmp_status
+agent_get_str(struct agent *a, enum netport_table t, int index, char *buf, size_t bufsz, size_t *len,
+    char *err, size_t errlen)
+{
+	char oid[64];
+
+	snprintf(oid, sizeof oid, "%s.%d", table_oid[t], index);
+	if (a->c != NULL)
+		return snmp_get_str(a->c, oid, buf, bufsz, len, err, errlen);
+	return snmp_reply_get_str(a->r->data[t], a->r->len[t], oid, buf, bufsz, len, err, errlen);
+}
+
 struct pair {
 	long key, val;
 };
@@ -238,21 +292,21 @@ cb_lldp(const struct snmp_value *v, void *arg)
  * status; err says why.
  */
 static enum snmp_status
-read_context(struct swdata *d, struct snmp_conn *c, int vlan, char *err, size_t errlen)
+read_context(struct swdata *d, struct agent *a, int vlan, char *err, size_t errlen)
 {
 	struct pairs vports = { 0 }, fdbids = { 0 };
 	struct walk_ctx w = { .d = d, .ports = vlan ? &vports : &d->base_ports, .fdbids = &fdbids,
 	    .vlan = vlan };
 	enum snmp_status st;
 
-	if ((st = snmp_walk(c, OID_BASE_PORT_IFINDEX, cb_ports, &w, NETPORT_WALK_MAX, err, errlen)) != SNMPST_OK)
+	if ((st = agent_walk(a, NPT_BASE_PORT_IFINDEX, cb_ports, &w, err, errlen)) != SNMPST_OK)
 		goto out;
-	if ((st = snmp_walk(c, OID_TP_FDB_PORT, cb_tpfdb, &w, NETPORT_WALK_MAX, err, errlen)) != SNMPST_OK)
+	if ((st = agent_walk(a, NPT_TP_FDB_PORT, cb_tpfdb, &w, err, errlen)) != SNMPST_OK)
 		goto out;
 	if (vlan == 0) {
-		if ((st = snmp_walk(c, OID_VLAN_FDB_ID, cb_fdbids, &w, NETPORT_WALK_MAX, err, errlen)) != SNMPST_OK)
+		if ((st = agent_walk(a, NPT_VLAN_FDB_ID, cb_fdbids, &w, err, errlen)) != SNMPST_OK)
 			goto out;
-		st = snmp_walk(c, OID_Q_FDB_PORT, cb_qfdb, &w, NETPORT_WALK_MAX, err, errlen);
+		st = agent_walk(a, NPT_Q_FDB_PORT, cb_qfdb, &w, err, errlen);
 	}
 out:
 	pairs_free(&vports);
@@ -296,16 +350,15 @@ port_protected(const struct snmp_target *sw, const struct port_hit *h)
 
 /* ifName, else ifDescr, sanitized; "" when the agent has neither. */
 static void
-port_name(struct snmp_conn *c, int ifindex, char *buf, size_t bufsz)
+port_name(struct agent *a, int ifindex, char *buf, size_t bufsz)
 {
-	char oid[64], raw[256], err[256];
+	char raw[256], err[256];
 	size_t len = 0;
 
 	buf[0] = '\0';
-	snprintf(oid, sizeof oid, "%s.%d", OID_IF_NAME, ifindex);
-	if (snmp_get_str(c, oid, raw, sizeof raw, &len, err, sizeof err) != SNMPST_OK || len == 0) {
-		snprintf(oid, sizeof oid, "%s.%d", OID_IF_DESCR, ifindex);
-		if (snmp_get_str(c, oid, raw, sizeof raw, &len, err, sizeof err) != SNMPST_OK)
+	if (agent_get_str(a, NPT_IF_NAME, ifindex, raw, sizeof raw, &len, err, sizeof err) != SNMPST_OK ||
+	    len == 0) {
+		if (agent_get_str(a, NPT_IF_DESCR, ifindex, raw, sizeof raw, &len, err, sizeof err) != SNMPST_OK)
 			return;
 	}
 	respond_sanitize(buf, bufsz, raw, len < sizeof raw ? len : sizeof raw - 1);
@@ -316,11 +369,11 @@ port_name(struct snmp_conn *c, int ifindex, char *buf, size_t bufsz)
  * walked on the switch, LLDP neighbours, Cisco trunk status, protected list.
  */
 static void
-port_judge(struct swdata *d, struct snmp_conn *c, const struct lldp_ctx *lldp, struct port_hit *h)
+port_judge(struct swdata *d, struct agent *a, const struct lldp_ctx *lldp, struct port_hit *h)
 {
 	const struct snmp_target *sw = d->sw;
 	int vlans[8], nvlans = 0, many_vlans = 0;
-	char oid[64], err[256];
+	char err[256];
 	long dyn;
 	enum snmp_status st;
 
@@ -354,7 +407,7 @@ port_judge(struct swdata *d, struct snmp_conn *c, const struct lldp_ctx *lldp, s
 		}
 	}
 	if (h->ifindex > 0)
-		port_name(c, h->ifindex, h->ifname, sizeof h->ifname);
+		port_name(a, h->ifindex, h->ifname, sizeof h->ifname);
 	if (h->ifname[0] == '\0')
 		snprintf(h->ifname, sizeof h->ifname, h->ifindex > 0 ? "ifIndex %d" : "bridge port %d",
 		    h->ifindex > 0 ? h->ifindex : h->bridge_port);
@@ -375,8 +428,7 @@ port_judge(struct swdata *d, struct snmp_conn *c, const struct lldp_ctx *lldp, s
 	}
 	h->trunk = nvlans > 1 || many_vlans;
 	if (h->ifindex > 0) {
-		snprintf(oid, sizeof oid, "%s.%d", OID_CISCO_TRUNK, h->ifindex);
-		st = snmp_get_int(c, oid, &dyn, err, sizeof err);
+		st = agent_get_int(a, NPT_CISCO_TRUNK, h->ifindex, &dyn, err, sizeof err);
 		if (st == SNMPST_OK && dyn == 1)
 			h->trunk = 2;
 		else if (st != SNMPST_OK && st != SNMPST_NOSUCH && d->incomplete[0] == '\0')
@@ -410,41 +462,44 @@ port_judge(struct swdata *d, struct snmp_conn *c, const struct lldp_ctx *lldp, s
 	h->shut_ok = h->why[0] == '\0';
 }
 
-/* One switch: its tables, then one hit per port where mac is learned. */
+/* One switch (its agent's replies rec, else a live session): its tables, then one hit per port where mac is learned. */
 static int
-find_on_switch(const struct snmp_target *sw, const unsigned char mac[6], struct port_hit **hits, size_t *nhits,
-    struct switch_error **errs, size_t *nerrs)
+find_on_switch(const struct snmp_target *sw, const struct netport_replies *rec, const unsigned char mac[6],
+    struct port_hit **hits, size_t *nhits, struct switch_error **errs, size_t *nerrs)
 {
 	struct swdata d = { .sw = sw };
 	struct lldp_ctx lldp = { 0 };
-	struct snmp_conn *c, *vc;
+	struct agent a = { .r = rec };
 	char err[256];
 	size_t first = *nhits;
 	int rc = 0;
 
-	if ((c = snmp_connect(sw, NULL, 0, err, sizeof err)) == NULL) {
+	if (rec == NULL && (a.c = snmp_connect(sw, NULL, 0, err, sizeof err)) == NULL) {
 		err_add(errs, nerrs, sw, "%s", err);
 		return 1;
 	}
-	if (read_context(&d, c, 0, err, sizeof err) != SNMPST_OK) {
+	if (read_context(&d, &a, 0, err, sizeof err) != SNMPST_OK) {
 		err_add(errs, nerrs, sw, "%s", err);
 		rc = 1;
 		goto out;
 	}
 	for (size_t i = 0; i < sw->n_vlans; i++) {
+		struct agent va = { .r = rec };
 		char comm[300];
 		int vlan = atoi(sw->vlans[i]);
 
-		snprintf(comm, sizeof comm, "%s@%d", sw->community != NULL ? sw->community : "", vlan);
-		vc = snmp_connect(sw, comm, 0, err, sizeof err);
-		explicit_bzero(comm, sizeof comm);
-		if (vc == NULL || read_context(&d, vc, vlan, err, sizeof err) != SNMPST_OK) {
+		if (rec == NULL) {
+			snprintf(comm, sizeof comm, "%s@%d", sw->community != NULL ? sw->community : "", vlan);
+			va.c = snmp_connect(sw, comm, 0, err, sizeof err);
+			explicit_bzero(comm, sizeof comm);
+		}
+		if ((rec == NULL && va.c == NULL) || read_context(&d, &va, vlan, err, sizeof err) != SNMPST_OK) {
 			err_add(errs, nerrs, sw, "VLAN %d: %s", vlan, err);
 			if (d.incomplete[0] == '\0')
 				snprintf(d.incomplete, sizeof d.incomplete, "VLAN %d did not answer", vlan);
 			rc = 1;
 		}
-		snmp_disconnect(vc);
+		snmp_disconnect(va.c);
 	}
 	for (size_t i = 0; i < d.nfdb; i++) {
 		const struct fdb_ent *e = &d.fdb[i];
@@ -468,14 +523,14 @@ find_on_switch(const struct snmp_target *sw, const unsigned char mac[6], struct 
 	}
 	if (*nhits > first) {
 		/* A switch without LLDP answers with nothing under the table, not an error. */
-		if (snmp_walk(c, OID_LLDP_REM_SYSNAME, cb_lldp, &lldp, NETPORT_WALK_MAX, err, sizeof err) !=
-		    SNMPST_OK && d.incomplete[0] == '\0')
+		if (agent_walk(&a, NPT_LLDP_REM_SYSNAME, cb_lldp, &lldp, err, sizeof err) != SNMPST_OK &&
+		    d.incomplete[0] == '\0')
 			snprintf(d.incomplete, sizeof d.incomplete, "LLDP unreadable: %.150s", err);
 		for (size_t k = first; k < *nhits; k++)
-			port_judge(&d, c, &lldp, &(*hits)[k]);
+			port_judge(&d, &a, &lldp, &(*hits)[k]);
 	}
 out:
-	snmp_disconnect(c);
+	snmp_disconnect(a.c);
 	free(d.fdb);
 	pairs_free(&d.base_ports);
 	pairs_free(&lldp.ports);
@@ -483,9 +538,10 @@ out:
 	return rc;
 }
 
-int
-netport_find(const struct config *cfg, const char *mac, struct port_hit **hits, size_t *nhits,
-    struct switch_error **errs, size_t *nerrs)
+/* netport_find over the switches from sws on (one only when rec holds its replies). */
+static int
+find_on_switches(const struct snmp_target *sws, const struct netport_replies *rec, const char *mac,
+    struct port_hit **hits, size_t *nhits, struct switch_error **errs, size_t *nerrs)
 {
 	unsigned char m[6];
 	int rc = 0;
@@ -496,9 +552,23 @@ netport_find(const struct config *cfg, const char *mac, struct port_hit **hits, 
 	*nerrs = 0;
 	if (mac == NULL || mac_parse(mac, m) == -1)
 		return -1;
-	for (const struct snmp_target *sw = cfg->switches; sw != NULL; sw = sw->next)
-		rc |= find_on_switch(sw, m, hits, nhits, errs, nerrs);
+	for (const struct snmp_target *sw = sws; sw != NULL; sw = rec != NULL ? NULL : sw->next)
+		rc |= find_on_switch(sw, rec, m, hits, nhits, errs, nerrs);
 	return rc;
+}
+
+int
+netport_find(const struct config *cfg, const char *mac, struct port_hit **hits, size_t *nhits,
+    struct switch_error **errs, size_t *nerrs)
+{
+	return find_on_switches(cfg->switches, NULL, mac, hits, nhits, errs, nerrs);
+}
+
+int
+netport_find_replayed(const struct snmp_target *sw, const struct netport_replies *r, const char *mac,
+    struct port_hit **hits, size_t *nhits, struct switch_error **errs, size_t *nerrs)
+{
+	return find_on_switches(sw, r, mac, hits, nhits, errs, nerrs);
 }
 
 int
@@ -565,11 +635,18 @@ cb_arp(const struct snmp_value *v, void *arg)
 	return 1;
 }
 
+static void
+arp_mac(const struct arp_ctx *a, char mac[18])
+{
+	snprintf(mac, 18, "%02x:%02x:%02x:%02x:%02x:%02x", a->mac[0], a->mac[1], a->mac[2], a->mac[3], a->mac[4],
+	    a->mac[5]);
+}
+
 int
 netport_router_mac(const struct config *cfg, const char *ip, char mac[18], char *source, size_t srclen)
 {
 	struct arp_ctx a = { 0 };
-	struct snmp_conn *c;
+	struct agent ag = { 0 };
 	char err[256];
 	int asked = 0, answered = 0;
 
@@ -577,21 +654,37 @@ netport_router_mac(const struct config *cfg, const char *ip, char mac[18], char 
 		return 1;
 	for (const struct snmp_target *r = cfg->routers; r != NULL; r = r->next) {
 		asked++;
-		if ((c = snmp_connect(r, NULL, 0, err, sizeof err)) == NULL) {
+		if ((ag.c = snmp_connect(r, NULL, 0, err, sizeof err)) == NULL) {
 			log_warnx("router %s: %s", r->name, err);
 			continue;
 		}
-		if (snmp_walk(c, OID_ARP_PHYS, cb_arp, &a, NETPORT_WALK_MAX, err, sizeof err) != SNMPST_OK)
+		if (agent_walk(&ag, NPT_ARP_PHYS, cb_arp, &a, err, sizeof err) != SNMPST_OK)
 			log_warnx("router %s: %s", r->name, err);
 		else
 			answered++;
-		snmp_disconnect(c);
+		snmp_disconnect(ag.c);
 		if (a.found) {
-			snprintf(mac, 18, "%02x:%02x:%02x:%02x:%02x:%02x", a.mac[0], a.mac[1], a.mac[2], a.mac[3],
-			    a.mac[4], a.mac[5]);
+			arp_mac(&a, mac);
 			snprintf(source, srclen, "router %s", r->name);
 			return 0;
 		}
 	}
 	return asked > 0 && answered == 0 ? -1 : 1;
+}
+
+int
+netport_router_mac_replayed(const struct netport_replies *r, const char *ip, char mac[18])
+{
+	struct arp_ctx a = { 0 };
+	struct agent ag = { .r = r };
+	char err[256];
+
+	if (inet_pton(AF_INET, ip, a.ip) != 1)
+		return 1;
+	if (agent_walk(&ag, NPT_ARP_PHYS, cb_arp, &a, err, sizeof err) != SNMPST_OK && !a.found)
+		return -1;
+	if (!a.found)
+		return 1;
+	arp_mac(&a, mac);
+	return 0;
 }

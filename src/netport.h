@@ -54,4 +54,34 @@ int netport_set_admin(const struct snmp_target *sw, int ifindex, int status, int
  */
 int netport_router_mac(const struct config *cfg, const char *ip, char mac[18], char *source, size_t srclen);
 
+/*
+ * The same without an agent, for tests and fuzzing: what one switch (or
+ * router) sent for each table read, as snmp_walk_replies takes it (response
+ * PDUs, BER, one after another); a table without replies is an agent that
+ * does not answer it. Every VLAN of sw reads the same replies.
+ */
+enum netport_table {
+	NPT_BASE_PORT_IFINDEX,		/* dot1dBasePortIfIndex */
+	NPT_TP_FDB_PORT,		/* dot1dTpFdbPort */
+	NPT_VLAN_FDB_ID,		/* dot1qVlanFdbId */
+	NPT_Q_FDB_PORT,			/* dot1qTpFdbPort */
+	NPT_LLDP_REM_SYSNAME,		/* lldpRemSysName */
+	NPT_IF_NAME,			/* ifName (a get) */
+	NPT_IF_DESCR,			/* ifDescr (a get) */
+	NPT_CISCO_TRUNK,		/* vlanTrunkPortDynamicStatus (a get) */
+	NPT_ARP_PHYS,			/* ipNetToMediaPhysAddress (routers) */
+	NPT_COUNT
+};
+
+struct netport_replies {
+	const unsigned char *data[NPT_COUNT];
+	size_t len[NPT_COUNT];
+};
+
+/* netport_find on sw alone, its answers from r. */
+int netport_find_replayed(const struct snmp_target *sw, const struct netport_replies *r, const char *mac,
+    struct port_hit **hits, size_t *nhits, struct switch_error **errs, size_t *nerrs);
+/* netport_router_mac on one router whose answers are r: 0 found, 1 not found, -1 no answer. */
+int netport_router_mac_replayed(const struct netport_replies *r, const char *ip, char mac[18]);
+
 #endif

@@ -25,15 +25,11 @@
 
 /* ---- escaping ---- */
 
-/* Bidi controls reorder what a reader sees: escaped like control bytes. */
-static int
-is_bidi(uint32_t cp)
-{
-	return cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
-	    (cp >= 0x2066 && cp <= 0x2069);
-}
-
-/* Copies n bytes of untrusted text into dst as one line: control bytes, bidi controls and invalid UTF-8 become \xNN. */
+/*
+ * Copies n bytes of untrusted text into dst as one line: what fput_escaped
+ * escapes (controls, line separators, bidi controls, invalid UTF-8) becomes
+ * \xNN here too, and so does '\'.
+ */
 static void
 notify_escape(char *dst, size_t dstsz, const char *src, size_t n)
 {
@@ -45,8 +41,7 @@ notify_escape(char *dst, size_t dstsz, const char *src, size_t n)
 		return;
 	while (i < n) {
 		l = utf8_char_len(u + i, n - i, &cp);
-		if (l == 0 || cp < 0x20 || cp == 0x7f || cp == '\\' || (cp >= 0x80 && cp < 0xa0) ||
-		    is_bidi(cp)) {
+		if (l == 0 || cp == '\\' || utf8_cp_unsafe(cp)) {
 			if (l == 0)
 				l = 1;
 			if (o + 4 * l >= dstsz)
@@ -427,6 +422,18 @@ webhook_render(const struct config *cfg, json_t *inc, const char *stage, const c
 		fatalx("notify: webhook JSON");
 	json_decref(o);
 	return s;
+}
+
+int
+notify_render(const struct config *cfg, json_t *inc, const char *stage, char **ticket, char **subject,
+    char **webhook)
+{
+	if (!stage_known(stage))
+		return -1;
+	*ticket = ticket_render(inc, stage);
+	*subject = subject_render(inc, stage);
+	*webhook = webhook_render(cfg, inc, stage, *ticket, *subject);
+	return 0;
 }
 
 /* A webhook URL may carry a secret (Slack, Teams): actions show only scheme://host/... */

@@ -7,6 +7,7 @@
 
 struct config;
 struct journal;
+struct json_t;
 
 /* The three moments IT hears about. */
 #define NOTIFY_DETECTED		"detected"
@@ -30,6 +31,15 @@ int notify_enqueue(const struct config *cfg, struct journal *j, int64_t id, cons
  * are made harmless (control characters escaped).
  */
 char *notify_ticket(const struct config *cfg, struct journal *j, int64_t id, const char *stage);
+
+/*
+ * What notify_enqueue sends, from an incident's JSON (as incident_json makes
+ * it; borrowed): the ticket, the mail subject and the webhook body in cfg's
+ * webhook format, each malloc'd. Touches neither journal nor network (tests,
+ * fuzzing of attacker-chosen names). -1 for an unknown stage.
+ */
+int notify_render(const struct config *cfg, struct json_t *inc, const char *stage, char **ticket,
+    char **subject, char **webhook);
 
 /*
  * The sender: a thread with its own journal connection that delivers due

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -390,6 +391,13 @@ struct wild {
 	uint32_t next;		/* index + 1 of the next wild in the bucket, 0 at the end */
 };
 
+/* The ordinary-name sample, the extensions it guards, and how often each trigram bucket occurs in it. */
+struct ordinary {
+	struct hset guard;
+	struct hset names;
+	uint8_t trifreq[TRI_BUCKETS];
+};
+
 struct rules {
 	struct rule *rule;
 	uint32_t nrule, caprule;
@@ -397,15 +405,13 @@ struct rules {
 	struct hset exts;	/* extensions without a dot -> rule */
 	struct hset mexts;	/* last part of a dotted extension ("aes.janelle") -> first rule of a chain */
 	struct hset wilds;	/* wildcard patterns -> rule */
-	struct hset guard;	/* ordinary extensions */
-	struct hset ordinary;	/* the ordinary-name sample */
+	const struct ordinary *ord;	/* shared by every set */
 	struct wild *wild;
 	uint32_t nwild, capwild;
 	uint32_t *head;		/* trigram bucket -> index + 1 of its first wild */
 	uint64_t *bits;		/* trigram buckets in use */
 	uint32_t *loose;	/* wilds with no 3 fixed bytes in a row: always tried */
 	uint32_t nloose, caploose;
-	uint8_t *trifreq;	/* how often each trigram bucket occurs in ordinary names */
 };
 
 static inline unsigned char
@@ -684,7 +690,7 @@ wild_trigram(const struct rules *r, const char *key, size_t n)
 			continue;
 		t = (uint32_t)(unsigned char)key[i] << 16 | (uint32_t)(unsigned char)key[i + 1] << 8 |
 		    (unsigned char)key[i + 2];
-		f = r->trifreq[tri_bucket(t)];
+		f = r->ord->trifreq[tri_bucket(t)];
 		if (f < bestf) {
 			bestf = f;
 			best = t;
@@ -812,10 +818,14 @@ hit:
 
 /* The ordinary sample name the lowercase pattern matches, or NULL. */
 static const char *
-ordinary_match(const char *low, size_t n)
+ordinary_match(const struct rules *r, const char *low, size_t n)
 {
+	uint32_t t = wild_trigram(r, low, n);
 	size_t i;
 
+	/* Three fixed bytes in a row that no ordinary name holds: no ordinary name can match. */
+	if (t != NONE && r->ord->trifreq[tri_bucket(t)] == 0)
+		return NULL;
 	for (i = 0; i < nitems(ordinary_names); i++)
 		if (glob_match(low, n, ordinary_names[i], strlen(ordinary_names[i])))
 			return ordinary_names[i];
@@ -831,7 +841,7 @@ is_weak_name(const struct rules *r, const char *s, size_t n)
 
 	if ((k = hset_get(&r->names, s, n)) != NONE && r->rule[k].kind == KIND_WEAK)
 		return 1;
-	if (hset_get(&r->ordinary, s, n) != NONE)
+	if (hset_get(&r->ord->names, s, n) != NONE)
 		return 1;
 	/* Temporary files get random names ("FE04.tmp"): one of them is no evidence. */
 	if (dot && n - stem - 1 == 3 && eq_ci("tmp", dot + 1, 3))
@@ -856,7 +866,7 @@ ext_part_guarded(const struct rules *r, const char *s, size_t n, int alone)
 		;
 	if (i == n)
 		return "numbered extensions are ordinary (rotated logs, versions, core dumps)";
-	if (hset_get(&r->guard, s, n) != NONE)
+	if (hset_get(&r->ord->guard, s, n) != NONE)
 		return "ordinary extension";
 	return NULL;
 }
@@ -890,7 +900,7 @@ ext_guarded(const struct rules *r, const char *ext, size_t n, char *why, size_t 
 	memcpy(low, "?*.", 3);
 	for (i = 0; i < n; i++)
 		low[3 + i] = (char)lc((unsigned char)ext[i]);
-	if ((hit = ordinary_match(low, n + 3)) != NULL) {
+	if ((hit = ordinary_match(r, low, n + 3)) != NULL) {
 		snprintf(why, whysz, "matches the ordinary file name \"%s\"", hit);
 		return why;
 	}
@@ -998,7 +1008,7 @@ classify(const struct rules *r, const char *p, size_t n, enum rule_kind *kind, c
 	}
 	for (i = 0; i < n; i++)
 		low[i] = (char)lc((unsigned char)p[i]);
-	if ((hit = ordinary_match(low, n)) != NULL) {
+	if ((hit = ordinary_match(r, low, n)) != NULL) {
 		snprintf(why, whysz, "matches the ordinary file name \"%s\"", hit);
 		return 0;
 	}
@@ -1347,33 +1357,46 @@ rules_ordinary_names(size_t *n)
 	return ordinary_names;
 }
 
+/* What every rule set checks imported patterns against, the same for all: built once, never freed. */
+static struct ordinary ordinary;
+static pthread_once_t ordinary_once = PTHREAD_ONCE_INIT;
+
+static void
+ordinary_build(void)
+{
+	struct ordinary *o = &ordinary;
+	const char *s, *dot;
+	uint32_t t;
+	size_t i, j, n;
+
+	for (i = 0; i < nitems(guard_exts); i++)
+		hset_put(&o->guard, guard_exts[i], strlen(guard_exts[i]), 0, NULL);
+	for (i = 0; i < nitems(ordinary_names); i++) {
+		s = ordinary_names[i];
+		n = strlen(s);
+		hset_put(&o->names, s, n, 0, NULL);
+		if ((dot = strrchr(s, '.')) != NULL && dot > s && dot[1] != '\0')
+			hset_put(&o->guard, dot + 1, strlen(dot + 1), 0, NULL);
+		for (j = 0; j + 3 <= n; j++) {
+			t = (uint32_t)lc((unsigned char)s[j]) << 16 | (uint32_t)lc((unsigned char)s[j + 1]) << 8 |
+			    lc((unsigned char)s[j + 2]);
+			if (o->trifreq[tri_bucket(t)] < 0xff)
+				o->trifreq[tri_bucket(t)]++;
+		}
+	}
+}
+
 struct rules *
 rules_new(void)
 {
 	struct rules *r = xcalloc(1, sizeof *r);
-	const char *s, *dot;
-	uint32_t t;
-	size_t i, j, n;
-	uint8_t *f;
+	const char *s;
+	size_t i;
 
+	pthread_once(&ordinary_once, ordinary_build);
+	r->ord = &ordinary;
 	r->head = xcalloc(TRI_BUCKETS, sizeof *r->head);
 	r->bits = xcalloc(TRI_BUCKETS / 64, sizeof *r->bits);
-	r->trifreq = f = xcalloc(TRI_BUCKETS, 1);
-	for (i = 0; i < nitems(guard_exts); i++)
-		hset_put(&r->guard, guard_exts[i], strlen(guard_exts[i]), 0, NULL);
-	for (i = 0; i < nitems(ordinary_names); i++) {
-		s = ordinary_names[i];
-		n = strlen(s);
-		hset_put(&r->ordinary, s, n, 0, NULL);
-		if ((dot = strrchr(s, '.')) != NULL && dot > s && dot[1] != '\0')
-			hset_put(&r->guard, dot + 1, strlen(dot + 1), 0, NULL);
-		for (j = 0; j + 3 <= n; j++) {
-			t = (uint32_t)lc((unsigned char)s[j]) << 16 | (uint32_t)lc((unsigned char)s[j + 1]) << 8 |
-			    lc((unsigned char)s[j + 2]);
-			if (f[tri_bucket(t)] < 0xff)
-				f[tri_bucket(t)]++;
-		}
-	}
 	for (i = 0; i < nitems(builtin_weak_notes); i++)
 		add_name(r, builtin_weak_notes[i], strlen(builtin_weak_notes[i]), KIND_WEAK, 1);
 	for (i = 0; i < nitems(builtin_notes); i++)
@@ -1404,13 +1427,10 @@ rules_free(struct rules *r)
 	hset_free(&r->exts);
 	hset_free(&r->mexts);
 	hset_free(&r->wilds);
-	hset_free(&r->guard);
-	hset_free(&r->ordinary);
 	free(r->wild);
 	free(r->head);
 	free(r->bits);
 	free(r->loose);
-	free(r->trifreq);
 	free(r);
 }
 

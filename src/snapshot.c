@@ -110,7 +110,8 @@ snapshot_parse_name(const char *name, int64_t *t_ms)
 			return -1;
 		year = year * 10 + (p[i] - '0');
 	}
-	if (p[4] != '.' || p[7] != '.' || p[10] != '-' || p[13] != '.' || p[16] != '.')
+	/* strftime's %Y writes years before 1000 with fewer digits: no name of ours holds one. */
+	if (year < 1000 || p[4] != '.' || p[7] != '.' || p[10] != '-' || p[13] != '.' || p[16] != '.')
 		return -1;
 	for (int i = 0; i < 5; i++) {
 		if ((v[i] = two_digits(p + 5 + 3 * i)) < 0)

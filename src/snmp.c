@@ -317,6 +317,17 @@ snmp_status_name(enum snmp_status st)
 	return "error";
 }
 
+/* Whether the agent answered with an error status (noAccess, notWritable ...); err says which. */
+static int
+reply_refused(const char *peer, const netsnmp_pdu *resp, char *err, size_t errlen)
+{
+	if (resp->errstat == SNMP_ERR_NOERROR)
+		return 0;
+	snprintf(err, errlen, "%s refused: %s (variable %ld)", peer, snmp_errstring((int)resp->errstat),
+	    resp->errindex);
+	return 1;
+}
+
 /*
  * Sends pdu (consumed) and waits for the answer. On SNMPST_OK *resp is the
  * response, whose error status is already checked.
@@ -370,9 +381,7 @@ snmp_request(struct snmp_conn *c, netsnmp_pdu *pdu, netsnmp_pdu **resp, char *er
 		*resp = NULL;
 		return ret;
 	}
-	if ((*resp)->errstat != SNMP_ERR_NOERROR) {
-		snprintf(err, errlen, "%s refused: %s (variable %ld)", c->peer,
-		    snmp_errstring((int)(*resp)->errstat), (*resp)->errindex);
+	if (reply_refused(c->peer, *resp, err, errlen)) {
 		snmp_free_pdu(*resp);
 		*resp = NULL;
 		return SNMPST_REFUSED;
@@ -422,76 +431,104 @@ value_fill(const netsnmp_variable_list *vb, size_t skip, uint32_t *sub, struct s
 	return 0;
 }
 
+/* Where a walk stands: its subtree, the last OID seen (the next GETBULK asks from there), values so far. */
+struct walk_state {
+	const char *base;
+	oid root[MAX_OID_LEN], cur[MAX_OID_LEN];
+	size_t rootlen, curlen, seen, max_values;
+};
+
+static int
+walk_start(struct walk_state *w, const char *base, size_t max_values, char *err, size_t errlen)
+{
+	w->base = base;
+	w->max_values = max_values;
+	w->seen = 0;
+	if ((w->rootlen = oid_parse(base, w->root, MAX_OID_LEN)) == 0) {
+		snprintf(err, errlen, "bad OID '%s'", base);
+		return -1;
+	}
+	memcpy(w->cur, w->root, w->rootlen * sizeof *w->root);
+	w->curlen = w->rootlen;
+	return 0;
+}
+
+/*
+ * One answer of a walk: each value under the subtree to cb, in order. *more
+ * says whether to ask again from w->cur: not past the subtree's end, nor once
+ * cb asked to stop. An agent that goes backwards or sends too many values is
+ * an error.
+ */
+static enum snmp_status
+walk_answer(struct walk_state *w, const netsnmp_variable_list *vars, const char *peer,
+    int (*cb)(const struct snmp_value *v, void *arg), void *arg, int *more, char *err, size_t errlen)
+{
+	uint32_t sub[MAX_OID_LEN];
+
+	*more = 0;
+	for (const netsnmp_variable_list *vb = vars; vb != NULL; vb = vb->next_variable) {
+		struct snmp_value v;
+
+		if (vb->type == SNMP_ENDOFMIBVIEW || vb->type == SNMP_NOSUCHOBJECT ||
+		    vb->type == SNMP_NOSUCHINSTANCE || vb->name_length <= w->rootlen ||
+		    snmp_oid_ncompare(w->root, w->rootlen, vb->name, vb->name_length, w->rootlen) != 0) {
+			*more = 0;
+			break;
+		}
+		/* An agent that does not move forward would keep us here forever. */
+		if (snmp_oid_compare(vb->name, vb->name_length, w->cur, w->curlen) <= 0) {
+			snprintf(err, errlen, "%s: OIDs out of order under %s", peer, w->base);
+			return SNMPST_ERROR;
+		}
+		memcpy(w->cur, vb->name, vb->name_length * sizeof *w->cur);
+		w->curlen = vb->name_length;
+		*more = 1;
+		if (value_fill(vb, w->rootlen, sub, &v) == -1)
+			continue;
+		if (++w->seen > w->max_values) {
+			snprintf(err, errlen, "%s: more than %zu values under %s", peer, w->max_values, w->base);
+			return SNMPST_ERROR;
+		}
+		if (cb(&v, arg) != 0) {
+			*more = 0;
+			return SNMPST_OK;
+		}
+	}
+	return SNMPST_OK;
+}
+
 enum snmp_status
 snmp_walk(struct snmp_conn *c, const char *base, int (*cb)(const struct snmp_value *v, void *arg), void *arg,
     size_t max_values, char *err, size_t errlen)
 {
-	oid root[MAX_OID_LEN], cur[MAX_OID_LEN];
-	uint32_t sub[MAX_OID_LEN];
-	size_t rootlen, curlen, seen = 0;
+	struct walk_state w;
 	netsnmp_pdu *pdu, *resp;
 	enum snmp_status st;
+	int more;
 
-	if ((rootlen = oid_parse(base, root, MAX_OID_LEN)) == 0) {
-		snprintf(err, errlen, "bad OID '%s'", base);
+	if (walk_start(&w, base, max_values, err, errlen) == -1)
 		return SNMPST_ERROR;
-	}
-	memcpy(cur, root, rootlen * sizeof *root);
-	curlen = rootlen;
 	for (;;) {
-		int more = 0;
-
 		pdu = snmp_pdu_create(SNMP_MSG_GETBULK);
 		pdu->non_repeaters = 0;
 		pdu->max_repetitions = SNMP_BULK_REPS;
-		snmp_add_null_var(pdu, cur, curlen);
+		snmp_add_null_var(pdu, w.cur, w.curlen);
 		if ((st = snmp_request(c, pdu, &resp, err, errlen)) != SNMPST_OK)
 			return st;
-		for (netsnmp_variable_list *vb = resp->variables; vb != NULL; vb = vb->next_variable) {
-			struct snmp_value v;
-
-			if (vb->type == SNMP_ENDOFMIBVIEW || vb->type == SNMP_NOSUCHOBJECT ||
-			    vb->type == SNMP_NOSUCHINSTANCE || vb->name_length <= rootlen ||
-			    snmp_oid_ncompare(root, rootlen, vb->name, vb->name_length, rootlen) != 0) {
-				more = 0;
-				break;
-			}
-			/* An agent that does not move forward would keep us here forever. */
-			if (snmp_oid_compare(vb->name, vb->name_length, cur, curlen) <= 0) {
-				snprintf(err, errlen, "%s: OIDs out of order under %s", c->peer, base);
-				snmp_free_pdu(resp);
-				return SNMPST_ERROR;
-			}
-			memcpy(cur, vb->name, vb->name_length * sizeof *cur);
-			curlen = vb->name_length;
-			more = 1;
-			if (value_fill(vb, rootlen, sub, &v) == -1)
-				continue;
-			if (++seen > max_values) {
-				snprintf(err, errlen, "%s: more than %zu values under %s", c->peer, max_values, base);
-				snmp_free_pdu(resp);
-				return SNMPST_ERROR;
-			}
-			if (cb(&v, arg) != 0) {
-				snmp_free_pdu(resp);
-				return SNMPST_OK;
-			}
-		}
+		st = walk_answer(&w, resp->variables, c->peer, cb, arg, &more, err, errlen);
 		snmp_free_pdu(resp);
-		if (!more)
-			return SNMPST_OK;
+		if (st != SNMPST_OK || !more)
+			return st;
 	}
 }
 
-/* A GET of one OID; on SNMPST_OK *resp holds a value (not an exception). */
+/* A GET of one OID; on SNMPST_OK *resp holds the answer (free it), not yet checked for an exception. */
 static enum snmp_status
 snmp_get(struct snmp_conn *c, const char *oidstr, netsnmp_pdu **resp, char *err, size_t errlen)
 {
 	oid o[MAX_OID_LEN];
 	size_t n;
 	netsnmp_pdu *pdu;
-	enum snmp_status st;
-	netsnmp_variable_list *vb;
 
 	if ((n = oid_parse(oidstr, o, MAX_OID_LEN)) == 0) {
 		snprintf(err, errlen, "bad OID '%s'", oidstr);
@@ -499,28 +536,31 @@ snmp_get(struct snmp_conn *c, const char *oidstr, netsnmp_pdu **resp, char *err,
 	}
 	pdu = snmp_pdu_create(SNMP_MSG_GET);
 	snmp_add_null_var(pdu, o, n);
-	if ((st = snmp_request(c, pdu, resp, err, errlen)) != SNMPST_OK)
-		return st;
-	vb = (*resp)->variables;
+	return snmp_request(c, pdu, resp, err, errlen);
+}
+
+/* The value a GET of oidstr answered: SNMPST_NOSUCH for an exception (or none). */
+static enum snmp_status
+get_value(const char *peer, const char *oidstr, const netsnmp_pdu *resp, char *err, size_t errlen)
+{
+	const netsnmp_variable_list *vb = resp->variables;
+
 	if (vb == NULL || vb->type == SNMP_NOSUCHOBJECT || vb->type == SNMP_NOSUCHINSTANCE ||
 	    vb->type == SNMP_ENDOFMIBVIEW) {
-		snprintf(err, errlen, "%s: no such object %s", c->peer, oidstr);
-		snmp_free_pdu(*resp);
-		*resp = NULL;
+		snprintf(err, errlen, "%s: no such object %s", peer, oidstr);
 		return SNMPST_NOSUCH;
 	}
 	return SNMPST_OK;
 }
 
-enum snmp_status
-snmp_get_int(struct snmp_conn *c, const char *oidstr, long *value, char *err, size_t errlen)
+static enum snmp_status
+get_int(const char *peer, const char *oidstr, const netsnmp_pdu *resp, long *value, char *err, size_t errlen)
 {
-	netsnmp_pdu *resp;
 	struct snmp_value v;
 	uint32_t sub[MAX_OID_LEN];
 	enum snmp_status st;
 
-	if ((st = snmp_get(c, oidstr, &resp, err, errlen)) != SNMPST_OK)
+	if ((st = get_value(peer, oidstr, resp, err, errlen)) != SNMPST_OK)
 		return st;
 	st = SNMPST_ERROR;
 	if (value_fill(resp->variables, 0, sub, &v) == 0) {
@@ -539,7 +579,43 @@ snmp_get_int(struct snmp_conn *c, const char *oidstr, long *value, char *err, si
 		}
 	}
 	if (st != SNMPST_OK)
-		snprintf(err, errlen, "%s: %s is not a number (type %d)", c->peer, oidstr, v.type);
+		snprintf(err, errlen, "%s: %s is not a number (type %d)", peer, oidstr, v.type);
+	return st;
+}
+
+static enum snmp_status
+get_str(const char *peer, const char *oidstr, const netsnmp_pdu *resp, char *buf, size_t bufsz, size_t *len,
+    char *err, size_t errlen)
+{
+	struct snmp_value v;
+	uint32_t sub[MAX_OID_LEN];
+	enum snmp_status st;
+
+	if ((st = get_value(peer, oidstr, resp, err, errlen)) != SNMPST_OK)
+		return st;
+	if (value_fill(resp->variables, 0, sub, &v) == 0 && v.type == ASN_OCTET_STR) {
+		size_t n = v.len < bufsz - 1 ? v.len : bufsz - 1;
+
+		if (n > 0)
+			memcpy(buf, v.bytes, n);
+		buf[n] = '\0';
+		if (len != NULL)
+			*len = v.len;
+		return SNMPST_OK;
+	}
+	snprintf(err, errlen, "%s: %s is not a string", peer, oidstr);
+	return SNMPST_ERROR;
+}
+
+enum snmp_status
+snmp_get_int(struct snmp_conn *c, const char *oidstr, long *value, char *err, size_t errlen)
+{
+	netsnmp_pdu *resp;
+	enum snmp_status st;
+
+	if ((st = snmp_get(c, oidstr, &resp, err, errlen)) != SNMPST_OK)
+		return st;
+	st = get_int(c->peer, oidstr, resp, value, err, errlen);
 	snmp_free_pdu(resp);
 	return st;
 }
@@ -549,9 +625,7 @@ snmp_get_str(struct snmp_conn *c, const char *oidstr, char *buf, size_t bufsz, s
     size_t errlen)
 {
 	netsnmp_pdu *resp;
-	struct snmp_value v;
-	uint32_t sub[MAX_OID_LEN];
-	enum snmp_status st = SNMPST_ERROR;
+	enum snmp_status st;
 
 	if (bufsz == 0) {
 		snprintf(err, errlen, "no room for %s", oidstr);
@@ -559,18 +633,7 @@ snmp_get_str(struct snmp_conn *c, const char *oidstr, char *buf, size_t bufsz, s
 	}
 	if ((st = snmp_get(c, oidstr, &resp, err, errlen)) != SNMPST_OK)
 		return st;
-	st = SNMPST_ERROR;
-	if (value_fill(resp->variables, 0, sub, &v) == 0 && v.type == ASN_OCTET_STR) {
-		size_t n = v.len < bufsz - 1 ? v.len : bufsz - 1;
-
-		if (n > 0)
-			memcpy(buf, v.bytes, n);
-		buf[n] = '\0';
-		if (len != NULL)
-			*len = v.len;
-		st = SNMPST_OK;
-	} else
-		snprintf(err, errlen, "%s: %s is not a string", c->peer, oidstr);
+	st = get_str(c->peer, oidstr, resp, buf, bufsz, len, err, errlen);
 	snmp_free_pdu(resp);
 	return st;
 }
@@ -597,6 +660,149 @@ snmp_set_int(struct snmp_conn *c, const char *oidstr, long value, char *err, siz
 		snprintf(err, errlen, "%s refused: %s is not writable", c->peer, oidstr);
 		st = SNMPST_REFUSED;
 	}
+	snmp_free_pdu(resp);
+	return st;
+}
+
+/* ---- answers as they come off the wire, without an agent (tests, fuzzing) ---- */
+
+#define REPLY_PEER	"the agent"
+
+/*
+ * The first response PDU of *data (BER, from its tag on) decoded as net-snmp
+ * decodes what a session receives; *data and *len move past it. A damaged
+ * PDU is what a session drops: no answer.
+ */
+static enum snmp_status
+reply_next(const unsigned char **data, size_t *len, netsnmp_pdu **resp, char *err, size_t errlen)
+{
+	unsigned char *copy, *body, type;
+	size_t n = *len, left = *len;
+	int rc = -1;
+
+	*resp = NULL;
+	snmp_lib_init();
+	if (*len == 0) {
+		snprintf(err, errlen, "timeout: no answer from %s", REPLY_PEER);
+		return SNMPST_TIMEOUT;
+	}
+	/* asn_parse_header only reads; it takes a non-const pointer. */
+	if ((body = asn_parse_header((unsigned char *)*data, &left, &type)) != NULL &&
+	    left <= *len - (size_t)(body - *data)) {
+		n = (size_t)(body - *data) + left;
+		/* An exact-size copy of the PDU: net-snmp takes a writable buffer, and reads past it would show. */
+		copy = xmalloc(n);
+		memcpy(copy, *data, n);
+		*resp = snmp_pdu_create(SNMP_MSG_RESPONSE);
+		left = n;
+		rc = snmp_pdu_parse(*resp, copy, &left);
+		free(copy);
+	}
+	*data += n;
+	*len -= n;
+	if (rc != 0 || (*resp)->command != SNMP_MSG_RESPONSE) {
+		if (*resp != NULL)
+			snmp_free_pdu(*resp);
+		*resp = NULL;
+		snprintf(err, errlen, "timeout: no answer from %s (a damaged reply)", REPLY_PEER);
+		return SNMPST_TIMEOUT;
+	}
+	if (reply_refused(REPLY_PEER, *resp, err, errlen)) {
+		snmp_free_pdu(*resp);
+		*resp = NULL;
+		return SNMPST_REFUSED;
+	}
+	return SNMPST_OK;
+}
+
+enum snmp_status
+snmp_walk_replies(const unsigned char *data, size_t len, const char *base,
+    int (*cb)(const struct snmp_value *v, void *arg), void *arg, size_t max_values, char *err, size_t errlen)
+{
+	struct walk_state w;
+	netsnmp_pdu *resp;
+	enum snmp_status st;
+	int more;
+
+	if (walk_start(&w, base, max_values, err, errlen) == -1)
+		return SNMPST_ERROR;
+	for (;;) {
+		if ((st = reply_next(&data, &len, &resp, err, errlen)) != SNMPST_OK)
+			return st;
+		st = walk_answer(&w, resp->variables, REPLY_PEER, cb, arg, &more, err, errlen);
+		snmp_free_pdu(resp);
+		if (st != SNMPST_OK || !more)
+			return st;
+	}
+}
+
+/*
+ * The answer to a GET of oidstr among the replies: the first that names it,
+ * else the first that can be read at all (an agent may answer for another
+ * OID), else why the first could not.
+ */
+static enum snmp_status
+reply_get(const unsigned char *data, size_t len, const char *oidstr, netsnmp_pdu **resp, char *err, size_t errlen)
+{
+	oid o[MAX_OID_LEN];
+	size_t n, left = len;
+	const unsigned char *p = data;
+	netsnmp_pdu *r, *first = NULL;
+
+	if ((n = oid_parse(oidstr, o, MAX_OID_LEN)) == 0) {
+		snprintf(err, errlen, "bad OID '%s'", oidstr);
+		return SNMPST_ERROR;
+	}
+	while (left > 0) {
+		if (reply_next(&p, &left, &r, err, errlen) != SNMPST_OK)
+			continue;
+		if (r->variables != NULL &&
+		    snmp_oid_compare(r->variables->name, r->variables->name_length, o, n) == 0) {
+			if (first != NULL)
+				snmp_free_pdu(first);
+			*resp = r;
+			return SNMPST_OK;
+		}
+		if (first == NULL)
+			first = r;
+		else
+			snmp_free_pdu(r);
+	}
+	if (first != NULL) {
+		*resp = first;
+		return SNMPST_OK;
+	}
+	return reply_next(&data, &len, resp, err, errlen);
+}
+
+enum snmp_status
+snmp_reply_get_int(const unsigned char *data, size_t len, const char *oidstr, long *value, char *err,
+    size_t errlen)
+{
+	netsnmp_pdu *resp;
+	enum snmp_status st;
+
+	if ((st = reply_get(data, len, oidstr, &resp, err, errlen)) != SNMPST_OK)
+		return st;
+	st = get_int(REPLY_PEER, oidstr, resp, value, err, errlen);
+	snmp_free_pdu(resp);
+	return st;
+}
+
+enum snmp_status
+snmp_reply_get_str(const unsigned char *data, size_t len, const char *oidstr, char *buf, size_t bufsz,
+    size_t *slen, char *err, size_t errlen)
+{
+	netsnmp_pdu *resp;
+	enum snmp_status st;
+
+	if (bufsz == 0) {
+		snprintf(err, errlen, "no room for %s", oidstr);
+		return SNMPST_ERROR;
+	}
+	if ((st = reply_get(data, len, oidstr, &resp, err, errlen)) != SNMPST_OK)
+		return st;
+	st = get_str(REPLY_PEER, oidstr, resp, buf, bufsz, slen, err, errlen);
 	snmp_free_pdu(resp);
 	return st;
 }

@@ -56,4 +56,21 @@ enum snmp_status snmp_set_int(struct snmp_conn *c, const char *oid, long value, 
 
 const char *snmp_status_name(enum snmp_status st);
 
+/*
+ * The same without an agent, for tests and fuzzing: data holds what an agent
+ * sent, response PDUs (BER, each from its PDU tag on, as net-snmp decodes
+ * them once the message's version, community or v3 security are checked),
+ * one after another. snmp_walk_replies takes each as the answer to the next
+ * GETBULK of the walk; once they run out, or at a damaged one, the agent
+ * has stopped answering (SNMPST_TIMEOUT). A get takes the reply that names
+ * the OID asked for, else the first readable one.
+ */
+enum snmp_status snmp_walk_replies(const unsigned char *data, size_t len, const char *base,
+    int (*cb)(const struct snmp_value *v, void *arg), void *arg, size_t max_values,
+    char *err, size_t errlen);
+enum snmp_status snmp_reply_get_int(const unsigned char *data, size_t len, const char *oid, long *value,
+    char *err, size_t errlen);
+enum snmp_status snmp_reply_get_str(const unsigned char *data, size_t len, const char *oid, char *buf,
+    size_t bufsz, size_t *slen, char *err, size_t errlen);
+
 #endif

@@ -315,9 +315,8 @@ utf8_char_len(const unsigned char *p, size_t n, uint32_t *cpp)
 	return len;
 }
 
-/* Code points that can move a terminal's cursor or reorder what it shows: C0, DEL, C1, bidi controls. */
-static int
-cp_unsafe(uint32_t cp)
+int
+utf8_cp_unsafe(uint32_t cp)
 {
 	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || cp == 0x061c ||
 	    cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
@@ -334,7 +333,7 @@ fput_escaped(FILE *f, const char *p, size_t n)
 	while (i < n) {
 		size_t l = utf8_char_len(u + i, n - i, &cp);
 
-		if (l == 0 || cp_unsafe(cp)) {
+		if (l == 0 || utf8_cp_unsafe(cp)) {
 			if (l == 0)
 				l = 1;
 			for (size_t k = 0; k < l; k++)

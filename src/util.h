@@ -64,6 +64,9 @@ void str_appendf(char *buf, size_t bufsz, const char *fmt, ...) __attribute__((f
  */
 size_t utf8_char_len(const unsigned char *p, size_t n, uint32_t *cp);
 
+/* Code points that can move a cursor, break a line or reorder what is shown: C0, DEL, C1, separators, bidi. */
+int utf8_cp_unsafe(uint32_t cp);
+
 /*
  * Writes attacker-chosen bytes so that they can neither fake lines nor drive a
  * terminal: C0/C1 controls, DEL, bidi controls and invalid UTF-8 become \xNN

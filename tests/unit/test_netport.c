@@ -29,6 +29,8 @@
 #include "snmp.h"
 #include "util.h"
 
+#include "snmprec.h"
+
 #define DATA_DIR	"tests/unit/data/snmp"
 #define SNMPSIMD	"/usr/bin/snmpsimd"
 #define SNMPD		"/usr/sbin/snmpd"
@@ -700,6 +702,165 @@ test_respond(void **state)
 	v2_restore(v3);
 }
 
+/* An agent's answers from an .snmprec file, per values a GETBULK reply; free with replay_free. */
+static void
+replay_load(const char *file, size_t per, struct bytes b[NPT_COUNT], struct netport_replies *r)
+{
+	struct rec *recs;
+	size_t n;
+
+	_Static_assert(sizeof replay_tables / sizeof replay_tables[0] == NPT_COUNT, "one OID per table");
+	assert_non_null(recs = snmprec_load(file, &n));
+	replies_tables(recs, n, per, b);
+	for (int i = 0; i < NPT_COUNT; i++) {
+		r->data[i] = b[i].p;
+		r->len[i] = b[i].n;
+	}
+	free(recs);
+}
+
+static void
+replay_free(struct bytes b[NPT_COUNT])
+{
+	for (int i = 0; i < NPT_COUNT; i++)
+		free(b[i].p);
+}
+
+/* The access switch from its recorded answers: what test_find_actor finds live, whatever the GETBULK size. */
+static void
+test_replayed(void **state)
+{
+	char *prot[] = { "gi1/0/1", "102" };
+	struct snmp_target t = { .name = "access", .address = "recorded", .max_macs = 3,
+	    .protected_ports = prot, .n_protected_ports = 2 };
+	static const size_t per[] = { 1, 3, 32 };
+	struct bytes b[NPT_COUNT];
+	struct netport_replies r;
+	struct port_hit *hits;
+	struct switch_error *errs;
+	size_t nhits, nerrs;
+	const struct port_hit *h;
+
+	for (size_t k = 0; k < nitems(per); k++) {
+		replay_load(DATA_DIR "/access.snmprec", per[k], b, &r);
+		assert_int_equal(netport_find_replayed(&t, &r, ACTOR, &hits, &nhits, &errs, &nerrs), 0);
+		assert_int_equal(nerrs, 0);
+		assert_int_equal(nhits, 2);
+		assert_non_null(h = hit_on(hits, nhits, "access", 103));
+		assert_int_equal(h->bridge_port, 3);
+		assert_string_equal(h->ifname, "Gi1/0/3");
+		assert_int_equal(h->macs, 1);
+		assert_string_equal(h->lldp, "");
+		assert_false(h->trunk);
+		assert_true(h->shut_ok);
+		assert_string_equal(h->why, "");
+		assert_non_null(h = hit_on(hits, nhits, "access", 104));
+		assert_int_equal(h->vlan, 30);
+		assert_false(h->shut_ok);
+		assert_string_equal(h->lldp, "core-sw-1");
+		assert_string_equal(h->ifname, "Gi1/0/4\\x1b[31m\\x25n");
+		free(hits);
+		free(errs);
+
+		/* The uplink: 5 MACs behind an LLDP neighbour. */
+		netport_find_replayed(&t, &r, "02:00:00:00:00:03", &hits, &nhits, &errs, &nerrs);
+		assert_int_equal(nhits, 1);
+		assert_int_equal(hits[0].ifindex, 149);
+		assert_int_equal(hits[0].macs, 5);
+		assert_non_null(strstr(hits[0].why, "uplink: 5 MACs"));
+		assert_non_null(strstr(hits[0].why, "LLDP neighbour core-sw-2"));
+		free(hits);
+		free(errs);
+		replay_free(b);
+	}
+
+	/* An agent that says nothing: a timeout, and nothing found. */
+	memset(&r, 0, sizeof r);
+	assert_int_equal(netport_find_replayed(&t, &r, ACTOR, &hits, &nhits, &errs, &nerrs), 1);
+	assert_int_equal(nhits, 0);
+	assert_int_equal(nerrs, 1);
+	assert_non_null(strstr(errs[0].reason, "timeout"));
+	free(hits);
+	free(errs);
+
+	/* The router's ARP table: a 5-byte and an all-zero address are not MACs. */
+	replay_load(DATA_DIR "/router.snmprec", 2, b, &r);
+	{
+		char mac[18];
+
+		assert_int_equal(netport_router_mac_replayed(&r, "10.0.0.5", mac), 0);
+		assert_string_equal(mac, ACTOR);
+		assert_int_equal(netport_router_mac_replayed(&r, "10.0.0.6", mac), 1);
+		assert_int_equal(netport_router_mac_replayed(&r, "10.0.0.7", mac), 1);
+		assert_int_equal(netport_router_mac_replayed(&r, "10.0.0.8", mac), 1);
+		replay_free(b);
+		memset(&r, 0, sizeof r);
+		assert_int_equal(netport_router_mac_replayed(&r, "10.0.0.5", mac), -1);
+	}
+}
+
+/* Agents that misbehave: damaged, backwards, refusing, endless, and answers too long for the buffer. */
+static void
+test_replayed_agents(void **state)
+{
+	struct rec a = { .oid = { 1, 3, 6, 1, 2, 1, 1, 5, 0 }, .noid = 9, .tag = 4, .val = "sw-access-1", .len = 11 };
+	struct rec z = { .oid = { 1, 3, 6, 1, 2, 1, 1, 4, 0 }, .noid = 9, .tag = 2, .num = 7 };
+	struct rec o = { .oid = { 1, 3, 6, 1, 2, 1, 1, 6, 0 }, .noid = 9, .tag = 0x41, .num = 4000000000 };
+	const struct rec *va[] = { &a }, *vback[] = { &a, &z }, *vo[] = { &o };
+	struct bytes b = { 0 };
+	char err[256], buf[4];
+	size_t len = 0;
+	long v = 0;
+	int n = 0;
+
+	/* A string cut to the buffer, its whole length said; not a number. */
+	ber_response(&b, va, 1, 0, 0);
+	assert_int_equal(snmp_reply_get_str(b.p, b.n, "1.3.6.1.2.1.1.5.0", buf, sizeof buf, &len, err, sizeof err),
+	    SNMPST_OK);
+	assert_string_equal(buf, "sw-");
+	assert_int_equal(len, 11);
+	assert_int_equal(snmp_reply_get_int(b.p, b.n, "1.3.6.1.2.1.1.5.0", &v, err, sizeof err), SNMPST_ERROR);
+	assert_non_null(strstr(err, "is not a number"));
+	/* Every byte but the whole: damaged, so no answer. */
+	for (size_t cut = 1; cut < b.n; cut++)
+		assert_int_equal(snmp_reply_get_str(b.p, cut, "1.3.6.1.2.1.1.5.0", buf, sizeof buf, &len, err,
+		    sizeof err), SNMPST_TIMEOUT);
+	b.n = 0;
+
+	/* A Counter32 above 2^31 stays positive. */
+	ber_response(&b, vo, 1, 0, 0);
+	assert_int_equal(snmp_reply_get_int(b.p, b.n, "1.3.6.1.2.1.1.6.0", &v, err, sizeof err), SNMPST_OK);
+	assert_int_equal(v, 4000000000L);
+	b.n = 0;
+
+	/* noAccess (6) on variable 1. */
+	ber_response(&b, va, 1, 6, 1);
+	assert_int_equal(snmp_reply_get_int(b.p, b.n, "1.3.6.1.2.1.1.5.0", &v, err, sizeof err), SNMPST_REFUSED);
+	assert_non_null(strstr(err, "refused"));
+	b.n = 0;
+
+	/* A walk whose agent goes backwards. */
+	ber_response(&b, vback, 2, 0, 0);
+	assert_int_equal(snmp_walk_replies(b.p, b.n, "1.3.6.1.2.1.1", count_cb, &n, 100, err, sizeof err),
+	    SNMPST_ERROR);
+	assert_non_null(strstr(err, "out of order"));
+	assert_int_equal(n, 1);
+	b.n = 0;
+
+	/* One that never reaches the end: its replies run out, a timeout; and one past max_values. */
+	ber_response(&b, va, 1, 0, 0);
+	n = 0;
+	assert_int_equal(snmp_walk_replies(b.p, b.n, "1.3.6.1.2.1.1", count_cb, &n, 100, err, sizeof err),
+	    SNMPST_TIMEOUT);
+	assert_int_equal(n, 1);
+	n = 0;
+	assert_int_equal(snmp_walk_replies(b.p, b.n, "1.3.6.1.2.1.1", count_cb, &n, 0, err, sizeof err),
+	    SNMPST_ERROR);
+	assert_non_null(strstr(err, "more than 0 values"));
+	assert_int_equal(snmp_walk_replies(b.p, b.n, "1.3.x", count_cb, &n, 0, err, sizeof err), SNMPST_ERROR);
+	free(b.p);
+}
+
 int
 main(void)
 {
@@ -711,6 +872,8 @@ main(void)
 		cmocka_unit_test(test_v3),
 		cmocka_unit_test(test_router),
 		cmocka_unit_test(test_respond),
+		cmocka_unit_test(test_replayed),
+		cmocka_unit_test(test_replayed_agents),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

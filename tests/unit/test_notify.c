@@ -531,6 +531,54 @@ test_ticket(void **state)
 	config_free(&cfg);
 }
 
+/* Rendering alone, from JSON: hostile names stay on their line in every channel's text. */
+static void
+test_render(void **state)
+{
+	static const char *const formats[] = { "json", "slack", "teams" };
+	static const char *const stages[] = { NOTIFY_DETECTED, NOTIFY_CONTAINED, NOTIFY_RESTORED };
+	const char *doc = "{\"id\": 7, \"state\": \"open\", \"actor\": {\"user\": \"evil\\r\\nBcc: x@y\", "
+	    "\"ip\": \"10.0.0.5\", \"host\": \"PC\\u202egpj\\u2028.exe\\u061c\\u0007\"}, \"signals\": [{\"kind\": "
+	    "\"ransom_note\", \"path\": \"/srv/a\\nb\"}], \"files\": [{\"path\": \"/srv/x\\u001b[2J\", \"op\": "
+	    "\"write\"}, {\"path\": 5}], \"actions\": [{\"kind\": \"block_ip\", \"result\": \"failed\", "
+	    "\"detail\": \"nft:\\n bad\"}], \"restore\": {\"state\": \"done\", \"restored\": 3}}";
+	struct config cfg;
+	json_t *inc = json_loads(doc, 0, NULL), *hook;
+	char *ticket, *subject, *webhook, *fmt;
+
+	(void)state;
+	assert_non_null(inc);
+	config_defaults(&cfg);
+	fmt = cfg.notify.webhook_format;
+	for (size_t f = 0; f < nitems(formats); f++)
+		for (size_t k = 0; k < nitems(stages); k++) {
+			cfg.notify.webhook_format = (char *)formats[f];
+			assert_int_equal(notify_render(&cfg, inc, stages[k], &ticket, &subject, &webhook), 0);
+			for (const char *p = subject; *p; p++)
+				assert_true((unsigned char)*p >= 0x20 && *p != 0x7f);
+			/* A line separator and the Arabic letter mark (a bidi control) too. */
+			assert_non_null(strstr(subject, "evil\\x0d\\x0aBcc: x@y at 10.0.0.5 (PC\\xe2\\x80\\xaegpj"
+			    "\\xe2\\x80\\xa8.exe\\xd8\\x9c\\x07)"));
+			for (const char *p = ticket; *p; p++)
+				assert_true((unsigned char)*p >= 0x20 || *p == '\n');
+			assert_null(strstr(ticket, "\xe2\x80\xae"));
+			assert_non_null(strstr(ticket, "/srv/a\\x0ab"));
+			assert_non_null(strstr(ticket, "/srv/x\\x1b[2J [write]"));
+			assert_non_null(strstr(ticket, "block_ip -: failed (nft:\\x0a bad)"));
+			assert_true((strstr(ticket, "Restored 3,") != NULL) == (k == 2));
+			assert_non_null(hook = json_loads(webhook, 0, NULL));
+			assert_string_equal(json_string_value(json_object_get(hook, "text")), ticket);
+			json_decref(hook);
+			free(ticket);
+			free(subject);
+			free(webhook);
+		}
+	cfg.notify.webhook_format = fmt;
+	assert_int_equal(notify_render(&cfg, inc, "bogus", &ticket, &subject, &webhook), -1);
+	json_decref(inc);
+	config_free(&cfg);
+}
+
 /* A mail over STARTTLS with AUTH reaches the server with everything a technician needs. */
 static void
 test_mail_starttls(void **state)
@@ -1068,6 +1116,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ticket),
+		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_mail_starttls),
 		cmocka_unit_test(test_starttls_required),
 		cmocka_unit_test(test_tls_verify),
