@@ -395,7 +395,10 @@ vendor_admin_states() {
 
 # True when IP is in the nftables set the daemon blocks (table inet sharewarden, set blocked4).
 ip_blocked() {
-	ip netns exec swlab-srv nft list set inet sharewarden blocked4 2>/dev/null | grep -qw -- "$1"
+	local set
+	# Not piped into grep -q: nft would get SIGPIPE once grep has its match, and pipefail would call that a miss.
+	set=$(ip netns exec swlab-srv nft list set inet sharewarden blocked4 2>/dev/null) || return 1
+	grep -qw -- "$1" <<<"$set"
 }
 
 # True when client1 reaches the server: a ping, and a TCP connection to the SMB port.
