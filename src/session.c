@@ -61,24 +61,25 @@ static void refresh_abort(struct session_cache *sc);
  * Copies a JSON string into a fixed field. Embedded NULs (JSON_ALLOW_NUL)
  * become '?' so a name cannot end early and pass for another one.
  */
+/* Copies n bytes into a fixed field, cut to fit; NULs become '?'. */
+static void
+copy_bounded(char *dst, size_t dstsz, const char *src, size_t n)
+{
+	if (n > dstsz - 1)
+		n = dstsz - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (dst[i] == '\0')
+			dst[i] = '?';
+}
+
 static void
 field_copy(char *buf, size_t bufsz, const json_t *v)
 {
-	const char *p;
-	size_t n;
-
 	buf[0] = '\0';
-	if (!json_is_string(v))
-		return;
-	p = json_string_value(v);
-	n = json_string_length(v);
-	if (n > bufsz - 1)
-		n = bufsz - 1;
-	memcpy(buf, p, n);
-	buf[n] = '\0';
-	for (size_t i = 0; i < n; i++)
-		if (buf[i] == '\0')
-			buf[i] = '?';
+	if (json_is_string(v))
+		copy_bounded(buf, bufsz, json_string_value(v), json_string_length(v));
 }
 
 /* A pid as smbstatus writes it (a decimal string; an integer is accepted too). 0 when unusable. */
@@ -331,18 +332,6 @@ static struct learned *
 learned_slot(struct session_cache *sc, int pid)
 {
 	return sc->lt ? &sc->lt[(unsigned)pid % LEARNED_SLOTS] : NULL;
-}
-
-static void
-copy_bounded(char *dst, size_t dstsz, const char *src, size_t n)
-{
-	if (n > dstsz - 1)
-		n = dstsz - 1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-	for (size_t i = 0; i < n; i++)
-		if (dst[i] == '\0')
-			dst[i] = '?';
 }
 
 int
