@@ -551,6 +551,7 @@ open_incident(struct daemon *d, struct actor *a)
 	else
 		journal_signals(d, inc.id, a);
 	tx_commit(d);
+	crash_point("detected");
 	a->incident_id = inc.id > 0 ? inc.id : -1;
 	log_warnx("incident %lld: ransomware activity by %s from %s (mac %s), score %.1f",
 	    (long long)inc.id, inc.user, inc.ip, inc.mac[0] ? inc.mac : "unknown", inc.score);
@@ -801,6 +802,8 @@ daemon_run(struct config *cfg, int foreground)
 		rc = 1;
 		goto out;
 	}
+	/* A crash or kill -9 may have cut a response short: finish it before watching again. */
+	respond_resume(cfg, d.j, d.sc, d.deny, d.notifier);
 	/* Protected from the first write on: a clean snapshot of every share exists before we say we are ready. */
 	journal_stat_set(d.j, "snapshots_missing", snapsched_initial(cfg, d.j));
 	d.started_at = now_ms();

@@ -38,8 +38,13 @@ int journal_signal_add(struct journal *j, int64_t incident_id, const char *kind,
     const char *path, size_t pathlen, int64_t at, double weight, const char *detail);
 int journal_signal_list(struct journal *j, int64_t incident_id, struct signal_rec **out, size_t *n);
 
-/* Sets a->id. */
+/* Sets a->id. An empty a->state is journaled as ACT_DONE. */
 int journal_action_add(struct journal *j, struct action *a);
+/*
+ * Records the target, result, at, detail and state of a->id: a "running"
+ * action's outcome (or its progress, while it stays running).
+ */
+int journal_action_finish(struct journal *j, const struct action *a);
 /* Records undone_at, undo_result and undo_detail of a->id. */
 int journal_action_update(struct journal *j, const struct action *a);
 int journal_action_list(struct journal *j, int64_t incident_id, struct action **out, size_t *n);

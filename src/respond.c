@@ -135,12 +135,13 @@ respond_dry_run(const struct respond_ctx *ctx, struct action *a, const char *wha
 static void
 journal_action(struct journal *j, struct action *a)
 {
-	int tx;
+	int tx, rc;
 
 	if (j == NULL)
 		return;
 	tx = journal_begin(j) == 0;
-	if (journal_action_add(j, a) != 0)
+	rc = a->id > 0 ? journal_action_finish(j, a) : journal_action_add(j, a);
+	if (rc != 0)
 		log_warnx("incident %lld: %s could not be journaled", (long long)a->incident_id, a->kind);
 	if (tx && journal_commit(j) != 0)
 		log_warnx("incident %lld: %s could not be committed", (long long)a->incident_id, a->kind);
@@ -160,9 +161,19 @@ journal_incident(struct journal *j, const struct incident *inc)
 		log_warnx("incident %lld: state could not be committed", (long long)inc->id);
 }
 
-/* Runs one responder (unless the configuration turned it off) and journals the outcome at once. */
-static void
-respond_one(struct respond_ctx *ctx, const struct responder *r, int enabled, struct action *a)
+void
+respond_checkpoint(struct respond_ctx *ctx, struct action *a)
+{
+	snprintf(a->state, sizeof a->state, "%s", ACT_RUNNING);
+	if (a->id <= 0)
+		return;
+	snprintf(a->result, sizeof a->result, "%s", ACT_RUNNING);
+	journal_action(ctx->j, a);
+	a->result[0] = '\0';
+}
+
+void
+respond_action(struct respond_ctx *ctx, const struct responder *r, int enabled, struct action *a)
 {
 	char target[128], detail[256];
 
@@ -170,14 +181,25 @@ respond_one(struct respond_ctx *ctx, const struct responder *r, int enabled, str
 	a->incident_id = ctx->inc->id;
 	snprintf(a->kind, sizeof a->kind, "%s", r->kind);
 	a->at = now_ms();
+	if (ctx->resume != NULL && strcmp(ctx->resume->kind, r->kind) == 0)
+		a->id = ctx->resume->id;
+	else if (enabled && ctx->inc->id > 0) {
+		/* Journaled before it acts: a crash from here on leaves a row to resume. */
+		snprintf(a->target, sizeof a->target, "%s", ctx->inc->user);
+		snprintf(a->result, sizeof a->result, "%s", ACT_RUNNING);
+		snprintf(a->state, sizeof a->state, "%s", ACT_RUNNING);
+		journal_action(ctx->j, a);
+		a->target[0] = a->result[0] = a->state[0] = '\0';
+	}
 	if (!enabled) {
 		snprintf(a->target, sizeof a->target, "%s", ctx->inc->user);
 		snprintf(a->result, sizeof a->result, "skipped");
 		snprintf(a->detail, sizeof a->detail, "turned off in the configuration");
 	} else
 		r->run(ctx, a);
-	if (a->result[0] == '\0')
+	if (a->result[0] == '\0' || strcmp(a->result, ACT_RUNNING) == 0)
 		snprintf(a->result, sizeof a->result, "failed");
+	snprintf(a->state, sizeof a->state, "%s", ACT_DONE);
 	journal_action(ctx->j, a);
 	respond_sanitize(target, sizeof target, a->target, strlen(a->target));
 	respond_sanitize(detail, sizeof detail, a->detail, strlen(a->detail));
@@ -220,10 +242,11 @@ respond_incident(struct respond_ctx *ctx)
 		}
 	}
 	/* The deny costs microseconds and stops the next file: nothing goes before it. */
-	respond_one(ctx, &respond_deny, ctx->cfg->deny_writer, &deny);
+	respond_action(ctx, &respond_deny, ctx->cfg->deny_writer, &deny);
 	respond_notify(ctx, NOTIFY_DETECTED);
-	respond_one(ctx, &respond_account, ctx->cfg->lock_account, &lock);
-	respond_one(ctx, &respond_session, ctx->cfg->kill_session, &kill);
+	respond_action(ctx, &respond_account, ctx->cfg->lock_account, &lock);
+	crash_point("after_lock");
+	respond_action(ctx, &respond_session, ctx->cfg->kill_session, &kill);
 	/* Contained once the account is off and its sessions are gone: the actor writes no more. */
 	locked = strcmp(lock.result, "ok") == 0 ||
 	    (strcmp(lock.result, "skipped") == 0 && strcmp(lock.detail, RESPOND_ALREADY_DISABLED) == 0);
@@ -234,15 +257,15 @@ respond_incident(struct respond_ctx *ctx)
 		log_info("incident %lld: contained", (long long)inc->id);
 	}
 	/* Then the PC is kept out: its address, its switch port. */
-	respond_one(ctx, &respond_firewall, ctx->cfg->block_ip, &block);
-	respond_one(ctx, &respond_switch, ctx->cfg->port_down, &port);
+	respond_action(ctx, &respond_firewall, ctx->cfg->block_ip, &block);
+	respond_action(ctx, &respond_switch, ctx->cfg->port_down, &port);
 	/* The switch and port found by port_down belong to the report too. */
 	journal_incident(ctx->j, inc);
 	/* After containment: the snapshot is of the state the attack left, not a race with it. */
-	respond_one(ctx, &respond_snapshot, ctx->cfg->snap.at_detection, &snap);
+	respond_action(ctx, &respond_snapshot, ctx->cfg->snap.at_detection, &snap);
 	/* Its subject says "NOT contained" when the isolating actions did not all succeed. */
 	respond_notify(ctx, NOTIFY_CONTAINED);
-	respond_one(ctx, &respond_syslog, 1, &note);
+	respond_action(ctx, &respond_syslog, 1, &note);
 }
 
 /* One line of the release report; the text may come from attacker-chosen names. */

@@ -22,6 +22,12 @@ struct respond_ctx {
 	struct fan_deny *deny;		/* the daemon's deny group; NULL in the CLI or without kernel events */
 	struct notifier *notifier;	/* the daemon's sender, kicked when messages are queued; may be NULL */
 	int breaker;			/* the circuit breaker is open: isolating responders only report */
+	/*
+	 * After a crash: the journaled "running" row of the action being run
+	 * again (its detail holds what the first attempt recorded before it
+	 * acted, e.g. the state it found), else NULL.
+	 */
+	const struct action *resume;
 };
 
 /*
@@ -54,6 +60,30 @@ extern const struct responder respond_syslog;		/* notify_syslog */
  * when the isolating actions succeeded.
  */
 void respond_incident(struct respond_ctx *ctx);
+
+/*
+ * Runs responder r (unless enabled is 0: then a "skipped" action) and
+ * journals it twice: "running" before it acts, "done" with the result after.
+ * When ctx->resume is r's interrupted row, that row is completed instead.
+ */
+void respond_action(struct respond_ctx *ctx, const struct responder *r, int enabled, struct action *a);
+
+/*
+ * Journals a's detail while it is still running, before the responder
+ * changes anything: what a run after a crash must know (the state found).
+ */
+void respond_checkpoint(struct respond_ctx *ctx, struct action *a);
+
+/*
+ * At daemon start, for every incident not released: completes what a crash
+ * interrupted. Re-applies the writer deny (it lived in the old process),
+ * runs every responder whose action is missing or still "running" (the
+ * interrupted row is completed, keeping the state its first attempt found),
+ * queues the notices not queued yet, and marks the incident contained when
+ * it is. Actions already done are not run again. deny may be NULL.
+ */
+void respond_resume(const struct config *cfg, struct journal *j, struct session_cache *sessions,
+    struct fan_deny *deny, struct notifier *notifier);
 
 /*
  * Undoes every action of incident id that is not undone yet, journals each

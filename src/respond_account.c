@@ -100,6 +100,9 @@ account_set(const struct config *cfg, const char *name, int disable, char *detai
 	return 0;
 }
 
+/* What a lock journals before it disables: the account was enabled, so it is ours to enable again. */
+#define LOCK_CHECKPOINT	"disabling (it was enabled)"
+
 static int
 account_run(struct respond_ctx *ctx, struct action *a)
 {
@@ -120,12 +123,23 @@ account_run(struct respond_ctx *ctx, struct action *a)
 		snprintf(a->detail, sizeof a->detail, "%s", err);
 		return -1;
 	}
+	/*
+	 * A first attempt journaled that it found the account enabled and was
+	 * about to disable it: a crash interrupted it. Disabled now is our doing.
+	 */
+	if (st == 1 && ctx->resume != NULL && strcmp(ctx->resume->detail, LOCK_CHECKPOINT) == 0) {
+		snprintf(a->result, sizeof a->result, "ok");
+		snprintf(a->detail, sizeof a->detail, "disabled");
+		return 0;
+	}
 	if (st == 1) {
 		/* Not ours to enable again on release. */
 		snprintf(a->result, sizeof a->result, "skipped");
 		snprintf(a->detail, sizeof a->detail, RESPOND_ALREADY_DISABLED);
 		return 1;
 	}
+	snprintf(a->detail, sizeof a->detail, LOCK_CHECKPOINT);
+	respond_checkpoint(ctx, a);
 	if (account_set(ctx->cfg, name, 1, a->detail, sizeof a->detail) == -1) {
 		snprintf(a->result, sizeof a->result, "failed");
 		return -1;
@@ -140,7 +154,9 @@ account_undo(struct respond_ctx *ctx, struct action *a)
 {
 	const char *name;
 
-	if (strcmp(a->result, "ok") != 0) {
+	/* Still running (the daemon did not restart to finish it): it may have disabled the account. */
+	if (strcmp(a->result, "ok") != 0 &&
+	    !(strcmp(a->result, ACT_RUNNING) == 0 && strcmp(a->detail, LOCK_CHECKPOINT) == 0)) {
 		snprintf(a->undo_result, sizeof a->undo_result, "n/a");
 		if (strcmp(a->result, "skipped") == 0)
 			snprintf(a->undo_detail, sizeof a->undo_detail, "left as it was (%.200s)", a->detail);

@@ -386,3 +386,14 @@ str_appendf(char *buf, size_t bufsz, const char *fmt, ...)
 	vsnprintf(buf + len, bufsz - len, fmt, ap);
 	va_end(ap);
 }
+
+void
+crash_point(const char *name)
+{
+	const char *at = getenv("SHAREWARDEN_CRASH_AT");
+
+	if (at == NULL || strcmp(at, name) != 0)
+		return;
+	log_warnx("SHAREWARDEN_CRASH_AT=%s: killing myself here (test hook)", name);
+	raise(SIGKILL);
+}

@@ -24,6 +24,13 @@ char *xstrndup(const char *s, size_t n);
 int64_t now_ms(void);		/* wall clock, ms since the epoch */
 int64_t mono_ms(void);		/* monotonic clock, ms */
 
+/*
+ * A test hook: when the environment variable SHAREWARDEN_CRASH_AT names
+ * this point, the process kills itself with SIGKILL here, as a power cut or
+ * an OOM kill would. Unset (production), it costs a getenv and does nothing.
+ */
+void crash_point(const char *name);
+
 /* RFC 3339 in UTC with milliseconds, "2026-11-27T04:42:58.116Z"; "" for 0. Returns buf. */
 char *fmt_time(int64_t ms, char buf[32]);
 
