@@ -183,8 +183,12 @@ respond_action(struct respond_ctx *ctx, const struct responder *r, int enabled, 
 	a->at = now_ms();
 	if (ctx->resume != NULL && strcmp(ctx->resume->kind, r->kind) == 0)
 		a->id = ctx->resume->id;
-	else if (enabled && ctx->inc->id > 0) {
-		/* Journaled before it acts: a crash from here on leaves a row to resume. */
+	else if (enabled && ctx->inc->id > 0 && r != &respond_deny) {
+		/*
+		 * Journaled before it acts: a crash from here on leaves a row to
+		 * resume. Not the deny: it must not wait for a sync, and a restart
+		 * applies it again anyway.
+		 */
 		snprintf(a->target, sizeof a->target, "%s", ctx->inc->user);
 		snprintf(a->result, sizeof a->result, "%s", ACT_RUNNING);
 		snprintf(a->state, sizeof a->state, "%s", ACT_RUNNING);

@@ -148,8 +148,6 @@ resume_one(struct respond_ctx *ctx)
 		}
 		if (r == &respond_account)
 			notify_once(ctx, NOTIFY_DETECTED);
-		if (r == &respond_snapshot)
-			notify_once(ctx, NOTIFY_CONTAINED);
 		log_info("incident %lld: %s %s after a restart", (long long)inc->id, r->kind,
 		    prev != NULL ? "interrupted: running it again" : "never ran: running it now");
 		ctx->resume = prev;
@@ -174,7 +172,7 @@ resume_one(struct respond_ctx *ctx)
 		log_info("incident %lld: contained (after a restart)", (long long)inc->id);
 	}
 	free(acts);
-	/* port_down names the switch and port. */
+	/* port_down names the switch and port; the notice says whether it is contained. */
 	journal_state(ctx->j, inc);
 	notify_once(ctx, NOTIFY_CONTAINED);
 }
