@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "journal.h"
+#include "leases.h"
 #include "log.h"
 #include "notify.h"
 #include "respond.h"
@@ -19,6 +20,7 @@ static const struct responder *const responders[] = {
 	&respond_deny,
 	&respond_account,
 	&respond_session,
+	&respond_session_sweep,
 	&respond_firewall,
 	&respond_switch,
 	&respond_snapshot,
@@ -200,10 +202,10 @@ respond_notify(struct respond_ctx *ctx, const char *stage)
 }
 
 void
-respond_incident(struct respond_ctx *ctx)
+respond_incident_fast(struct respond_ctx *ctx)
 {
 	struct incident *inc = ctx->inc;
-	struct action deny, lock, kill, block, port, snap, note;
+	struct action deny, lock, kill, block;
 	int locked, isolated = 0;
 
 	if (ctx->cfg->monitor_only || config_is_protected(ctx->cfg, inc->user)) {
@@ -224,6 +226,7 @@ respond_incident(struct respond_ctx *ctx)
 	respond_notify(ctx, NOTIFY_DETECTED);
 	respond_one(ctx, &respond_account, ctx->cfg->lock_account, &lock);
 	respond_one(ctx, &respond_session, ctx->cfg->kill_session, &kill);
+	ctx->sweep = strcmp(kill.result, "skipped") != 0;
 	/* Contained once the account is off and its sessions are gone: the actor writes no more. */
 	locked = strcmp(lock.result, "ok") == 0 ||
 	    (strcmp(lock.result, "skipped") == 0 && strcmp(lock.detail, RESPOND_ALREADY_DISABLED) == 0);
@@ -233,16 +236,61 @@ respond_incident(struct respond_ctx *ctx)
 		journal_incident(ctx->j, inc);
 		log_info("incident %lld: contained", (long long)inc->id);
 	}
-	/* Then the PC is kept out: its address, its switch port. */
+	/* Then the PC is kept out: its address now (a netlink transaction), its switch port in the slow part. */
 	respond_one(ctx, &respond_firewall, ctx->cfg->block_ip, &block);
+}
+
+/* Journals what the slow part found (MAC, switch, port) over the incident's current row. */
+static void
+journal_found(struct journal *j, const struct incident *inc)
+{
+	struct incident cur;
+	int tx;
+
+	if (j == NULL || inc->id <= 0)
+		return;
+	tx = journal_begin(j) == 0;
+	if (journal_incident_get(j, inc->id, &cur) != 0)
+		cur = *inc;
+	snprintf(cur.mac, sizeof cur.mac, "%s", inc->mac);
+	snprintf(cur.mac_source, sizeof cur.mac_source, "%s", inc->mac_source);
+	snprintf(cur.sw, sizeof cur.sw, "%s", inc->sw);
+	snprintf(cur.port, sizeof cur.port, "%s", inc->port);
+	if (journal_incident_update(j, &cur) != 0)
+		log_warnx("incident %lld: switch and port could not be journaled", (long long)inc->id);
+	if (tx && journal_commit(j) != 0)
+		log_warnx("incident %lld: switch and port could not be committed", (long long)inc->id);
+}
+
+void
+respond_incident_slow(struct respond_ctx *ctx)
+{
+	struct incident *inc = ctx->inc;
+	struct action sweep, port, snap, note;
+
+	if (ctx->sweep)
+		respond_one(ctx, &respond_session_sweep, 1, &sweep);
+	/* A routed client: its MAC from the routers' ARP tables (SNMP) or lease files, which may hang. */
+	if (inc->mac[0] == '\0' &&
+	    mac_lookup(ctx->cfg, inc->ip, inc->mac, inc->mac_source, sizeof inc->mac_source) != 0) {
+		inc->mac[0] = '\0';
+		inc->mac_source[0] = '\0';
+	}
 	respond_one(ctx, &respond_switch, ctx->cfg->port_down, &port);
 	/* The switch and port found by port_down belong to the report too. */
-	journal_incident(ctx->j, inc);
+	journal_found(ctx->j, inc);
 	/* After containment: the snapshot is of the state the attack left, not a race with it. */
 	respond_one(ctx, &respond_snapshot, ctx->cfg->snap.at_detection, &snap);
 	/* Its subject says "NOT contained" when the isolating actions did not all succeed. */
 	respond_notify(ctx, NOTIFY_CONTAINED);
 	respond_one(ctx, &respond_syslog, 1, &note);
+}
+
+void
+respond_incident(struct respond_ctx *ctx)
+{
+	respond_incident_fast(ctx);
+	respond_incident_slow(ctx);
 }
 
 /* One line of the release report; the text may come from attacker-chosen names. */

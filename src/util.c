@@ -85,6 +85,18 @@ mono_ms(void)
 }
 
 char *
+fmt_timeout(int64_t ms, char buf[32])
+{
+	if (ms < 1000 || (ms % 100) != 0)
+		snprintf(buf, 32, "%lld ms", (long long)ms);
+	else if (ms % 1000 == 0)
+		snprintf(buf, 32, "%lld s", (long long)(ms / 1000));
+	else
+		snprintf(buf, 32, "%lld.%lld s", (long long)(ms / 1000), (long long)(ms % 1000 / 100));
+	return buf;
+}
+
+char *
 fmt_time(int64_t ms, char buf[32])
 {
 	struct tm tm;

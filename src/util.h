@@ -26,6 +26,8 @@ int64_t mono_ms(void);		/* monotonic clock, ms */
 
 /* RFC 3339 in UTC with milliseconds, "2026-11-27T04:42:58.116Z"; "" for 0. Returns buf. */
 char *fmt_time(int64_t ms, char buf[32]);
+/* A timeout as people read it: "2 s", "1.5 s", "300 ms". Returns buf. */
+char *fmt_timeout(int64_t ms, char buf[32]);
 
 /* Copies a view into buf as a NUL-terminated string, truncating to bufsz - 1. Returns buf. */
 char *str_copy(char *buf, size_t bufsz, struct sw_str s);
