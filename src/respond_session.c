@@ -217,7 +217,7 @@ session_run(struct respond_ctx *ctx, struct action *a)
 {
 	const struct incident *inc = ctx->inc;
 	int pids[SESSION_MAX_PIDS];
-	int n = 0;
+	int n = 0, is_main = 0;
 
 	snprintf(a->target, sizeof a->target, "%s", inc->user);
 	if (respond_skip(ctx, a) || respond_dry_run(ctx, a, "end the SMB sessions of this user and IP"))
@@ -228,9 +228,17 @@ session_run(struct respond_ctx *ctx, struct action *a)
 		    SESSION_MAX_PIDS - 1);
 	if (n < 0)
 		n = 0;
-	if (is_client_smbd(inc->smbd_pid, NULL))
+	if (is_client_smbd(inc->smbd_pid, &is_main))
 		pids[n++] = inc->smbd_pid;
 	n = keep_acceptable(pids, n);
+	if (n == 0 && is_main) {
+		/* What named the main smbd was wrong: shutting it down would cut every client. */
+		snprintf(a->target, sizeof a->target, "smbd %d", inc->smbd_pid);
+		snprintf(a->result, sizeof a->result, "failed");
+		str_appendf(a->detail, sizeof a->detail, "%d is the main smbd: never shut down; smbstatus is "
+		    "asked next", inc->smbd_pid);
+		return -1;
+	}
 	if (n == 0) {
 		snprintf(a->target, sizeof a->target, "smbd");
 		snprintf(a->result, sizeof a->result, "ok");
