@@ -673,6 +673,9 @@ tick(struct daemon *d)
 	if (d->ndeb)
 		debounce_flush(d, 0);
 	handle_pending(d);
+	/* A release committed by the CLI is seen at once: signals after it belong to a fresh watch. */
+	if (journal_changed(d->j))
+		check_releases(d);
 	if (now - d->last_release_check >= 1000) {
 		d->last_release_check = now;
 		check_releases(d);

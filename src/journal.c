@@ -224,6 +224,8 @@ struct journal {
 	int readonly;
 	int64_t version;	/* the schema version; 1 only in a read-only open of an old journal */
 	sqlite3_stmt *st[ST__COUNT];
+	sqlite3_stmt *dv;	/* PRAGMA data_version, prepared on first use */
+	int64_t data_version;	/* journal_changed's last reading */
 };
 
 static int
@@ -553,6 +555,7 @@ journal_close(struct journal *j)
 		return;
 	for (i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(j->st[i]);
+	sqlite3_finalize(j->dv);
 	if (j->db && sqlite3_close(j->db) != SQLITE_OK)
 		log_warnx("journal: close: %s", sqlite3_errmsg(j->db));
 	free(j);
@@ -994,6 +997,30 @@ journal_files(struct journal *j, const char *user, const char *ip, int64_t since
 	rc = collect_rows(j, st, "list files", sizeof(struct file_rec), fill_file, free_files, &a, n);
 	*out = a;
 	return rc;
+}
+
+/*
+ * Whether another connection (the CLI's release or restore, the notifier) committed since the last call:
+ * SQLite's data_version, a cheap read that lets the daemon notice a release at once rather than by polling.
+ */
+int
+journal_changed(struct journal *j)
+{
+	sqlite3_stmt *st = j->dv;
+	int64_t v;
+	int changed = 0;
+
+	if (st == NULL && sqlite3_prepare_v2(j->db, "PRAGMA data_version", -1, &j->dv, NULL) != SQLITE_OK)
+		return 1;
+	st = j->dv;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		v = sqlite3_column_int64(st, 0);
+		changed = v != j->data_version;
+		j->data_version = v;
+	} else
+		changed = 1;
+	sqlite3_reset(st);
+	return changed;
 }
 
 int

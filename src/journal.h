@@ -135,6 +135,7 @@ int journal_outbox_update(struct journal *j, const struct outbox_msg *m, const c
 
 /* Daemon counters for `status` (lines, events, malformed, heartbeat ...). */
 int journal_stat_set(struct journal *j, const char *key, int64_t value);
+int journal_changed(struct journal *j);
 /* 0 found, 1 missing, -1 error. */
 int journal_stat_get(struct journal *j, const char *key, int64_t *value);
 /* Calls fn for every counter whose key starts with prefix, in key order. 0 ok, -1 on a journal error. */

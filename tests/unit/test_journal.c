@@ -1921,6 +1921,30 @@ test_isolations(void **state)
  * and later writes would be lost. The other process is sqlite3(1): a forked
  * copy of this one would share its idea of the locks.
  */
+/* The daemon notices another connection's commit (a release from the CLI) and not its own. */
+static void
+test_changed_by_another(void **state)
+{
+	const char *path = tpath("changed.db");
+	struct journal *j1, *j2;
+	struct incident inc;
+
+	(void)state;
+	j1 = open_ok(path, 0);
+	j2 = open_ok(path, 0);
+	(void)journal_changed(j1);
+	assert_int_equal(journal_changed(j1), 0);
+	make_incident(&inc, "alice", "10.0.0.5", 1000);
+	assert_int_equal(journal_incident_add(j1, &inc), 0);
+	assert_int_equal(journal_changed(j1), 0);
+	snprintf(inc.state, sizeof inc.state, "%s", INC_RELEASED);
+	assert_int_equal(journal_incident_update(j2, &inc), 0);
+	assert_int_equal(journal_changed(j1), 1);
+	assert_int_equal(journal_changed(j1), 0);
+	journal_close(j2);
+	journal_close(j1);
+}
+
 static void
 test_second_connection_keeps_locks(void **state)
 {
@@ -1985,6 +2009,7 @@ main(void)
 		cmocka_unit_test(test_action_result),
 		cmocka_unit_test(test_isolations),
 		cmocka_unit_test(test_second_connection_keeps_locks),
+		cmocka_unit_test(test_changed_by_another),
 	};
 
 	return cmocka_run_group_tests(tests, setup_all, teardown_all);
