@@ -262,6 +262,51 @@ journal_found(struct journal *j, const struct incident *inc)
 		log_warnx("incident %lld: switch and port could not be committed", (long long)inc->id);
 }
 
+/* Whether `release` ended the incident while the slow part ran (another process may have). */
+static int
+released_meanwhile(struct respond_ctx *ctx)
+{
+	struct incident cur;
+
+	return ctx->j != NULL && ctx->inc->id > 0 && journal_incident_get(ctx->j, ctx->inc->id, &cur) == 0 &&
+	    strcmp(cur.state, INC_RELEASED) == 0;
+}
+
+/*
+ * The switch port, unless the incident was released before the walk; a port
+ * shut while `release` ran is brought up again at once, so a released
+ * incident never leaves a port down.
+ */
+static void
+respond_port(struct respond_ctx *ctx, struct action *port)
+{
+	if (ctx->cfg->port_down && released_meanwhile(ctx)) {
+		memset(port, 0, sizeof *port);
+		port->incident_id = ctx->inc->id;
+		port->at = now_ms();
+		snprintf(port->kind, sizeof port->kind, "%s", respond_switch.kind);
+		snprintf(port->target, sizeof port->target, "%s", ctx->inc->user);
+		snprintf(port->result, sizeof port->result, "skipped");
+		snprintf(port->detail, sizeof port->detail, "the incident was released before the switch walk");
+		journal_action(ctx->j, port);
+		log_info("incident %lld: port_down: skipped: released meanwhile", (long long)ctx->inc->id);
+		return;
+	}
+	respond_one(ctx, &respond_switch, ctx->cfg->port_down, port);
+	if (strcmp(port->result, "ok") != 0 || !released_meanwhile(ctx))
+		return;
+	if (respond_switch.undo(ctx, port) == 0) {
+		port->undone_at = now_ms();
+		if (port->undo_result[0] == '\0')
+			snprintf(port->undo_result, sizeof port->undo_result, "ok");
+	} else
+		snprintf(port->undo_result, sizeof port->undo_result, "failed");
+	if (ctx->j != NULL && port->id > 0)
+		journal_action_update(ctx->j, port);
+	log_info("incident %lld: port_down: released while the switch was walked: port up again: %s",
+	    (long long)ctx->inc->id, port->undo_result);
+}
+
 void
 respond_incident_slow(struct respond_ctx *ctx)
 {
@@ -276,7 +321,7 @@ respond_incident_slow(struct respond_ctx *ctx)
 		inc->mac[0] = '\0';
 		inc->mac_source[0] = '\0';
 	}
-	respond_one(ctx, &respond_switch, ctx->cfg->port_down, &port);
+	respond_port(ctx, &port);
 	/* The switch and port found by port_down belong to the report too. */
 	journal_found(ctx->j, inc);
 	/* After containment: the snapshot is of the state the attack left, not a race with it. */

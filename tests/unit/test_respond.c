@@ -1163,6 +1163,30 @@ test_incident_breaker_and_dry_run(void **state)
 	session_cache_free(sc);
 }
 
+/* A release that comes while the slow part waits: no switch port is shut for a released incident. */
+static void
+test_slow_after_release(void **state)
+{
+	struct respond_ctx ctx;
+	struct incident inc;
+	struct action *acts;
+	size_t n;
+
+	inc_init(&inc, U_LOCK, "127.0.0.1");
+	assert_int_equal(journal_incident_add(jrn, &inc), 0);
+	snprintf(inc.state, sizeof inc.state, "%s", INC_RELEASED);
+	assert_int_equal(journal_incident_update(jrn, &inc), 0);
+	cfg.port_down = 1;
+	ctx_init(&ctx, &inc, NULL);
+	respond_incident_slow(&ctx);
+	cfg.port_down = 0;
+	assert_int_equal(journal_action_list(jrn, inc.id, &acts, &n), 0);
+	assert_string_equal(find_action(acts, n, "port_down")->result, "skipped");
+	assert_string_equal(find_action(acts, n, "port_down")->detail,
+	    "the incident was released before the switch walk");
+	free(acts);
+}
+
 int
 main(void)
 {
@@ -1178,6 +1202,7 @@ main(void)
 		cmocka_unit_test(test_incident_breaker_and_dry_run),
 		cmocka_unit_test(test_incident_already_disabled),
 		cmocka_unit_test(test_release_retry),
+		cmocka_unit_test(test_slow_after_release),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
