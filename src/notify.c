@@ -761,7 +761,6 @@ notifier_start(const struct config *cfg, char *err, size_t errlen)
 {
 	struct notifier *n = xcalloc(1, sizeof *n);
 	pthread_condattr_t ca;
-	sigset_t all, old;
 	int rc;
 
 	pthread_once(&curl_once, curl_init);
@@ -775,11 +774,7 @@ notifier_start(const struct config *cfg, char *err, size_t errlen)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&n->cv, &ca);
 	pthread_condattr_destroy(&ca);
-	/* Signals stay with the daemon's main thread, whose handlers set its flags. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&n->thread, NULL, notifier_main, n);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	rc = thread_start(&n->thread, notifier_main, n);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot start the notification sender: %s", strerror(rc));
 		journal_close(n->j);

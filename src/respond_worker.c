@@ -81,7 +81,6 @@ struct respond_worker *
 respond_worker_start(const struct config *cfg, struct notifier *notifier, char *err, size_t errlen)
 {
 	struct respond_worker *w = xcalloc(1, sizeof *w);
-	sigset_t all, old;
 	int rc;
 
 	w->cfg = cfg;
@@ -92,11 +91,7 @@ respond_worker_start(const struct config *cfg, struct notifier *notifier, char *
 	}
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
-	/* Signals stay with the daemon's main thread, whose handlers set its flags. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&w->thread, NULL, worker_main, w);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	rc = thread_start(&w->thread, worker_main, w);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot start the responder worker: %s", strerror(rc));
 		journal_close(w->j);

@@ -398,3 +398,16 @@ str_appendf(char *buf, size_t bufsz, const char *fmt, ...)
 	vsnprintf(buf + len, bufsz - len, fmt, ap);
 	va_end(ap);
 }
+
+int
+thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(t, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
