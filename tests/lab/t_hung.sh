@@ -15,8 +15,6 @@ HOOK_HOLE=12580		# TCP: accepts, never answers
 # (1 s to 30 s) would show as seconds; the rest is this machine's noise.
 SLACK_MS=${HUNG_SLACK_MS:-250}
 
-last_id() { incidents_json | jq '[.[].id] | max // 0'; }
-
 # attack_run: alice's classic attack; sets id, inc (once port_down is journaled) and files.
 attack_run() {
 	local before
@@ -34,10 +32,10 @@ attack_run() {
 
 # ms from detection to the first action of KIND in $inc.
 after_detection() {
-	local at
-	at=$(printf '%s' "$inc" | jq -r --arg k "$1" '[.actions[] | select(.kind == $k)][0].at // empty')
-	[ -n "$at" ] || fail "incident $id has no $1 action"
-	echo $(( $(rfc3339_ms "$at") - $(rfc3339_ms "$(printf '%s' "$inc" | jq -r .detected_at)") ))
+	local ms
+	ms=$(ms_to_action "$(rfc3339_ms "$(printf '%s' "$inc" | jq -r .detected_at)")" "$inc" "$1")
+	[ -n "$ms" ] || fail "incident $id has no $1 action"
+	echo "$ms"
 }
 
 assert_isolated() {
