@@ -28,6 +28,7 @@ struct respond_ctx {
 	 * acted, e.g. the state it found), else NULL.
 	 */
 	const struct action *resume;
+	int sweep;			/* the kill ran: the slow part asks smbstatus for sessions it missed */
 };
 
 /*
@@ -43,7 +44,8 @@ struct responder {
 
 extern const struct responder respond_deny;		/* deny_writer */
 extern const struct responder respond_account;		/* lock_account */
-extern const struct responder respond_session;		/* kill_session */
+extern const struct responder respond_session;		/* kill_session (the sessions known at once) */
+extern const struct responder respond_session_sweep;	/* kill_session (those smbstatus names later) */
 extern const struct responder respond_firewall;		/* block_ip (nftables, respond_firewall.c) */
 extern const struct responder respond_switch;		/* port_down (SNMP, respond_switch.c) */
 extern const struct responder respond_snapshot;		/* snapshot (of every share, at detection) */
@@ -57,7 +59,8 @@ extern const struct responder respond_syslog;		/* notify_syslog */
  * (and committed) as it ends. Monitor mode, protected accounts, dry run and
  * an open circuit breaker (more than [respond] max isolations per hour)
  * record "skipped" actions that say why. Sets inc->contained_at and state
- * when the isolating actions succeeded.
+ * when the isolating actions succeeded. The same as respond_incident_fast
+ * then respond_incident_slow.
  */
 void respond_incident(struct respond_ctx *ctx);
 
@@ -84,6 +87,39 @@ void respond_checkpoint(struct respond_ctx *ctx, struct action *a);
  */
 void respond_resume(const struct config *cfg, struct journal *j, struct session_cache *sessions,
     struct fan_deny *deny, struct notifier *notifier);
+ * The part that stops the attacker, for the event loop: it never waits on
+ * the network nor on smbstatus (bounded by the tools' own timeouts): deny,
+ * the "detected" message, lock, kill the sessions known already, block the
+ * IP, containment. Sets ctx->breaker and ctx->sweep for the slow part.
+ */
+void respond_incident_fast(struct respond_ctx *ctx);
+
+/*
+ * The part that may wait seconds on hung peers, for the responder worker
+ * (its own journal connection; ctx->sessions and ctx->deny unused): the
+ * smbstatus sweep, the MAC from routers or leases when the neighbour table
+ * had none, the switch port, the snapshot, the "contained" message, syslog.
+ * Journals only the incident fields it finds (MAC, switch, port): the event
+ * loop and `release` may have written the rest meanwhile.
+ */
+void respond_incident_slow(struct respond_ctx *ctx);
+
+/*
+ * The responder worker: a thread with its own journal connection that runs
+ * respond_incident_slow for each incident handed to it, in order, so that a
+ * switch or router that never answers, a hung smbstatus or a slow snapshot
+ * delays neither the event loop nor the next incident's deny, lock and kill.
+ */
+struct respond_worker;
+
+struct respond_worker *respond_worker_start(const struct config *cfg, struct notifier *notifier, char *err,
+    size_t errlen);
+/* Queues the slow part of ctx's incident (ctx and *ctx->inc are copied). Returns 0, or -1 when it cannot. */
+int respond_worker_submit(struct respond_worker *w, const struct respond_ctx *ctx);
+/* How many incidents wait for their slow part or are in it now. */
+int respond_worker_pending(struct respond_worker *w);
+/* Finishes every queued incident (each step is bounded by its timeout), then stops. */
+void respond_worker_stop(struct respond_worker *w);
 
 /*
  * Undoes every action of incident id that is not undone yet, journals each

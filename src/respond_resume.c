@@ -8,6 +8,7 @@
 #include "config.h"
 #include "fanotify.h"
 #include "journal.h"
+#include "leases.h"
 #include "log.h"
 #include "notify.h"
 #include "respond.h"
@@ -42,14 +43,30 @@ static const struct responder *const order[] = {
 	&respond_syslog,
 };
 
-/* The first action of kind: the one respond_incident journaled (later ones are port_down's error records). */
+/*
+ * The nth action of kind (from 0): the first is the one respond_incident
+ * journaled; a second kill_session is the smbstatus sweep, later port_down
+ * rows are its error records.
+ */
+static struct action *
+find_nth(struct action *acts, size_t n, const char *kind, int nth)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(acts[i].kind, kind) == 0 && nth-- == 0)
+			return &acts[i];
+	return NULL;
+}
+
 static struct action *
 find_kind(struct action *acts, size_t n, const char *kind)
 {
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(acts[i].kind, kind) == 0)
-			return &acts[i];
-	return NULL;
+	return find_nth(acts, n, kind, 0);
+}
+
+static int
+is_running(const struct action *a)
+{
+	return a != NULL && strcmp(a->state, ACT_RUNNING) == 0;
 }
 
 static int
@@ -110,7 +127,7 @@ resume_one(struct respond_ctx *ctx)
 	struct incident *inc = ctx->inc;
 	struct action *acts = NULL, *prev, *lock, *kill, a;
 	size_t n = 0;
-	int ran = 0, locked, isolated, finished;
+	int ran = 0, sweep = 0, locked, isolated, finished;
 
 	if (journal_action_list(ctx->j, inc->id, &acts, &n) != 0) {
 		log_warnx("incident %lld: its actions cannot be read: not resumed", (long long)inc->id);
@@ -148,10 +165,32 @@ resume_one(struct respond_ctx *ctx)
 		}
 		if (r == &respond_account)
 			notify_once(ctx, NOTIFY_DETECTED);
+		/* As the slow part does: a routed client's MAC from the routers or leases. */
+		if (r == &respond_switch && inc->mac[0] == '\0' &&
+		    mac_lookup(ctx->cfg, inc->ip, inc->mac, inc->mac_source, sizeof inc->mac_source) != 0) {
+			inc->mac[0] = '\0';
+			inc->mac_source[0] = '\0';
+		}
 		log_info("incident %lld: %s %s after a restart", (long long)inc->id, r->kind,
 		    prev != NULL ? "interrupted: running it again" : "never ran: running it now");
 		ctx->resume = prev;
 		respond_action(ctx, r, resume_enabled(ctx->cfg, r), &a);
+		ctx->resume = NULL;
+		ran++;
+		if (r == &respond_session && strcmp(a.result, "skipped") != 0)
+			sweep = 1;
+	}
+	/* The smbstatus sweep after the kill: after a kill run now, or when it was cut short or never ran. */
+	prev = find_nth(acts, n, respond_session.kind, 1);
+	if (!sweep && (is_running(prev) || (prev == NULL && !finished)) && resume_enabled(ctx->cfg, &respond_session)) {
+		kill = find_kind(acts, n, respond_session.kind);
+		sweep = kill != NULL && strcmp(kill->result, "skipped") != 0;
+	}
+	if (sweep) {
+		log_info("incident %lld: the smbstatus sweep after the kill: running it after a restart",
+		    (long long)inc->id);
+		ctx->resume = is_running(prev) ? prev : NULL;
+		respond_action(ctx, &respond_session_sweep, 1, &a);
 		ctx->resume = NULL;
 		ran++;
 	}

@@ -109,6 +109,9 @@ incidents_json() { lab sharewarden incidents --json; }
 
 incident_json() { lab sharewarden incident "$1" --json; }
 
+# The newest incident's id; 0 when there is none.
+last_id() { incidents_json | jq '[.[].id] | max // 0'; }
+
 incident_count() { incidents_json | jq 'length'; }
 
 # Id of the first incident whose JSON matches a jq condition (default: any); empty when none.

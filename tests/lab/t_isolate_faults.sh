@@ -26,8 +26,6 @@ cat >>"$SW_CONF" <<EOF
 EOF
 lab daemon restart >"$T/restart.log" 2>&1 || fail "the daemon did not restart: $(tail -n 5 "$T/restart.log")"
 
-last_id() { incidents_json | jq '[.[].id] | max // 0'; }
-
 # attack_run: alice's classic attack; sets id and inc (the new incident's JSON once its snapshot is journaled).
 attack_run() {
 	local before
