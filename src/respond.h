@@ -87,6 +87,8 @@ void respond_checkpoint(struct respond_ctx *ctx, struct action *a);
  */
 void respond_resume(const struct config *cfg, struct journal *j, struct session_cache *sessions,
     struct fan_deny *deny, struct notifier *notifier);
+
+/*
  * The part that stops the attacker, for the event loop: it never waits on
  * the network nor on smbstatus (bounded by the tools' own timeouts): deny,
  * the "detected" message, lock, kill the sessions known already, block the

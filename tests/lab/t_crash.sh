@@ -44,7 +44,9 @@ crash_case() {	# POINT ATTACK_ROOT
 	assert_eq 1 "$(incidents_json | jq "$new | length")" "$point: incidents opened"
 	assert_eq 1 "$(count_kind "$inc" lock_account)" "$point: lock_account actions"
 	assert_eq 1 "$(count_ok "$inc" lock_account)" "$point: lock_account ok (ours to undo, not 'already disabled')"
-	assert_eq 1 "$(count_ok "$inc" kill_session)" "$point: kill_session ok"
+	# The kill, then the smbstatus sweep: each once, both ok.
+	assert_eq 2 "$(count_kind "$inc" kill_session)" "$point: kill_session actions (the kill and the sweep)"
+	assert_eq 2 "$(count_ok "$inc" kill_session)" "$point: kill_session ok"
 	assert_eq 1 "$(count_ok "$inc" block_ip)" "$point: block_ip ok"
 	assert_eq 1 "$(count_ok "$inc" port_down)" "$point: port_down ok"
 	assert_json "$(action_of "$inc" port_down)" '.target == "lab sw-c1" and (.detail | test("^shut lab ifindex=[0-9]+ before=1"))' \
