@@ -288,6 +288,13 @@ switch_undo(struct respond_ctx *ctx, struct action *a)
 		snprintf(a->undo_detail, sizeof a->undo_detail, "nothing to undo (no port was shut)");
 		return 0;
 	}
+	/* Each port is journaled before its SET: with none named, the walk had shut nothing yet. */
+	if (strcmp(a->result, ACT_RUNNING) == 0 && strncmp(a->detail, SHUT_PREFIX, strlen(SHUT_PREFIX)) != 0) {
+		snprintf(a->undo_result, sizeof a->undo_result, "n/a");
+		snprintf(a->undo_detail, sizeof a->undo_detail, "no port shut yet (the switch walk was running: "
+		    "a port it shuts after the release is brought up again)");
+		return 0;
+	}
 	if (strncmp(a->detail, SHUT_PREFIX, strlen(SHUT_PREFIX)) != 0) {
 		snprintf(a->undo_detail, sizeof a->undo_detail, "the shut ports cannot be read from the detail");
 		return -1;

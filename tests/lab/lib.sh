@@ -134,6 +134,8 @@ incident_state() { incident_json "$1" | jq -r .state; }
 
 # The action of a kind ("lock_account") in incident JSON, as JSON (null when absent).
 action_of() { printf '%s' "$1" | jq -c --arg k "$2" '[.actions[] | select(.kind == $k)][0]'; }
+# Whether the incident JSON's first action of KIND has its result (journaled, and no longer "running").
+action_done() { printf '%s' "$1" | jq -e --arg k "$2" '[.actions[] | select(.kind == $k)][0] | . != null and .result != "running"' >/dev/null; }
 
 # ------------------------------------------------------------------ accounts and the share
 

@@ -34,7 +34,7 @@ crash_case() {	# POINT ATTACK_ROOT
 	new="[.[] | select(.id > $before)]"
 	wait_for "[ \"\$(incidents_json | jq '$new | length')\" -ge 1 ]" 10 || fail "$point: no new incident"
 	id=$(incidents_json | jq -r "$new | min_by(.id).id")
-	wait_for '[ "$(incident_state "$id")" = contained ] && [ "$(action_of "$(incident_json "$id")" notify_syslog)" != null ]' 30 ||
+	wait_for '[ "$(incident_state "$id")" = contained ] && action_done "$(incident_json "$id")" notify_syslog' 30 ||
 	    fail "$point: incident $id not finished after the restart: $(incident_json "$id" | jq -c '[.state, [.actions[] | [.kind, .result]]]')"
 	rc=0
 	wait "$attack" || rc=$?

@@ -26,7 +26,7 @@ attack_run() {
 	files=$(files_encrypted "$T/attack.out")
 	wait_for '[ "$(last_id)" -gt "$before" ]' 20 || fail "no new incident within 20 s"
 	id=$(last_id)
-	wait_for '[ "$(action_of "$(incident_json "$id")" port_down)" != null ]' 20 || fail "incident $id: no port_down action"
+	wait_for 'action_done "$(incident_json "$id")" port_down' 20 || fail "incident $id: no port_down action"
 	inc=$(incident_json "$id")
 }
 
