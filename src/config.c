@@ -72,6 +72,10 @@ static const struct cfg_key keys[] = {
 	BOOL(SEC_GLOBAL, "monitor only", monitor_only, "no"),
 	{ SEC_GLOBAL, "protected accounts", T_LIST, G(protected_accounts), G(n_protected),
 	    "root, administrator", 0, 0 },
+	{ SEC_GLOBAL, "protected groups", T_LIST, G(protected_groups), G(n_protected_groups),
+	    "Domain Admins, Enterprise Admins, Administrators, Backup Operators", 0, 0 },
+	STR(SEC_GLOBAL, "account backend", account_backend, "tdbsam"),
+	STR(SEC_GLOBAL, "ad database", ad_database, "/var/lib/samba/private/sam.ldb"),
 	{ SEC_GLOBAL, "log level", T_LOGLEVEL, G(log_level), 0, "info", 0, 0 },
 	BOOL(SEC_GLOBAL, "kernel events", fanotify, "yes"),
 	BOOL(SEC_GLOBAL, "content analysis", content_analysis, "yes"),
@@ -1124,6 +1128,9 @@ config_check(struct parser *p)
 	if (!isalpha((unsigned char)cfg->nft_table[0]) || strspn(cfg->nft_table, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(cfg->nft_table))
 		perr(p, seen_line(p, "firewall table"), "firewall table must be a plain name (a letter, then letters, digits, _ -)");
+	if (strcmp(cfg->account_backend, "tdbsam") != 0 && strcmp(cfg->account_backend, "samba-ad-dc") != 0)
+		perr(p, seen_line(p, "account backend"), "account backend must be tdbsam (smbpasswd) or samba-ad-dc "
+		    "(the server is the AD DC)");
 	for (size_t i = 0; i < cfg->n_dry_run; i++) {
 		static const char *const kinds[] = { "all", "deny_writer", "lock_account", "kill_session",
 		    "block_ip", "port_down", "snapshot", "notify_mail", "notify_webhook", NULL };
