@@ -132,7 +132,7 @@ check: deps
 	$(MAKE) scenarios
 	$(MAKE) cli
 	$(MAKE) restore-test
-	$(MAKE) fuzz FUZZ_SECONDS=10
+	$(MAKE) fuzz FUZZ_SECONDS=5
 	$(MAKE) lab-test
 
 demo: deps

@@ -66,6 +66,7 @@ static const struct cfg_key keys[] = {
 	STR(SEC_GLOBAL, "audit socket", audit_socket, ""),
 	STR(SEC_GLOBAL, "samba config", samba_config, "/etc/samba/smb.conf"),
 	STR(SEC_GLOBAL, "samba bin dir", samba_bin_dir, "/usr/bin"),
+	{ SEC_GLOBAL, "smbstatus timeout", T_DURATION, G(smbstatus_timeout_ms), 0, "5s", 100, 600000 },
 	{ SEC_GLOBAL, "shares", T_SHARES, 0, 0, "auto", 0, 0 },
 	STR(SEC_GLOBAL, "patterns", patterns, "/var/lib/sharewarden/patterns.list"),
 	{ SEC_GLOBAL, "event retention", T_DURATION, G(event_retention_ms), 0, "7d", 60000, 3650 * DAY },

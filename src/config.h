@@ -119,6 +119,7 @@ struct config {
 	char *audit_socket;		/* audit socket = (unix datagram socket path; "" = none) */
 	char *samba_config;		/* samba config = /etc/samba/smb.conf */
 	char *samba_bin_dir;		/* samba bin dir = /usr/bin (smbstatus, smbcontrol, pdbedit, testparm) */
+	int64_t smbstatus_timeout_ms;	/* smbstatus timeout = 5s: a hung smbstatus is killed after this */
 	int shares_auto;		/* shares = auto: every disk share of smb.conf */
 	char **share_names;		/* shares = a, b: names taken from smb.conf or [share NAME] sections */
 	size_t n_share_names;

@@ -2899,7 +2899,6 @@ struct content_worker *
 content_worker_start(size_t max_queue)
 {
 	struct content_worker *w = xcalloc(1, sizeof(*w));
-	sigset_t all, old;
 	int err;
 
 	w->max_queue = max_queue > 0 ? max_queue : 1024;
@@ -2912,11 +2911,7 @@ content_worker_start(size_t max_queue)
 	}
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
-	/* signals stay with the event loop's thread */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	err = pthread_create(&w->thread, NULL, worker_main, w);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	err = thread_start(&w->thread, worker_main, w);
 	if (err != 0) {
 		errno = err;
 		log_warn("content: cannot start the worker thread");

@@ -84,6 +84,7 @@ struct daemon {
 	struct canary_set *canaries;
 	struct session_cache *sc;
 	struct notifier *notifier;		/* NULL without mail or webhooks */
+	struct respond_worker *rw;		/* the slow responders; NULL: they run in the loop */
 	int audit_primary;			/* audit lines drive detection; kernel events feed content only */
 	struct actor *pending[MAX_PENDING];	/* crossed the threshold during this batch */
 	int npending;
@@ -540,17 +541,18 @@ open_incident(struct daemon *d, struct actor *a)
 	snprintf(inc.host, sizeof inc.host, "%s", a->host);
 	inc.smbd_pid = a->pid;
 	inc.score = a->score;
-	/* The neighbour table answers in microseconds; routers and lease files only for routed clients. */
-	if (mac_lookup(d->cfg, inc.ip, inc.mac, inc.mac_source, sizeof inc.mac_source) != 0) {
+	/* The neighbour table answers in microseconds; routers and lease files wait for the slow part. */
+	if (neigh_lookup_mac(inc.ip, inc.mac) == 0)
+		snprintf(inc.mac_source, sizeof inc.mac_source, "neighbour");
+	else
 		inc.mac[0] = '\0';
-		inc.mac_source[0] = '\0';
-	}
 	tx_begin(d);
 	if (journal_incident_add(d->j, &inc) != 0)
 		log_warnx("cannot journal the incident of %s from %s; acting anyway", a->user, a->ip);
 	else
 		journal_signals(d, inc.id, a);
 	tx_commit(d);
+	crash_point("detected");
 	a->incident_id = inc.id > 0 ? inc.id : -1;
 	log_warnx("incident %lld: ransomware activity by %s from %s (mac %s), score %.1f",
 	    (long long)inc.id, inc.user, inc.ip, inc.mac[0] ? inc.mac : "unknown", inc.score);
@@ -561,7 +563,7 @@ open_incident(struct daemon *d, struct actor *a)
 	ctx.inc = &inc;
 	ctx.deny = d->deny;
 	ctx.notifier = d->notifier;
-	respond_incident(&ctx);
+	respond_incident_fast(&ctx);
 	/* The slower attribution comes after containment: it only adds to the report. */
 	if (session_lookup_pid(d->sc, inc.smbd_pid, &s) == 0 && (s.domain[0] || inc.host[0] == '\0')) {
 		snprintf(inc.domain, sizeof inc.domain, "%s", s.domain);
@@ -570,6 +572,13 @@ open_incident(struct daemon *d, struct actor *a)
 		tx_begin(d);
 		journal_incident_update(d->j, &inc);
 		tx_commit(d);
+	}
+	/* Switches, routers, smbstatus and snapshots may hang: the worker waits on them, not the loop. */
+	if (respond_worker_submit(d->rw, &ctx) != 0) {
+		if (d->rw != NULL)
+			log_warnx("incident %lld: the responder worker's queue is full: its slow steps run here",
+			    (long long)inc.id);
+		respond_incident_slow(&ctx);
 	}
 	reseed_canaries(d);
 }
@@ -665,6 +674,9 @@ tick(struct daemon *d)
 	if (d->ndeb)
 		debounce_flush(d, 0);
 	handle_pending(d);
+	/* A release committed by the CLI is seen at once: signals after it belong to a fresh watch. */
+	if (journal_changed(d->j))
+		check_releases(d);
 	if (now - d->last_release_check >= 1000) {
 		d->last_release_check = now;
 		check_releases(d);
@@ -794,10 +806,14 @@ daemon_run(struct config *cfg, int foreground)
 	if ((cfg->notify.smtp_url[0] || cfg->notify.n_webhooks) &&
 	    (d.notifier = notifier_start(cfg, err, sizeof err)) == NULL)
 		log_warnx("mail and webhooks off: %s", err);
+	if ((d.rw = respond_worker_start(cfg, d.notifier, err, sizeof err)) == NULL)
+		log_warnx("%s: switches and snapshots will be handled in the event loop", err);
 	if (start_sources(&d) != 0) {
 		rc = 1;
 		goto out;
 	}
+	/* A crash or kill -9 may have cut a response short: finish it before watching again. */
+	respond_resume(cfg, d.j, d.sc, d.deny, d.notifier);
 	/* Protected from the first write on: a clean snapshot of every share exists before we say we are ready. */
 	journal_stat_set(d.j, "snapshots_missing", snapsched_initial(cfg, d.j));
 	d.started_at = now_ms();
@@ -865,6 +881,8 @@ out:
 		fan_deny_close(d.deny);
 	if (d.cw)
 		content_worker_stop(d.cw);
+	/* Before the notifier: its last steps queue the "contained" messages. */
+	respond_worker_stop(d.rw);
 	if (d.notifier)
 		notifier_stop(d.notifier);
 	if (d.snapsched)

@@ -1234,7 +1234,6 @@ struct fan_deny *
 fan_deny_open(const struct share *shares, char *err, size_t errlen)
 {
 	struct fan_deny *dn;
-	sigset_t all, old;
 	int gfd, e;
 
 	if ((gfd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK, O_RDONLY | O_LARGEFILE)) == -1) {
@@ -1262,11 +1261,7 @@ fan_deny_open(const struct share *shares, char *err, size_t errlen)
 		snprintf(err, errlen, "fanotify deny: %s", strerror(errno));
 		goto fail;
 	}
-	/* Signals are for the main thread. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	e = pthread_create(&dn->thr, NULL, deny_listen, dn);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	e = thread_start(&dn->thr, deny_listen, dn);
 	if (e != 0) {
 		snprintf(err, errlen, "fanotify deny: thread: %s", strerror(e));
 		goto fail;

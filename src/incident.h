@@ -54,7 +54,16 @@ struct action {
 	int64_t undone_at;		/* 0 = not undone */
 	char undo_result[16];
 	char undo_detail[256];
+	char state[16];			/* ACT_RUNNING while the responder acts, then ACT_DONE */
 };
+
+/*
+ * An action is journaled "running" (and committed) before its responder
+ * acts and "done" with its result after: a row still running after a crash
+ * is one the daemon resumes at its next start.
+ */
+#define ACT_RUNNING	"running"
+#define ACT_DONE	"done"
 
 struct file_rec {
 	char *path;			/* owned */

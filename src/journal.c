@@ -18,7 +18,7 @@
 #include "log.h"
 #include "util.h"
 
-#define SCHEMA_VERSION	3
+#define SCHEMA_VERSION	4
 
 /* Version 1, as the first releases created it. */
 static const char schema_sql[] =
@@ -84,6 +84,14 @@ static const char schema_v3_sql[] =
 	"CREATE INDEX outbox_due ON outbox (state, next_at);"
 	"CREATE INDEX outbox_incident ON outbox (incident_id);";
 
+/*
+ * Version 4 adds each action's state: "running" is written (and committed)
+ * before a responder acts, "done" once its result is journaled, so a daemon
+ * killed in between finds what it left unfinished. Older rows were all done.
+ */
+static const char schema_v4_sql[] =
+	"ALTER TABLE actions ADD COLUMN state TEXT NOT NULL DEFAULT 'done';";
+
 enum stmt {
 	ST_BEGIN,
 	ST_COMMIT,
@@ -126,6 +134,9 @@ enum stmt {
 	ST_OUT_LIST,
 	ST_OUT_CLAIM,
 	ST_OUT_UPDATE,
+	/* From here on the statements need schema version 4. */
+	ST_ACT_FINISH,
+	ST_V4_FIRST = ST_ACT_FINISH,
 	ST__COUNT
 };
 
@@ -137,7 +148,10 @@ enum stmt {
 #define OUT_COLS	"id, incident_id, action_id, channel, target, stage, subject, body," \
 			" content_type, attempts, next_at, created_at, sent_at, last_error, state"
 #define ACT_COLS	"id, incident_id, kind, target, result, at, detail, undone_at," \
-			" undo_result, undo_detail"
+			" undo_result, undo_detail, state"
+/* A journal older than version 4 read as if every action were done. */
+#define ACT_COLS_V3	"id, incident_id, kind, target, result, at, detail, undone_at," \
+			" undo_result, undo_detail, 'done'"
 #define SNAP_COLS	"share, name, taken_at, reason, incident_id, removed_at"
 #define RESTORE_COLS	"incident_id, state, share, snapshot, snapshot_at, started_at," \
 			" finished_at, restored, removed, conflicts, failed, unrestorable, detail"
@@ -158,7 +172,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_SIG_LIST] = "SELECT kind, path, at, weight, detail FROM signals"
 	    " WHERE incident_id = ? ORDER BY at, id",
 	[ST_ACT_ADD] = "INSERT INTO actions (incident_id, kind, target, result, at, detail,"
-	    " undone_at, undo_result, undo_detail) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	    " undone_at, undo_result, undo_detail, state)"
+	    " VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[ST_ACT_UPDATE] = "UPDATE actions SET undone_at = ?8, undo_result = ?9, undo_detail = ?10"
 	    " WHERE id = ?1",
 	[ST_ACT_LIST] = "SELECT " ACT_COLS " FROM actions WHERE incident_id = ? ORDER BY id",
@@ -206,11 +221,20 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_OUT_UPDATE] = "UPDATE outbox SET attempts = ?, next_at = ?, sent_at = ?, last_error = ?,"
 	    " state = ? WHERE id = ?",
 	[ST_ACT_RESULT] = "UPDATE actions SET result = ?, detail = ? WHERE id = ?",
+	[ST_ACT_FINISH] = "UPDATE actions SET target = ?4, result = ?5, at = ?6, detail = ?7, state = ?11"
+	    " WHERE id = ?1",
 	/* Actors (user and IP) isolated since then whose incident no human has released yet. */
 	[ST_ISOLATIONS] = "SELECT count(*) FROM (SELECT DISTINCT i.user, i.ip FROM actions a"
 	    " JOIN incidents i ON i.id = a.incident_id"
 	    " WHERE a.kind IN ('lock_account', 'block_ip', 'port_down') AND a.result = 'ok' AND a.at >= ?"
 	    " AND i.state != 'released')",
+};
+
+/* Read-only opens of a journal older than version 4 read actions through these. */
+static const char *const stmt_sql_v3[ST__COUNT] = {
+	[ST_ACT_ADD] = "INSERT INTO actions (incident_id, kind, target, result, at, detail,"
+	    " undone_at, undo_result, undo_detail) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[ST_ACT_LIST] = "SELECT " ACT_COLS_V3 " FROM actions WHERE incident_id = ? ORDER BY id",
 };
 
 /* Read-only opens of a journal older than version 3 read incidents through these. */
@@ -224,6 +248,8 @@ struct journal {
 	int readonly;
 	int64_t version;	/* the schema version; 1 only in a read-only open of an old journal */
 	sqlite3_stmt *st[ST__COUNT];
+	sqlite3_stmt *dv;	/* PRAGMA data_version, prepared on first use */
+	int64_t data_version;	/* journal_changed's last reading */
 };
 
 static int
@@ -397,7 +423,8 @@ schema_check(struct journal *j, const char *path, char *err, size_t errlen)
 		if (version < SCHEMA_VERSION && !j->readonly) {
 			/* Same transaction: a crash leaves the old version or all of the new one. */
 			if ((version < 2 && db_exec(j->db, schema_v2_sql) != SQLITE_OK) ||
-			    db_exec(j->db, schema_v3_sql) != SQLITE_OK ||
+			    (version < 3 && db_exec(j->db, schema_v3_sql) != SQLITE_OK) ||
+			    db_exec(j->db, schema_v4_sql) != SQLITE_OK ||
 			    sqlite3_prepare_v2(j->db, "UPDATE meta SET value = ?"
 			    " WHERE key = 'schema_version'", -1, &st, NULL) != SQLITE_OK ||
 			    sqlite3_bind_int(st, 1, SCHEMA_VERSION) != SQLITE_OK ||
@@ -419,7 +446,8 @@ schema_check(struct journal *j, const char *path, char *err, size_t errlen)
 	} else {
 		if (db_exec(j->db, schema_sql) != SQLITE_OK ||
 		    db_exec(j->db, schema_v2_sql) != SQLITE_OK ||
-		    db_exec(j->db, schema_v3_sql) != SQLITE_OK)
+		    db_exec(j->db, schema_v3_sql) != SQLITE_OK ||
+		    db_exec(j->db, schema_v4_sql) != SQLITE_OK)
 			goto dberr;
 		if (sqlite3_prepare_v2(j->db, "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
 		    -1, &st, NULL) != SQLITE_OK ||
@@ -529,6 +557,10 @@ journal_open(const char *path, int readonly, char *err, size_t errlen)
 			continue;
 		if (i >= ST_V3_FIRST && j->version < 3)
 			continue;
+		if (i >= ST_V4_FIRST && j->version < 4)
+			continue;
+		if (j->version < 4 && stmt_sql_v3[i] != NULL)
+			sql = stmt_sql_v3[i];
 		if (j->version < 3 && stmt_sql_v2[i] != NULL)
 			sql = stmt_sql_v2[i];
 		if (sqlite3_prepare_v3(j->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
@@ -553,6 +585,7 @@ journal_close(struct journal *j)
 		return;
 	for (i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(j->st[i]);
+	sqlite3_finalize(j->dv);
 	if (j->db && sqlite3_close(j->db) != SQLITE_OK)
 		log_warnx("journal: close: %s", sqlite3_errmsg(j->db));
 	free(j);
@@ -881,6 +914,9 @@ journal_action_add(struct journal *j, struct action *a)
 	rc |= sqlite3_bind_int64(st, 8, a->undone_at);
 	rc |= BIND_CSTR(st, 9, a->undo_result);
 	rc |= BIND_CSTR(st, 10, a->undo_detail);
+	if (j->version >= 4)
+		rc |= bind_text(st, 11, a->state[0] ? a->state : ACT_DONE,
+		    a->state[0] ? strnlen(a->state, sizeof a->state) : strlen(ACT_DONE));
 	if (rc != SQLITE_OK) {
 		db_fail(j, "add action");
 		stmt_done(st);
@@ -916,6 +952,35 @@ journal_action_update(struct journal *j, const struct action *a)
 	return 0;
 }
 
+int
+journal_action_finish(struct journal *j, const struct action *a)
+{
+	sqlite3_stmt *st = newer_stmt(j, ST_ACT_FINISH, "finish action");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_bind_int64(st, 1, a->id);
+	rc |= BIND_CSTR(st, 4, a->target);
+	rc |= BIND_CSTR(st, 5, a->result);
+	rc |= sqlite3_bind_int64(st, 6, a->at);
+	rc |= BIND_CSTR(st, 7, a->detail);
+	rc |= bind_text(st, 11, a->state[0] ? a->state : ACT_DONE,
+	    a->state[0] ? strnlen(a->state, sizeof a->state) : strlen(ACT_DONE));
+	if (rc != SQLITE_OK) {
+		db_fail(j, "finish action");
+		stmt_done(st);
+		return -1;
+	}
+	if (stmt_exec(j, st, "finish action") == -1)
+		return -1;
+	if (sqlite3_changes(j->db) == 0) {
+		log_warnx("journal: finish action: no action %lld", (long long)a->id);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 fill_action(sqlite3_stmt *st, void *el)
 {
@@ -932,6 +997,7 @@ fill_action(sqlite3_stmt *st, void *el)
 	a->undone_at = sqlite3_column_int64(st, 7);
 	COL_CSTR(st, 8, a->undo_result);
 	COL_CSTR(st, 9, a->undo_detail);
+	COL_CSTR(st, 10, a->state);
 }
 
 int
@@ -994,6 +1060,30 @@ journal_files(struct journal *j, const char *user, const char *ip, int64_t since
 	rc = collect_rows(j, st, "list files", sizeof(struct file_rec), fill_file, free_files, &a, n);
 	*out = a;
 	return rc;
+}
+
+/*
+ * Whether another connection (the CLI's release or restore, the notifier) committed since the last call:
+ * SQLite's data_version, a cheap read that lets the daemon notice a release at once rather than by polling.
+ */
+int
+journal_changed(struct journal *j)
+{
+	sqlite3_stmt *st = j->dv;
+	int64_t v;
+	int changed = 0;
+
+	if (st == NULL && sqlite3_prepare_v2(j->db, "PRAGMA data_version", -1, &j->dv, NULL) != SQLITE_OK)
+		return 1;
+	st = j->dv;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		v = sqlite3_column_int64(st, 0);
+		changed = v != j->data_version;
+		j->data_version = v;
+	} else
+		changed = 1;
+	sqlite3_reset(st);
+	return changed;
 }
 
 int

@@ -38,8 +38,13 @@ int journal_signal_add(struct journal *j, int64_t incident_id, const char *kind,
     const char *path, size_t pathlen, int64_t at, double weight, const char *detail);
 int journal_signal_list(struct journal *j, int64_t incident_id, struct signal_rec **out, size_t *n);
 
-/* Sets a->id. */
+/* Sets a->id. An empty a->state is journaled as ACT_DONE. */
 int journal_action_add(struct journal *j, struct action *a);
+/*
+ * Records the target, result, at, detail and state of a->id: a "running"
+ * action's outcome (or its progress, while it stays running).
+ */
+int journal_action_finish(struct journal *j, const struct action *a);
 /* Records undone_at, undo_result and undo_detail of a->id. */
 int journal_action_update(struct journal *j, const struct action *a);
 int journal_action_list(struct journal *j, int64_t incident_id, struct action **out, size_t *n);
@@ -135,6 +140,7 @@ int journal_outbox_update(struct journal *j, const struct outbox_msg *m, const c
 
 /* Daemon counters for `status` (lines, events, malformed, heartbeat ...). */
 int journal_stat_set(struct journal *j, const char *key, int64_t value);
+int journal_changed(struct journal *j);
 /* 0 found, 1 missing, -1 error. */
 int journal_stat_get(struct journal *j, const char *key, int64_t *value);
 /* Calls fn for every counter whose key starts with prefix, in key order. 0 ok, -1 on a journal error. */

@@ -610,6 +610,27 @@ out:
 	return rc;
 }
 
+int
+netport_get_admin(const struct snmp_target *sw, int ifindex, int *status, char *err, size_t errlen)
+{
+	struct snmp_conn *c;
+	char oid[64], why[256];
+	long v;
+	int rc = -1;
+
+	if ((c = snmp_connect(sw, NULL, 0, err, errlen)) == NULL)
+		return -1;
+	snprintf(oid, sizeof oid, "%s.%d", OID_IF_ADMIN, ifindex);
+	if (snmp_get_int(c, oid, &v, why, sizeof why) != SNMPST_OK)
+		snprintf(err, errlen, "reading ifAdminStatus: %s", why);
+	else {
+		*status = (int)v;
+		rc = 0;
+	}
+	snmp_disconnect(c);
+	return rc;
+}
+
 struct arp_ctx {
 	unsigned char ip[4];
 	unsigned char mac[6];

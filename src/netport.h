@@ -47,6 +47,9 @@ int netport_find(const struct config *cfg, const char *mac, struct port_hit **hi
 int netport_set_admin(const struct snmp_target *sw, int ifindex, int status, int *before,
     char *err, size_t errlen);
 
+/* Reads ifAdminStatus of ifindex on sw into *status. 0 ok, -1 with the reason. */
+int netport_get_admin(const struct snmp_target *sw, int ifindex, int *status, char *err, size_t errlen);
+
 /*
  * The MAC of ip from the ARP tables of the [router NAME] sections
  * (ipNetToMediaPhysAddress). 0 found (mac "aa:bb:..", source "router NAME"),

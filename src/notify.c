@@ -594,15 +594,40 @@ notify_curl_setup(CURL *c, const struct config *cfg, const volatile int *stop,
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)stop);
 }
 
+/* scheme://host[:port] of url: no user, password, path or query. */
+static void
+url_server(const char *url, char *buf, size_t bufsz)
+{
+	const char *p = strstr(url, "://"), *host, *at, *end;
+
+	if (p == NULL) {
+		snprintf(buf, bufsz, "the server");
+		return;
+	}
+	host = p + 3;
+	end = host + strcspn(host, "/?#");
+	if ((at = memchr(host, '@', (size_t)(end - host))) != NULL)
+		host = at + 1;
+	snprintf(buf, bufsz, "%.*s%.*s", (int)(p + 3 - url), url, (int)(end - host), host);
+}
+
 int
-notify_curl_error(CURLcode rc, const char *errbuf, const volatile int *stop, char *err,
-    size_t errlen)
+notify_curl_error(CURLcode rc, const char *errbuf, const struct config *cfg, const char *url,
+    const volatile int *stop, char *err, size_t errlen)
 {
 	const char *why = errbuf && errbuf[0] ? errbuf : curl_easy_strerror(rc);
+	char line[512], server[256], d[32];
 
 	if (rc == CURLE_ABORTED_BY_CALLBACK && stop && __atomic_load_n(stop, __ATOMIC_RELAXED)) {
 		snprintf(err, errlen, "interrupted: sharewarden is stopping");
 		return NOTIFY_ABORTED;
+	}
+	if (rc == CURLE_OPERATION_TIMEDOUT) {
+		/* A server that accepts and then says nothing: named, with the time it was given. */
+		url_server(url, server, sizeof server);
+		snprintf(line, sizeof line, "%s: no answer within %s (timeout): %s", server,
+		    fmt_timeout(cfg->notify.timeout_ms, d), why);
+		why = line;
 	}
 	notify_escape(err, errlen, why, strlen(why));
 	return -1;
@@ -736,7 +761,6 @@ notifier_start(const struct config *cfg, char *err, size_t errlen)
 {
 	struct notifier *n = xcalloc(1, sizeof *n);
 	pthread_condattr_t ca;
-	sigset_t all, old;
 	int rc;
 
 	pthread_once(&curl_once, curl_init);
@@ -750,11 +774,7 @@ notifier_start(const struct config *cfg, char *err, size_t errlen)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&n->cv, &ca);
 	pthread_condattr_destroy(&ca);
-	/* Signals stay with the daemon's main thread, whose handlers set its flags. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&n->thread, NULL, notifier_main, n);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	rc = thread_start(&n->thread, notifier_main, n);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot start the notification sender: %s", strerror(rc));
 		journal_close(n->j);

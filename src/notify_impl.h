@@ -25,8 +25,12 @@ int notify_webhook_send(const struct config *cfg, const struct outbox_msg *m,
 void notify_curl_setup(CURL *c, const struct config *cfg, const volatile int *stop,
     char errbuf[CURL_ERROR_SIZE]);
 
-/* The reason a transfer failed, as one safe line in err; NOTIFY_ABORTED when it was stopped. */
-int notify_curl_error(CURLcode rc, const char *errbuf, const volatile int *stop, char *err,
-    size_t errlen);
+/*
+ * The reason a transfer to url failed, as one safe line in err; NOTIFY_ABORTED
+ * when it was stopped. A server that did not answer in time is named (without
+ * credentials or path) with [notify] timeout.
+ */
+int notify_curl_error(CURLcode rc, const char *errbuf, const struct config *cfg, const char *url,
+    const volatile int *stop, char *err, size_t errlen);
 
 #endif

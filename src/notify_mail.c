@@ -241,7 +241,7 @@ notify_mail_send(const struct config *cfg, const struct outbox_msg *m, const vol
 	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
 	rc = curl_easy_perform(c);
-	ret = rc == CURLE_OK ? 0 : notify_curl_error(rc, errbuf, stop, err, errlen);
+	ret = rc == CURLE_OK ? 0 : notify_curl_error(rc, errbuf, cfg, nc->smtp_url, stop, err, errlen);
 	curl_easy_cleanup(c);
 	curl_slist_free_all(rcpt);
 	free(msg);

@@ -49,7 +49,7 @@ notify_webhook_send(const struct config *cfg, const struct outbox_msg *m,
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_cb);
 	rc = curl_easy_perform(c);
 	if (rc != CURLE_OK)
-		ret = notify_curl_error(rc, errbuf, stop, err, errlen);
+		ret = notify_curl_error(rc, errbuf, cfg, m->target, stop, err, errlen);
 	else {
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 		if (status >= 200 && status < 300)

@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "journal.h"
+#include "leases.h"
 #include "log.h"
 #include "notify.h"
 #include "respond.h"
@@ -19,6 +20,7 @@ static const struct responder *const responders[] = {
 	&respond_deny,
 	&respond_account,
 	&respond_session,
+	&respond_session_sweep,
 	&respond_firewall,
 	&respond_switch,
 	&respond_snapshot,
@@ -137,12 +139,13 @@ respond_dry_run(const struct respond_ctx *ctx, struct action *a, const char *wha
 static void
 journal_action(struct journal *j, struct action *a)
 {
-	int tx;
+	int tx, rc;
 
 	if (j == NULL)
 		return;
 	tx = journal_begin(j) == 0;
-	if (journal_action_add(j, a) != 0)
+	rc = a->id > 0 ? journal_action_finish(j, a) : journal_action_add(j, a);
+	if (rc != 0)
 		log_warnx("incident %lld: %s could not be journaled", (long long)a->incident_id, a->kind);
 	if (tx && journal_commit(j) != 0)
 		log_warnx("incident %lld: %s could not be committed", (long long)a->incident_id, a->kind);
@@ -162,9 +165,19 @@ journal_incident(struct journal *j, const struct incident *inc)
 		log_warnx("incident %lld: state could not be committed", (long long)inc->id);
 }
 
-/* Runs one responder (unless the configuration turned it off) and journals the outcome at once. */
-static void
-respond_one(struct respond_ctx *ctx, const struct responder *r, int enabled, struct action *a)
+void
+respond_checkpoint(struct respond_ctx *ctx, struct action *a)
+{
+	snprintf(a->state, sizeof a->state, "%s", ACT_RUNNING);
+	if (a->id <= 0)
+		return;
+	snprintf(a->result, sizeof a->result, "%s", ACT_RUNNING);
+	journal_action(ctx->j, a);
+	a->result[0] = '\0';
+}
+
+void
+respond_action(struct respond_ctx *ctx, const struct responder *r, int enabled, struct action *a)
 {
 	char target[128], detail[256];
 
@@ -172,14 +185,29 @@ respond_one(struct respond_ctx *ctx, const struct responder *r, int enabled, str
 	a->incident_id = ctx->inc->id;
 	snprintf(a->kind, sizeof a->kind, "%s", r->kind);
 	a->at = now_ms();
+	if (ctx->resume != NULL && strcmp(ctx->resume->kind, r->kind) == 0)
+		a->id = ctx->resume->id;
+	else if (enabled && ctx->inc->id > 0 && r != &respond_deny) {
+		/*
+		 * Journaled before it acts: a crash from here on leaves a row to
+		 * resume. Not the deny: it must not wait for a sync, and a restart
+		 * applies it again anyway.
+		 */
+		snprintf(a->target, sizeof a->target, "%s", ctx->inc->user);
+		snprintf(a->result, sizeof a->result, "%s", ACT_RUNNING);
+		snprintf(a->state, sizeof a->state, "%s", ACT_RUNNING);
+		journal_action(ctx->j, a);
+		a->target[0] = a->result[0] = a->state[0] = '\0';
+	}
 	if (!enabled) {
 		snprintf(a->target, sizeof a->target, "%s", ctx->inc->user);
 		snprintf(a->result, sizeof a->result, "skipped");
 		snprintf(a->detail, sizeof a->detail, "turned off in the configuration");
 	} else
 		r->run(ctx, a);
-	if (a->result[0] == '\0')
+	if (a->result[0] == '\0' || strcmp(a->result, ACT_RUNNING) == 0)
 		snprintf(a->result, sizeof a->result, "failed");
+	snprintf(a->state, sizeof a->state, "%s", ACT_DONE);
 	journal_action(ctx->j, a);
 	respond_sanitize(target, sizeof target, a->target, strlen(a->target));
 	respond_sanitize(detail, sizeof detail, a->detail, strlen(a->detail));
@@ -202,10 +230,10 @@ respond_notify(struct respond_ctx *ctx, const char *stage)
 }
 
 void
-respond_incident(struct respond_ctx *ctx)
+respond_incident_fast(struct respond_ctx *ctx)
 {
 	struct incident *inc = ctx->inc;
-	struct action deny, lock, kill, block, port, snap, note;
+	struct action deny, lock, kill, block;
 	int locked, isolated = 0;
 
 	/* Asked once: the directory's answer (groups, SID) holds for every responder of this incident. */
@@ -225,10 +253,12 @@ respond_incident(struct respond_ctx *ctx)
 		}
 	}
 	/* The deny costs microseconds and stops the next file: nothing goes before it. */
-	respond_one(ctx, &respond_deny, ctx->cfg->deny_writer, &deny);
+	respond_action(ctx, &respond_deny, ctx->cfg->deny_writer, &deny);
 	respond_notify(ctx, NOTIFY_DETECTED);
-	respond_one(ctx, &respond_account, ctx->cfg->lock_account, &lock);
-	respond_one(ctx, &respond_session, ctx->cfg->kill_session, &kill);
+	respond_action(ctx, &respond_account, ctx->cfg->lock_account, &lock);
+	crash_point("after_lock");
+	respond_action(ctx, &respond_session, ctx->cfg->kill_session, &kill);
+	ctx->sweep = strcmp(kill.result, "skipped") != 0;
 	/* Contained once the account is off and its sessions are gone: the actor writes no more. */
 	locked = strcmp(lock.result, "ok") == 0 ||
 	    (strcmp(lock.result, "skipped") == 0 && strcmp(lock.detail, RESPOND_ALREADY_DISABLED) == 0);
@@ -238,16 +268,106 @@ respond_incident(struct respond_ctx *ctx)
 		journal_incident(ctx->j, inc);
 		log_info("incident %lld: contained", (long long)inc->id);
 	}
-	/* Then the PC is kept out: its address, its switch port. */
-	respond_one(ctx, &respond_firewall, ctx->cfg->block_ip, &block);
-	respond_one(ctx, &respond_switch, ctx->cfg->port_down, &port);
+	/* Then the PC is kept out: its address now (a netlink transaction), its switch port in the slow part. */
+	respond_action(ctx, &respond_firewall, ctx->cfg->block_ip, &block);
+}
+
+/* Journals what the slow part found (MAC, switch, port) over the incident's current row. */
+static void
+journal_found(struct journal *j, const struct incident *inc)
+{
+	struct incident cur;
+	int tx;
+
+	if (j == NULL || inc->id <= 0)
+		return;
+	tx = journal_begin(j) == 0;
+	if (journal_incident_get(j, inc->id, &cur) != 0)
+		cur = *inc;
+	snprintf(cur.mac, sizeof cur.mac, "%s", inc->mac);
+	snprintf(cur.mac_source, sizeof cur.mac_source, "%s", inc->mac_source);
+	snprintf(cur.sw, sizeof cur.sw, "%s", inc->sw);
+	snprintf(cur.port, sizeof cur.port, "%s", inc->port);
+	if (journal_incident_update(j, &cur) != 0)
+		log_warnx("incident %lld: switch and port could not be journaled", (long long)inc->id);
+	if (tx && journal_commit(j) != 0)
+		log_warnx("incident %lld: switch and port could not be committed", (long long)inc->id);
+}
+
+/* Whether `release` ended the incident while the slow part ran (another process may have). */
+static int
+released_meanwhile(struct respond_ctx *ctx)
+{
+	struct incident cur;
+
+	return ctx->j != NULL && ctx->inc->id > 0 && journal_incident_get(ctx->j, ctx->inc->id, &cur) == 0 &&
+	    strcmp(cur.state, INC_RELEASED) == 0;
+}
+
+/*
+ * The switch port, unless the incident was released before the walk; a port
+ * shut while `release` ran is brought up again at once, so a released
+ * incident never leaves a port down.
+ */
+static void
+respond_port(struct respond_ctx *ctx, struct action *port)
+{
+	if (ctx->cfg->port_down && released_meanwhile(ctx)) {
+		memset(port, 0, sizeof *port);
+		port->incident_id = ctx->inc->id;
+		port->at = now_ms();
+		snprintf(port->kind, sizeof port->kind, "%s", respond_switch.kind);
+		snprintf(port->target, sizeof port->target, "%s", ctx->inc->user);
+		snprintf(port->result, sizeof port->result, "skipped");
+		snprintf(port->detail, sizeof port->detail, "the incident was released before the switch walk");
+		journal_action(ctx->j, port);
+		log_info("incident %lld: port_down: skipped: released meanwhile", (long long)ctx->inc->id);
+		return;
+	}
+	respond_action(ctx, &respond_switch, ctx->cfg->port_down, port);
+	if (strcmp(port->result, "ok") != 0 || !released_meanwhile(ctx))
+		return;
+	if (respond_switch.undo(ctx, port) == 0) {
+		port->undone_at = now_ms();
+		if (port->undo_result[0] == '\0')
+			snprintf(port->undo_result, sizeof port->undo_result, "ok");
+	} else
+		snprintf(port->undo_result, sizeof port->undo_result, "failed");
+	if (ctx->j != NULL && port->id > 0)
+		journal_action_update(ctx->j, port);
+	log_info("incident %lld: port_down: released while the switch was walked: port up again: %s",
+	    (long long)ctx->inc->id, port->undo_result);
+}
+
+void
+respond_incident_slow(struct respond_ctx *ctx)
+{
+	struct incident *inc = ctx->inc;
+	struct action sweep, port, snap, note;
+
+	if (ctx->sweep)
+		respond_action(ctx, &respond_session_sweep, 1, &sweep);
+	/* A routed client: its MAC from the routers' ARP tables (SNMP) or lease files, which may hang. */
+	if (inc->mac[0] == '\0' &&
+	    mac_lookup(ctx->cfg, inc->ip, inc->mac, inc->mac_source, sizeof inc->mac_source) != 0) {
+		inc->mac[0] = '\0';
+		inc->mac_source[0] = '\0';
+	}
+	respond_port(ctx, &port);
 	/* The switch and port found by port_down belong to the report too. */
-	journal_incident(ctx->j, inc);
+	journal_found(ctx->j, inc);
 	/* After containment: the snapshot is of the state the attack left, not a race with it. */
-	respond_one(ctx, &respond_snapshot, ctx->cfg->snap.at_detection, &snap);
+	respond_action(ctx, &respond_snapshot, ctx->cfg->snap.at_detection, &snap);
 	/* Its subject says "NOT contained" when the isolating actions did not all succeed. */
 	respond_notify(ctx, NOTIFY_CONTAINED);
-	respond_one(ctx, &respond_syslog, 1, &note);
+	respond_action(ctx, &respond_syslog, 1, &note);
+}
+
+void
+respond_incident(struct respond_ctx *ctx)
+{
+	respond_incident_fast(ctx);
+	respond_incident_slow(ctx);
 }
 
 /* One line of the release report; the text may come from attacker-chosen names. */

@@ -23,6 +23,13 @@ struct respond_ctx {
 	struct notifier *notifier;	/* the daemon's sender, kicked when messages are queued; may be NULL */
 	int breaker;			/* the circuit breaker is open: isolating responders only report */
 	char protected_why[128];	/* set when the directory names the account protected (group, SID) */
+	/*
+	 * After a crash: the journaled "running" row of the action being run
+	 * again (its detail holds what the first attempt recorded before it
+	 * acted, e.g. the state it found), else NULL.
+	 */
+	const struct action *resume;
+	int sweep;			/* the kill ran: the slow part asks smbstatus for sessions it missed */
 };
 
 /*
@@ -38,7 +45,8 @@ struct responder {
 
 extern const struct responder respond_deny;		/* deny_writer */
 extern const struct responder respond_account;		/* lock_account */
-extern const struct responder respond_session;		/* kill_session */
+extern const struct responder respond_session;		/* kill_session (the sessions known at once) */
+extern const struct responder respond_session_sweep;	/* kill_session (those smbstatus names later) */
 extern const struct responder respond_firewall;		/* block_ip (nftables, respond_firewall.c) */
 extern const struct responder respond_switch;		/* port_down (SNMP, respond_switch.c) */
 extern const struct responder respond_snapshot;		/* snapshot (of every share, at detection) */
@@ -52,9 +60,69 @@ extern const struct responder respond_syslog;		/* notify_syslog */
  * (and committed) as it ends. Monitor mode, protected accounts, dry run and
  * an open circuit breaker (more than [respond] max isolations per hour)
  * record "skipped" actions that say why. Sets inc->contained_at and state
- * when the isolating actions succeeded.
+ * when the isolating actions succeeded. The same as respond_incident_fast
+ * then respond_incident_slow.
  */
 void respond_incident(struct respond_ctx *ctx);
+
+/*
+ * Runs responder r (unless enabled is 0: then a "skipped" action) and
+ * journals it twice: "running" before it acts, "done" with the result after.
+ * When ctx->resume is r's interrupted row, that row is completed instead.
+ */
+void respond_action(struct respond_ctx *ctx, const struct responder *r, int enabled, struct action *a);
+
+/*
+ * Journals a's detail while it is still running, before the responder
+ * changes anything: what a run after a crash must know (the state found).
+ */
+void respond_checkpoint(struct respond_ctx *ctx, struct action *a);
+
+/*
+ * At daemon start, for every incident not released: completes what a crash
+ * interrupted. Re-applies the writer deny (it lived in the old process),
+ * runs every responder whose action is missing or still "running" (the
+ * interrupted row is completed, keeping the state its first attempt found),
+ * queues the notices not queued yet, and marks the incident contained when
+ * it is. Actions already done are not run again. deny may be NULL.
+ */
+void respond_resume(const struct config *cfg, struct journal *j, struct session_cache *sessions,
+    struct fan_deny *deny, struct notifier *notifier);
+
+/*
+ * The part that stops the attacker, for the event loop: it never waits on
+ * the network nor on smbstatus (bounded by the tools' own timeouts): deny,
+ * the "detected" message, lock, kill the sessions known already, block the
+ * IP, containment. Sets ctx->breaker and ctx->sweep for the slow part.
+ */
+void respond_incident_fast(struct respond_ctx *ctx);
+
+/*
+ * The part that may wait seconds on hung peers, for the responder worker
+ * (its own journal connection; ctx->sessions and ctx->deny unused): the
+ * smbstatus sweep, the MAC from routers or leases when the neighbour table
+ * had none, the switch port, the snapshot, the "contained" message, syslog.
+ * Journals only the incident fields it finds (MAC, switch, port): the event
+ * loop and `release` may have written the rest meanwhile.
+ */
+void respond_incident_slow(struct respond_ctx *ctx);
+
+/*
+ * The responder worker: a thread with its own journal connection that runs
+ * respond_incident_slow for each incident handed to it, in order, so that a
+ * switch or router that never answers, a hung smbstatus or a slow snapshot
+ * delays neither the event loop nor the next incident's deny, lock and kill.
+ */
+struct respond_worker;
+
+struct respond_worker *respond_worker_start(const struct config *cfg, struct notifier *notifier, char *err,
+    size_t errlen);
+/* Queues the slow part of ctx's incident (ctx and *ctx->inc are copied). Returns 0, or -1 when it cannot. */
+int respond_worker_submit(struct respond_worker *w, const struct respond_ctx *ctx);
+/* How many incidents wait for their slow part or are in it now. */
+int respond_worker_pending(struct respond_worker *w);
+/* Finishes every queued incident (each step is bounded by its timeout), then stops. */
+void respond_worker_stop(struct respond_worker *w);
 
 /*
  * Undoes every action of incident id that is not undone yet, journals each

@@ -57,11 +57,18 @@ respond_account_protected(const struct config *cfg, const char *user, char *why,
 	return acc.protected;
 }
 
+/* What a lock journals before it disables: the account was enabled, so it is ours to enable again. */
+#define LOCK_CHECKPOINT	"disabling (it was enabled)"
+/* The same in AD, with the userAccountControl found: "disabling in AD: userAccountControl OLD -> NEW (DN)". */
+#define AD_CHECKPOINT	"disabling in AD: "
+#define AD_DONE		"disabled in AD: "
+
 /* samba-ad-dc: userAccountControl |= ACCOUNTDISABLE; the detail keeps the old value for release. */
 static int
 ad_run(struct respond_ctx *ctx, struct action *a, const char *name)
 {
 	struct ad_account acc;
+	unsigned before, after;
 	char err[256];
 
 	if (ad_account_read(ctx->cfg, name, &acc, err, sizeof err) != 0) {
@@ -69,18 +76,31 @@ ad_run(struct respond_ctx *ctx, struct action *a, const char *name)
 		snprintf(a->detail, sizeof a->detail, "%s", err);
 		return -1;
 	}
+	/* A first attempt journaled the value it found and was about to disable: a crash interrupted it. */
+	if ((acc.uac & AD_ACCOUNTDISABLE) && ctx->resume != NULL &&
+	    sscanf(ctx->resume->detail, AD_CHECKPOINT "userAccountControl %u -> %u", &before, &after) == 2 &&
+	    acc.uac == after) {
+		snprintf(a->result, sizeof a->result, "ok");
+		snprintf(a->detail, sizeof a->detail, AD_DONE "userAccountControl %u -> %u (%.300s)", before, after,
+		    acc.dn);
+		return 0;
+	}
 	if (acc.uac & AD_ACCOUNTDISABLE) {
 		snprintf(a->result, sizeof a->result, "skipped");
 		snprintf(a->detail, sizeof a->detail, RESPOND_ALREADY_DISABLED);
 		return 1;
 	}
+	/* Journaled before the change: a run after a crash must not take "disabled" for the old state. */
+	snprintf(a->detail, sizeof a->detail, AD_CHECKPOINT "userAccountControl %u -> %u (%.300s)", acc.uac,
+	    acc.uac | AD_ACCOUNTDISABLE, acc.dn);
+	respond_checkpoint(ctx, a);
 	if (ad_account_set_uac(ctx->cfg, name, &acc, acc.uac | AD_ACCOUNTDISABLE, err, sizeof err) != 0) {
 		snprintf(a->result, sizeof a->result, "failed");
 		snprintf(a->detail, sizeof a->detail, "%s", err);
 		return -1;
 	}
 	snprintf(a->result, sizeof a->result, "ok");
-	snprintf(a->detail, sizeof a->detail, "disabled in AD: userAccountControl %u -> %u (%.300s)", acc.uac,
+	snprintf(a->detail, sizeof a->detail, AD_DONE "userAccountControl %u -> %u (%.300s)", acc.uac,
 	    acc.uac | AD_ACCOUNTDISABLE, acc.dn);
 	return 0;
 }
@@ -93,7 +113,8 @@ ad_undo(struct respond_ctx *ctx, struct action *a, const char *name)
 	unsigned before, after;
 	char err[256];
 
-	if (sscanf(a->detail, "disabled in AD: userAccountControl %u -> %u", &before, &after) != 2) {
+	if (sscanf(a->detail, AD_DONE "userAccountControl %u -> %u", &before, &after) != 2 &&
+	    sscanf(a->detail, AD_CHECKPOINT "userAccountControl %u -> %u", &before, &after) != 2) {
 		snprintf(a->undo_result, sizeof a->undo_result, "failed");
 		snprintf(a->undo_detail, sizeof a->undo_detail, "the journal does not hold the old userAccountControl");
 		return -1;
@@ -188,6 +209,7 @@ account_set(const struct config *cfg, const char *name, int disable, char *detai
 	return 0;
 }
 
+
 static int
 account_run(struct respond_ctx *ctx, struct action *a)
 {
@@ -210,12 +232,23 @@ account_run(struct respond_ctx *ctx, struct action *a)
 		snprintf(a->detail, sizeof a->detail, "%s", err);
 		return -1;
 	}
+	/*
+	 * A first attempt journaled that it found the account enabled and was
+	 * about to disable it: a crash interrupted it. Disabled now is our doing.
+	 */
+	if (st == 1 && ctx->resume != NULL && strcmp(ctx->resume->detail, LOCK_CHECKPOINT) == 0) {
+		snprintf(a->result, sizeof a->result, "ok");
+		snprintf(a->detail, sizeof a->detail, "disabled");
+		return 0;
+	}
 	if (st == 1) {
 		/* Not ours to enable again on release. */
 		snprintf(a->result, sizeof a->result, "skipped");
 		snprintf(a->detail, sizeof a->detail, RESPOND_ALREADY_DISABLED);
 		return 1;
 	}
+	snprintf(a->detail, sizeof a->detail, LOCK_CHECKPOINT);
+	respond_checkpoint(ctx, a);
 	if (account_set(ctx->cfg, name, 1, a->detail, sizeof a->detail) == -1) {
 		snprintf(a->result, sizeof a->result, "failed");
 		return -1;
@@ -231,7 +264,10 @@ account_undo(struct respond_ctx *ctx, struct action *a)
 	const char *name;
 	char buf[128];
 
-	if (strcmp(a->result, "ok") != 0) {
+	/* Still running (the daemon did not restart to finish it): it may have disabled the account. */
+	if (strcmp(a->result, "ok") != 0 &&
+	    !(strcmp(a->result, ACT_RUNNING) == 0 && (strcmp(a->detail, LOCK_CHECKPOINT) == 0 ||
+	    strncmp(a->detail, AD_CHECKPOINT, strlen(AD_CHECKPOINT)) == 0))) {
 		snprintf(a->undo_result, sizeof a->undo_result, "n/a");
 		if (strcmp(a->result, "skipped") == 0)
 			snprintf(a->undo_detail, sizeof a->undo_detail, "left as it was (%.200s)", a->detail);
@@ -244,7 +280,8 @@ account_undo(struct respond_ctx *ctx, struct action *a)
 		snprintf(a->undo_detail, sizeof a->undo_detail, "suspicious user name");
 		return -1;
 	}
-	if (strncmp(a->detail, "disabled in AD: ", 16) == 0)
+	if (strncmp(a->detail, AD_DONE, strlen(AD_DONE)) == 0 ||
+	    strncmp(a->detail, AD_CHECKPOINT, strlen(AD_CHECKPOINT)) == 0)
 		return ad_undo(ctx, a, name);
 	if (account_set(ctx->cfg, name, 0, a->undo_detail, sizeof a->undo_detail) == -1) {
 		snprintf(a->undo_result, sizeof a->undo_result, "failed");

@@ -90,16 +90,21 @@ firewall_run(struct respond_ctx *ctx, struct action *a)
 static int
 firewall_undo(struct respond_ctx *ctx, struct action *a)
 {
-	char err[256];
-	int st;
+	char err[256], ip[INET6_ADDRSTRLEN];
+	const char *target = a->target;
+	int st, running = strcmp(a->result, ACT_RUNNING) == 0;
 
-	if (strcmp(a->result, "ok") != 0) {
+	/* Still running (no restart finished it): the incident's address may be in the set. */
+	if ((strcmp(a->result, "ok") != 0 && !running) ||
+	    (running && firewall_target(ctx->inc->ip, ip, sizeof ip) == -1)) {
 		snprintf(a->undo_result, sizeof a->undo_result, "n/a");
 		snprintf(a->undo_detail, sizeof a->undo_detail, "nothing to undo (the address was not blocked)");
 		return 0;
 	}
-	if ((st = firewall_is_blocked(ctx->cfg, a->target, err, sizeof err)) == -1 ||
-	    (st == 1 && firewall_unblock(ctx->cfg, a->target, err, sizeof err) == -1)) {
+	if (running)
+		target = ip;
+	if ((st = firewall_is_blocked(ctx->cfg, target, err, sizeof err)) == -1 ||
+	    (st == 1 && firewall_unblock(ctx->cfg, target, err, sizeof err) == -1)) {
 		snprintf(a->undo_detail, sizeof a->undo_detail, "%s", err);
 		return -1;
 	}

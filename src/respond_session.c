@@ -148,79 +148,163 @@ session_shutdown(const struct config *cfg, int pid, char *err, size_t errlen)
 	return rc;
 }
 
+/*
+ * Ends the sessions in pids (n of them, already acceptable): smbcontrol
+ * shutdown, then SIGTERM to those still there. Appends to a->detail; returns
+ * 0 when every one is gone.
+ */
+static int
+end_sessions(struct respond_ctx *ctx, struct action *a, int *pids, int n)
+{
+	int left[SESSION_MAX_PIDS] = { 0 }, nleft = 0;
+	char err[256];
+
+	for (int i = 0; i < n; i++)
+		if (session_shutdown(ctx->cfg, pids[i], err, sizeof err) == -1)
+			str_appendf(a->detail, sizeof a->detail, "%d: %s; ", pids[i], err);
+	if (wait_gone(pids, n, SESSION_GONE_MS) == 0)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		if (pid_gone(pids[i]))
+			continue;
+		/* Only a per-client smbd: the pid may have been reused meanwhile. */
+		if (is_client_smbd(pids[i], NULL) && kill(pids[i], SIGTERM) == 0)
+			str_appendf(a->detail, sizeof a->detail, "SIGTERM sent to %d; ", pids[i]);
+		left[nleft++] = pids[i];
+	}
+	if (wait_gone(left, nleft, SESSION_GONE_MS) == 0)
+		return 0;
+	str_appendf(a->detail, sizeof a->detail, "still running:");
+	for (int i = 0; i < nleft; i++)
+		if (!pid_gone(left[i]))
+			str_appendf(a->detail, sizeof a->detail, " %d", left[i]);
+	return -1;
+}
+
+/* Keeps the pids that may be shut down, each once; returns how many. */
+static int
+keep_acceptable(int *pids, int n)
+{
+	int kept = 0;
+
+	for (int i = 0; i < n; i++) {
+		int dup = 0;
+
+		for (int k = 0; k < kept; k++)
+			dup |= pids[k] == pids[i];
+		if (!dup && pid_acceptable(pids[i]))
+			pids[kept++] = pids[i];
+	}
+	return kept;
+}
+
+static void
+target_pids(struct action *a, const int *pids, int n)
+{
+	snprintf(a->target, sizeof a->target, "smbd ");
+	for (int i = 0; i < n; i++)
+		str_appendf(a->target, sizeof a->target, "%s%d", i ? "," : "", pids[i]);
+}
+
+/*
+ * The sessions known without asking smbstatus (the incident's smbd, every
+ * pid an audit line named, smbstatus' last background answer) are ended at
+ * once: a hung smbstatus never delays the kill. The sweep in the slow part
+ * asks smbstatus for any other.
+ */
 static int
 session_run(struct respond_ctx *ctx, struct action *a)
 {
 	const struct incident *inc = ctx->inc;
-	int pids[SESSION_MAX_PIDS], left[SESSION_MAX_PIDS];
-	int n = 0, nleft = 0, kept, looked = 0;
-	char err[256];
+	int pids[SESSION_MAX_PIDS];
+	int n = 0, is_main = 0;
 
 	snprintf(a->target, sizeof a->target, "%s", inc->user);
 	if (respond_skip(ctx, a) || respond_dry_run(ctx, a, "end the SMB sessions of this user and IP"))
 		return 1;
 	a->detail[0] = '\0';
-	if (ctx->sessions != NULL) {
-		n = session_pids(ctx->sessions, inc->user, inc->ip[0] ? inc->ip : NULL, pids,
+	if (ctx->sessions != NULL)
+		n = session_pids_known(ctx->sessions, inc->user, inc->ip[0] ? inc->ip : NULL, pids,
 		    SESSION_MAX_PIDS - 1);
-		if (n < 0) {
-			str_appendf(a->detail, sizeof a->detail, "smbstatus failed; ");
-			n = 0;
-		} else
-			looked = 1;
+	if (n < 0)
+		n = 0;
+	if (is_client_smbd(inc->smbd_pid, &is_main))
+		pids[n++] = inc->smbd_pid;
+	n = keep_acceptable(pids, n);
+	if (n == 0 && is_main) {
+		/* What named the main smbd was wrong: shutting it down would cut every client. */
+		snprintf(a->target, sizeof a->target, "smbd %d", inc->smbd_pid);
+		snprintf(a->result, sizeof a->result, "failed");
+		str_appendf(a->detail, sizeof a->detail, "%d is the main smbd: never shut down; smbstatus is "
+		    "asked next", inc->smbd_pid);
+		return -1;
 	}
-	if (is_client_smbd(inc->smbd_pid, NULL)) {
-		int dup = 0;
-
-		for (int i = 0; i < n; i++)
-			dup |= pids[i] == inc->smbd_pid;
-		if (!dup)
-			pids[n++] = inc->smbd_pid;
-	}
-	kept = 0;
-	for (int i = 0; i < n; i++)
-		if (pid_acceptable(pids[i]))
-			pids[kept++] = pids[i];
-	n = kept;
 	if (n == 0) {
 		snprintf(a->target, sizeof a->target, "smbd");
-		if (!looked) {
-			snprintf(a->result, sizeof a->result, "failed");
-			str_appendf(a->detail, sizeof a->detail, "no session could be found");
-			return -1;
-		}
 		snprintf(a->result, sizeof a->result, "ok");
-		str_appendf(a->detail, sizeof a->detail, "no open session");
+		str_appendf(a->detail, sizeof a->detail, "no open session known; smbstatus is asked next");
 		return 0;
 	}
-	snprintf(a->target, sizeof a->target, "smbd ");
-	for (int i = 0; i < n; i++)
-		str_appendf(a->target, sizeof a->target, "%s%d", i ? "," : "", pids[i]);
-	for (int i = 0; i < n; i++)
-		if (session_shutdown(ctx->cfg, pids[i], err, sizeof err) == -1)
-			str_appendf(a->detail, sizeof a->detail, "%d: %s; ", pids[i], err);
-	if (wait_gone(pids, n, SESSION_GONE_MS) > 0) {
-		for (int i = 0; i < n; i++) {
-			if (pid_gone(pids[i]))
-				continue;
-			/* Only a per-client smbd: the pid may have been reused meanwhile. */
-			if (is_client_smbd(pids[i], NULL) && kill(pids[i], SIGTERM) == 0)
-				str_appendf(a->detail, sizeof a->detail, "SIGTERM sent to %d; ", pids[i]);
-			left[nleft++] = pids[i];
-		}
-		if (wait_gone(left, nleft, SESSION_GONE_MS) > 0) {
-			str_appendf(a->detail, sizeof a->detail, "still running:");
-			for (int i = 0; i < nleft; i++)
-				if (!pid_gone(left[i]))
-					str_appendf(a->detail, sizeof a->detail, " %d", left[i]);
-			snprintf(a->result, sizeof a->result, "failed");
-			return -1;
-		}
+	target_pids(a, pids, n);
+	if (end_sessions(ctx, a, pids, n) == -1) {
+		snprintf(a->result, sizeof a->result, "failed");
+		return -1;
 	}
 	snprintf(a->result, sizeof a->result, "ok");
 	str_appendf(a->detail, sizeof a->detail, "%d connection%s ended", n, n == 1 ? "" : "s");
 	return 0;
 }
+
+/*
+ * The sweep after the kill: smbstatus (bounded by its timeout) names every
+ * session of the user from that IP; those still running are ended too. A
+ * hung smbstatus is named with its timeout.
+ */
+static int
+sweep_run(struct respond_ctx *ctx, struct action *a)
+{
+	const struct incident *inc = ctx->inc;
+	int pids[SESSION_MAX_PIDS];
+	int n, kept = 0;
+	char err[256];
+
+	snprintf(a->target, sizeof a->target, "smbd");
+	if (respond_skip(ctx, a) || respond_dry_run(ctx, a, "end the SMB sessions of this user and IP"))
+		return 1;
+	a->detail[0] = '\0';
+	n = session_pids_now(ctx->cfg, inc->user, inc->ip[0] ? inc->ip : NULL, pids, SESSION_MAX_PIDS, err,
+	    sizeof err);
+	if (n < 0) {
+		snprintf(a->result, sizeof a->result, "failed");
+		snprintf(a->detail, sizeof a->detail, "sweep: %s: sessions no audit line named may remain "
+		    "(those known were ended at once)", err);
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		if (!pid_gone(pids[i]))
+			pids[kept++] = pids[i];
+	n = keep_acceptable(pids, kept);
+	if (n == 0) {
+		snprintf(a->result, sizeof a->result, "ok");
+		snprintf(a->detail, sizeof a->detail, "sweep: smbstatus shows no other session");
+		return 0;
+	}
+	target_pids(a, pids, n);
+	str_appendf(a->detail, sizeof a->detail, "sweep: ");
+	if (end_sessions(ctx, a, pids, n) == -1) {
+		snprintf(a->result, sizeof a->result, "failed");
+		return -1;
+	}
+	snprintf(a->result, sizeof a->result, "ok");
+	str_appendf(a->detail, sizeof a->detail, "%d more connection%s ended", n, n == 1 ? "" : "s");
+	return 0;
+}
+
+const struct responder respond_session_sweep = {
+	.kind = "kill_session",
+	.run = sweep_run,
+	.undo = NULL,
+};
 
 const struct responder respond_session = {
 	.kind = "kill_session",

@@ -22,7 +22,6 @@
 #include "util.h"
 
 #define SESSION_REFRESH_MS	500
-#define SMBSTATUS_TIMEOUT_MS	5000
 #define LEARNED_SLOTS		4096	/* pids learned from audit lines, direct-mapped */
 #define LEARNED_CHECK_MS	10000	/* how often a learned pid's identity is checked again */
 #define REFRESH_GAP_MS		200	/* between the end of one background refresh and the next */
@@ -39,6 +38,7 @@ struct learned {
 struct session_cache {
 	char smbstatus[PATH_MAX];
 	char *samba_config;		/* NULL: smbstatus' own default */
+	int64_t timeout_ms;		/* [global] smbstatus timeout */
 	struct smb_session *s;
 	size_t n;
 	int64_t refreshed_at;		/* mono_ms() of the last attempt, 0 never */
@@ -222,6 +222,7 @@ session_cache_new(const struct config *cfg)
 
 	config_samba_tool(cfg, "smbstatus", sc->smbstatus, sizeof sc->smbstatus);
 	sc->fd = -1;
+	sc->timeout_ms = cfg->smbstatus_timeout_ms > 0 ? cfg->smbstatus_timeout_ms : 5000;
 	if (cfg->samba_config != NULL && cfg->samba_config[0] != '\0')
 		sc->samba_config = xstrdup(cfg->samba_config);
 	return sc;
@@ -240,55 +241,21 @@ session_cache_free(struct session_cache *sc)
 	free(sc);
 }
 
-/* smbstatus' argv (confopt holds the --configfile option). */
+/* smbstatus' argv (confopt holds the --configfile option; samba_config NULL or "": its default). */
 static void
-smbstatus_argv(const struct session_cache *sc, const char *argv[5], char *confopt, size_t confoptsz)
+smbstatus_argv(const char *smbstatus, const char *samba_config, const char *argv[5], char *confopt,
+    size_t confoptsz)
 {
 	size_t i = 0;
 
-	argv[i++] = sc->smbstatus;
+	argv[i++] = smbstatus;
 	argv[i++] = "--json";
 	argv[i++] = "--processes";	/* sessions only: skips walking the lock database */
-	if (sc->samba_config != NULL) {
-		snprintf(confopt, confoptsz, "--configfile=%s", sc->samba_config);
+	if (samba_config != NULL && samba_config[0] != '\0') {
+		snprintf(confopt, confoptsz, "--configfile=%s", samba_config);
 		argv[i++] = confopt;
 	}
 	argv[i] = NULL;
-}
-
-static int
-session_refresh(struct session_cache *sc)
-{
-	struct run_result r;
-	struct smb_session *s;
-	char confopt[PATH_MAX + 16];
-	const char *argv[5];
-	size_t n;
-
-	sc->refreshed_at = mono_ms();
-	smbstatus_argv(sc, argv, confopt, sizeof confopt);
-	if (run_argv(argv, &r, SMBSTATUS_TIMEOUT_MS) != 0) {
-		char *nl = strchr(r.err, '\n');
-
-		if (nl != NULL)
-			*nl = '\0';
-		log_warnx("%s failed (status %d): %.200s", sc->smbstatus, r.status, r.err);
-		run_result_free(&r);
-		sc->last_failed = 1;
-		return -1;
-	}
-	if (smbstatus_parse_json(r.out, r.outlen, &s, &n) == -1) {
-		log_warnx("%s: output is not smbstatus JSON", sc->smbstatus);
-		run_result_free(&r);
-		sc->last_failed = 1;
-		return -1;
-	}
-	run_result_free(&r);
-	free(sc->s);
-	sc->s = s;
-	sc->n = n;
-	sc->last_failed = 0;
-	return 0;
 }
 
 static const struct smb_session *
@@ -401,6 +368,8 @@ refresh_abort(struct session_cache *sc)
 		close(sc->fd);
 	sc->fd = -1;
 	if (sc->child > 0) {
+		/* Its own process group: a wrapper's children (a hung helper) go with it. */
+		kill(-sc->child, SIGKILL);
 		kill(sc->child, SIGKILL);
 		waitpid(sc->child, NULL, 0);
 	}
@@ -416,18 +385,23 @@ refresh_start(struct session_cache *sc)
 	char confopt[PATH_MAX + 16];
 	const char *argv[5];
 	extern char **environ;
+	posix_spawnattr_t attr;
 	int p[2], rc;
 
 	if (pipe2(p, O_CLOEXEC) == -1) {
 		log_warn("smbstatus: pipe");
 		return;
 	}
-	smbstatus_argv(sc, argv, confopt, sizeof confopt);
+	smbstatus_argv(sc->smbstatus, sc->samba_config, argv, confopt, sizeof confopt);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	rc = posix_spawn(&sc->child, argv[0], &fa, NULL, (char *const *)argv, environ);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(&attr, 0);
+	rc = posix_spawn(&sc->child, argv[0], &fa, &attr, (char *const *)argv, environ);
+	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	close(p[1]);
 	if (rc != 0) {
@@ -513,10 +487,12 @@ session_tick(struct session_cache *sc)
 {
 	int64_t now = mono_ms();
 
-	if (sc->child > 0 && now - sc->child_started > SMBSTATUS_TIMEOUT_MS) {
+	if (sc->child > 0 && now - sc->child_started > sc->timeout_ms) {
+		char d[32];
+
 		if (!sc->hung_reported)
-			log_warnx("%s gave no answer within %d s: killed; sessions are known from audit lines "
-			    "until it answers", sc->smbstatus, SMBSTATUS_TIMEOUT_MS / 1000);
+			log_warnx("%s gave no answer within %s (smbstatus timeout): killed; sessions are known from "
+			    "audit lines until it answers", sc->smbstatus, fmt_timeout(sc->timeout_ms, d));
 		sc->hung_reported = 1;
 		refresh_abort(sc);
 		sc->last_failed = 1;
@@ -555,12 +531,59 @@ user_match(const struct smb_session *s, const char *user)
 	return strcasecmp(user_base(s->user), user_base(user)) == 0;
 }
 
-int
-session_pids(struct session_cache *sc, const char *user, const char *ip, int *pids, int max)
+/* ip in the form smbstatus' sessions hold, in want; NULL when any IP will do. */
+static const char *
+want_ip(const char *ip, char *want, size_t wantsz)
 {
-	if (session_refresh(sc) == -1)
+	if (ip == NULL || ip[0] == '\0')
+		return NULL;
+	if (ip_normalize(ip, strlen(ip), want, wantsz) == -1)
+		snprintf(want, wantsz, "%s", ip);
+	return want;
+}
+
+int
+session_pids_now(const struct config *cfg, const char *user, const char *ip, int *pids, int max, char *err,
+    size_t errlen)
+{
+	char tool[PATH_MAX], confopt[PATH_MAX + 16], want[INET6_ADDRSTRLEN + 1], d[32];
+	const char *argv[5];
+	struct run_result r;
+	struct smb_session *s;
+	size_t n;
+	int64_t timeout = cfg->smbstatus_timeout_ms > 0 ? cfg->smbstatus_timeout_ms : 5000;
+	int cnt = 0, rc;
+
+	err[0] = '\0';
+	config_samba_tool(cfg, "smbstatus", tool, sizeof tool);
+	smbstatus_argv(tool, cfg->samba_config, argv, confopt, sizeof confopt);
+	if ((rc = run_argv(argv, &r, (int)timeout)) != 0) {
+		if (rc == -2)
+			snprintf(err, errlen, "smbstatus gave no answer within %s (smbstatus timeout)",
+			    fmt_timeout(timeout, d));
+		else {
+			char *nl = strchr(r.err, '\n');
+
+			if (nl != NULL)
+				*nl = '\0';
+			snprintf(err, errlen, "smbstatus failed (status %d)", rc);
+			log_warnx("%s failed (status %d): %.200s", tool, rc, r.err);
+		}
+		run_result_free(&r);
+		return rc == -2 ? -2 : -1;
+	}
+	if (smbstatus_parse_json(r.out, r.outlen, &s, &n) == -1) {
+		snprintf(err, errlen, "smbstatus gave no smbstatus JSON");
+		run_result_free(&r);
 		return -1;
-	return session_pids_known(sc, user, ip, pids, max);
+	}
+	run_result_free(&r);
+	ip = want_ip(ip, want, sizeof want);
+	for (size_t i = 0; i < n && cnt < max; i++)
+		if (user_match(&s[i], user) && (ip == NULL || strcmp(s[i].ip, want) == 0))
+			pids[cnt++] = s[i].pid;
+	free(s);
+	return cnt;
 }
 
 int
@@ -569,11 +592,7 @@ session_pids_known(struct session_cache *sc, const char *user, const char *ip, i
 	char want[INET6_ADDRSTRLEN + 1];
 	int cnt = 0;
 
-	if (ip != NULL && ip[0] != '\0') {
-		if (ip_normalize(ip, strlen(ip), want, sizeof want) == -1)
-			snprintf(want, sizeof want, "%s", ip);
-	} else
-		ip = NULL;
+	ip = want_ip(ip, want, sizeof want);
 	for (size_t i = 0; sc->lt && i < LEARNED_SLOTS && cnt < max; i++) {
 		const struct learned *l = &sc->lt[i];
 

@@ -55,8 +55,14 @@ void session_tick(struct session_cache *sc);
  * lines or from smbstatus' last answer), without running smbstatus.
  */
 int session_pids_known(struct session_cache *sc, const char *user, const char *ip, int *pids, int max);
-/* Refreshes now and returns the pids of every session of user from ip (ip NULL = any), learned ones too. */
-int session_pids(struct session_cache *sc, const char *user, const char *ip, int *pids, int max);
+/*
+ * Runs smbstatus now (bounded by [global] smbstatus timeout; no cache, safe
+ * in any thread) and returns the pids of every session of user from ip (ip
+ * NULL = any). -2 when smbstatus did not answer in time, -1 when it failed;
+ * err then says which, with the timeout.
+ */
+int session_pids_now(const struct config *cfg, const char *user, const char *ip, int *pids, int max, char *err,
+    size_t errlen);
 
 /*
  * MAC of ip from the kernel's neighbour table (netlink RTM_GETNEIGH dump,

@@ -253,7 +253,6 @@ struct snapsched *
 snapsched_start(const struct config *cfg, char *err, size_t errlen)
 {
 	struct snapsched *ss;
-	sigset_t all, old;
 	int rc;
 
 	if (cfg->snap.interval_ms <= 0) {
@@ -268,11 +267,7 @@ snapsched_start(const struct config *cfg, char *err, size_t errlen)
 	}
 	pthread_mutex_init(&ss->mu, NULL);
 	pthread_cond_init(&ss->cv, NULL);
-	/* Signals stay with the main thread (its handlers only set flags). */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	rc = pthread_create(&ss->thread, NULL, snapsched_main, ss);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	rc = thread_start(&ss->thread, snapsched_main, ss);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot start the snapshot thread: %s", strerror(rc));
 		journal_close(ss->j);

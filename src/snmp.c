@@ -20,7 +20,20 @@ struct snmp_conn {
 	void *sess;			/* net-snmp single session */
 	char peer[300];			/* for messages: "name (address)" */
 	int v3;
+	int64_t timeout_ms;		/* per try, and how many tries: named when nothing answers */
+	int tries;
 };
+
+/* What a request that got no answer says: the agent, and how long it was given. */
+static void
+no_answer(const struct snmp_conn *c, char *err, size_t errlen)
+{
+	char d[32];
+
+	snprintf(err, errlen, "timeout: no SNMP answer from %s within %s x %d tr%s%s", c->peer,
+	    fmt_timeout(c->timeout_ms, d), c->tries, c->tries == 1 ? "y" : "ies",
+	    c->v3 ? "" : " (agent down, or wrong community)");
+}
 
 /*
  * Once per process: no configuration files, no persistent state (engine
@@ -285,6 +298,8 @@ snmp_connect(const struct snmp_target *t, const char *community, int write, char
 		return NULL;
 	snprintf(c->peer, sizeof c->peer, "%s (%s)", t->name, t->address);
 	c->v3 = t->version == 3;
+	c->timeout_ms = t->timeout_ms;
+	c->tries = t->retries + 1;
 	return c;
 }
 
@@ -340,8 +355,7 @@ snmp_request(struct snmp_conn *c, netsnmp_pdu *pdu, netsnmp_pdu **resp, char *er
 	*resp = NULL;
 	st = snmp_sess_synch_response(c->sess, pdu, resp);
 	if (st == STAT_TIMEOUT) {
-		snprintf(err, errlen, "timeout: no answer from %s%s", c->peer,
-		    c->v3 ? "" : " (agent down, or wrong community)");
+		no_answer(c, err, errlen);
 		return SNMPST_TIMEOUT;
 	}
 	if (st != STAT_SUCCESS || *resp == NULL) {
@@ -373,8 +387,11 @@ snmp_request(struct snmp_conn *c, netsnmp_pdu *pdu, netsnmp_pdu **resp, char *er
 		default:
 			break;
 		}
-		snprintf(err, errlen, "%s: %s%s", c->peer, ret == SNMPST_AUTH ? "SNMPv3 refused: " : "",
-		    msg != NULL ? msg : "request failed");
+		if (ret == SNMPST_TIMEOUT)
+			no_answer(c, err, errlen);
+		else
+			snprintf(err, errlen, "%s: %s%s", c->peer, ret == SNMPST_AUTH ? "SNMPv3 refused: " : "",
+			    msg != NULL ? msg : "request failed");
 		free(msg);
 		if (*resp != NULL)
 			snmp_free_pdu(*resp);

@@ -85,6 +85,18 @@ mono_ms(void)
 }
 
 char *
+fmt_timeout(int64_t ms, char buf[32])
+{
+	if (ms < 1000 || (ms % 100) != 0)
+		snprintf(buf, 32, "%lld ms", (long long)ms);
+	else if (ms % 1000 == 0)
+		snprintf(buf, 32, "%lld s", (long long)(ms / 1000));
+	else
+		snprintf(buf, 32, "%lld.%lld s", (long long)(ms / 1000), (long long)(ms % 1000 / 100));
+	return buf;
+}
+
+char *
 fmt_time(int64_t ms, char buf[32])
 {
 	struct tm tm;
@@ -385,4 +397,28 @@ str_appendf(char *buf, size_t bufsz, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf + len, bufsz - len, fmt, ap);
 	va_end(ap);
+}
+
+void
+crash_point(const char *name)
+{
+	const char *at = getenv("SHAREWARDEN_CRASH_AT");
+
+	if (at == NULL || strcmp(at, name) != 0)
+		return;
+	log_warnx("SHAREWARDEN_CRASH_AT=%s: killing myself here (test hook)", name);
+	raise(SIGKILL);
+}
+
+int
+thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(t, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
 }

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #define nitems(a) (sizeof(a) / sizeof((a)[0]))
@@ -24,8 +25,23 @@ char *xstrndup(const char *s, size_t n);
 int64_t now_ms(void);		/* wall clock, ms since the epoch */
 int64_t mono_ms(void);		/* monotonic clock, ms */
 
+/*
+ * A test hook: when the environment variable SHAREWARDEN_CRASH_AT names
+ * this point, the process kills itself with SIGKILL here, as a power cut or
+ * an OOM kill would. Unset (production), it costs a getenv and does nothing.
+ */
+void crash_point(const char *name);
+
 /* RFC 3339 in UTC with milliseconds, "2026-11-27T04:42:58.116Z"; "" for 0. Returns buf. */
 char *fmt_time(int64_t ms, char buf[32]);
+/* A timeout as people read it: "2 s", "1.5 s", "300 ms". Returns buf. */
+char *fmt_timeout(int64_t ms, char buf[32]);
+/*
+ * pthread_create with every signal blocked in the new thread: signals stay
+ * with the daemon's main thread, whose handlers set its flags. Returns
+ * pthread_create's result.
+ */
+int thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
 
 /* Copies a view into buf as a NUL-terminated string, truncating to bufsz - 1. Returns buf. */
 char *str_copy(char *buf, size_t bufsz, struct sw_str s);

@@ -109,6 +109,9 @@ incidents_json() { lab sharewarden incidents --json; }
 
 incident_json() { lab sharewarden incident "$1" --json; }
 
+# The newest incident's id; 0 when there is none.
+last_id() { incidents_json | jq '[.[].id] | max // 0'; }
+
 incident_count() { incidents_json | jq 'length'; }
 
 # Id of the first incident whose JSON matches a jq condition (default: any); empty when none.
@@ -131,6 +134,8 @@ incident_state() { incident_json "$1" | jq -r .state; }
 
 # The action of a kind ("lock_account") in incident JSON, as JSON (null when absent).
 action_of() { printf '%s' "$1" | jq -c --arg k "$2" '[.actions[] | select(.kind == $k)][0]'; }
+# Whether the incident JSON's first action of KIND has its result (journaled, and no longer "running").
+action_done() { printf '%s' "$1" | jq -e --arg k "$2" '[.actions[] | select(.kind == $k)][0] | . != null and .result != "running"' >/dev/null; }
 
 # ------------------------------------------------------------------ accounts and the share
 
@@ -284,7 +289,7 @@ BENIGN_SUITE=(
 	"bob zip_docs.py"
 	"bob copy_media.py"
 	"bob rename_photos.py"
-	"bob build_churn.py"
+	"alice build_churn.py"
 	"bob backup.py"
 	"bob office.py DURATION=20"
 	"alice office_excel.py SAVES=20"
@@ -299,11 +304,11 @@ BENIGN_SUITE=(
 BENIGN_SUITE_MORE=(
 	"bob encrypted_saves.py"
 	"bob downloads.py"
-	"bob photo_edit.py"
+	"alice photo_edit.py"
 	"bob sync_mirror.py"
 	"bob office_autosave.py"
-	"bob git_clone.py"
-	"bob db_vm.py"
+	"alice git_clone.py"
+	"alice db_vm.py"
 	"bob unzip_tree.py"
 	"bob docx_to_pdf.py"
 	"bob mass_rename.py"
@@ -312,33 +317,56 @@ BENIGN_SUITE_MORE=(
 	"alice photo_edit.py EDIT_DIR=alice/Photos PHOTOS=30 PASSES=1"
 )
 
-# run_benign_suite DIR [SUITE]: runs the array named SUITE (default BENIGN_SUITE) in turn; each run's output goes
+# run_benign_suite DIR [SUITE]: runs the array named SUITE (default BENIGN_SUITE): each user's workloads in turn,
+# alice (client1) and bob (client2) at the same time, as two people work on one server. Each run's output goes
 # to DIR/N-USER-NAME.out and .err, its start and end (ms) to DIR/N-USER-NAME.span.
-# Prints one line per run; returns 1 when any workload failed.
+# Prints one line per run, in the suite's order; returns 1 when any workload failed.
 run_benign_suite() {
-	local dir=$1 entry user name vars i=0 rc bad=0 t0 t1 base
+	local dir=$1 entry user name vars i=0 bad=0 u
 	local -n suite=${2:-BENIGN_SUITE}
+	local -A users=()
 	mkdir -p "$dir"
 	for entry in "${suite[@]}"; do
 		read -r user name vars <<<"$entry"
+		users[$user]=1
+	done
+	for u in "${!users[@]}"; do
+		(
+			i=0
+			for entry in "${suite[@]}"; do
+				read -r user name vars <<<"$entry"
+				i=$((i + 1))
+				[ "$user" = "$u" ] || continue
+				benign_one "$dir/$i-$user-${name%.py}" "$user" "$name" "$vars"
+			done
+		) &
+	done
+	wait
+	for entry in "${suite[@]}"; do
+		read -r user name vars <<<"$entry"
 		i=$((i + 1))
-		base=$dir/$i-$user-${name%.py}
-		t0=$(now_ms)
-		rc=0
-		# shellcheck disable=SC2086
-		case $user in
-		alice) env $vars "$LAB" attack "workloads/$name" >"$base.out" 2>"$base.err" || rc=$? ;;
-		*) env CLIENT2_USER="$user" $vars "$LAB" client2 "workloads/$name" >"$base.out" 2>"$base.err" || rc=$? ;;
-		esac
-		t1=$(now_ms)
-		echo "$t0 $t1" >"$base.span"
-		printf '%s %s: %s (exit %s, %s ms)\n' "$user" "$name" "$(tail -n 1 "$base.out")" "$rc" "$((t1 - t0))"
-		if [ "$rc" != 0 ]; then
-			bad=1
-			head -n 5 "$base.err" | sed 's/^/    /'
-		fi
+		cat "$dir/$i-$user-${name%.py}.line"
+		[ "$(cat "$dir/$i-$user-${name%.py}.rc")" = 0 ] || bad=1
 	done
 	return "$bad"
+}
+
+# benign_one BASE USER NAME VARS: one workload of a benign suite; BASE.line gets its tally, BASE.rc its exit.
+benign_one() {
+	local base=$1 user=$2 name=$3 vars=$4 rc=0 t0 t1
+	t0=$(now_ms)
+	# shellcheck disable=SC2086
+	case $user in
+	alice) env $vars "$LAB" attack "workloads/$name" >"$base.out" 2>"$base.err" || rc=$? ;;
+	*) env CLIENT2_USER="$user" $vars "$LAB" client2 "workloads/$name" >"$base.out" 2>"$base.err" || rc=$? ;;
+	esac
+	t1=$(now_ms)
+	echo "$t0 $t1" >"$base.span"
+	{
+		printf '%s %s: %s (exit %s, %s ms)\n' "$user" "$name" "$(tail -n 1 "$base.out")" "$rc" "$((t1 - t0))"
+		[ "$rc" = 0 ] || head -n 5 "$base.err" | sed 's/^/    /'
+	} >"$base.line"
+	echo "$rc" >"$base.rc"
 }
 
 # benign_test SUITE: runs the benign suite named SUITE (an array above) and asserts what a user cares about: no

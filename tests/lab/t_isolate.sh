@@ -22,7 +22,7 @@ note "alice's classic attack from client1 ($CLIENT1_IP, $CLIENT1_MAC); bob works
 lab attack attacks/classic.py >"$T/attack.out" 2>"$T/attack.err" || fail "the attack script failed: $(tail -n 5 "$T/attack.err")"
 id=$(wait_incident alice 20) || fail "no incident naming alice within 20 s"
 wait_for '[ "$(incident_state "$id")" = contained ]' 10 || true
-wait_for '[ "$(action_of "$(incident_json "$id")" port_down)" != null ]' 10 || fail "no port_down action"
+wait_for 'action_done "$(incident_json "$id")" port_down' 10 || fail "no port_down action"
 inc=$(incident_json "$id")
 port=$(action_of "$inc" port_down)
 note "incident $id: port_down $(printf '%s' "$port" | jq -r '.result + ": " + .detail')"

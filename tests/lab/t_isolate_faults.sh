@@ -26,8 +26,6 @@ cat >>"$SW_CONF" <<EOF
 EOF
 lab daemon restart >"$T/restart.log" 2>&1 || fail "the daemon did not restart: $(tail -n 5 "$T/restart.log")"
 
-last_id() { incidents_json | jq '[.[].id] | max // 0'; }
-
 # attack_run: alice's classic attack; sets id and inc (the new incident's JSON once its snapshot is journaled).
 attack_run() {
 	local before
@@ -38,7 +36,7 @@ attack_run() {
 	grep -q '^stopped ' "$T/attack.out" || fail "the attack was not stopped: $(tail -n 3 "$T/attack.out")"
 	wait_for '[ "$(last_id)" -gt "$before" ]' 20 || fail "no new incident within 20 s"
 	id=$(last_id)
-	wait_for '[ "$(action_of "$(incident_json "$id")" snapshot)" != null ]' 15 || fail "incident $id: no snapshot action"
+	wait_for 'action_done "$(incident_json "$id")" snapshot' 15 || fail "incident $id: no snapshot action"
 	inc=$(incident_json "$id")
 }
 

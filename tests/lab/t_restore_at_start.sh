@@ -43,6 +43,8 @@ $(head -n 40 "$f.restore.out")"
 	assert_json "$inc" '.state == "restored"' "$family: incident $id is restored"
 	note "$family from /$root: $(attack_summary "$f.attack.out"); $(tail -n 2 "$f.restore.out" | head -n 1)"
 	lab sharewarden release "$id" >/dev/null 2>&1 || fail "$family: release $id failed"
+	# The next family is a new attack by the same user: the daemon must have seen this release first.
+	daemon_caught_up || fail "$family: the daemon did not catch up after release $id"
 }
 
 attack_and_restore classic Finance/2024

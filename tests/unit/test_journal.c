@@ -220,7 +220,7 @@ test_create_reopen_schema(void **state)
 	s = raw_text(path, "PRAGMA journal_mode");
 	assert_string_equal(s, "wal");
 	free(s);
-	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 3);
+	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 4);
 	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
 	    " (SELECT name FROM pragma_table_info('events') ORDER BY cid)");
 	assert_string_equal(s, "id,at,src,op,ok,flags,pid,user,ip,host,share,path,path2");
@@ -246,7 +246,7 @@ test_create_reopen_schema(void **state)
 	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
 	    " (SELECT name FROM pragma_table_info('actions') ORDER BY cid)");
 	assert_string_equal(s, "id,incident_id,kind,target,result,at,detail,undone_at,"
-	    "undo_result,undo_detail");
+	    "undo_result,undo_detail,state");
 	free(s);
 	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
 	    " (SELECT name FROM pragma_table_info('stats') ORDER BY cid)");
@@ -278,12 +278,12 @@ test_create_reopen_schema(void **state)
 	free(s);
 
 	/* A journal written by a newer sharewarden is refused, read-write and read-only. */
-	raw_exec(path, "UPDATE meta SET value = 4 WHERE key = 'schema_version'");
+	raw_exec(path, "UPDATE meta SET value = 5 WHERE key = 'schema_version'");
 	assert_null(journal_open(path, 0, err, sizeof err));
-	assert_non_null(strstr(err, "schema version 4, newer than"));
+	assert_non_null(strstr(err, "schema version 5, newer than"));
 	assert_null(journal_open(path, 1, err, sizeof err));
-	assert_non_null(strstr(err, "schema version 4, newer than"));
-	raw_exec(path, "UPDATE meta SET value = 3 WHERE key = 'schema_version'");
+	assert_non_null(strstr(err, "schema version 5, newer than"));
+	raw_exec(path, "UPDATE meta SET value = 4 WHERE key = 'schema_version'");
 	journal_close(open_ok(path, 0));
 
 	/* Someone else's database is left alone. */
@@ -1517,7 +1517,7 @@ test_migration(void **state)
 
 	/* The writer upgrades while the old reader stays open. */
 	j = open_ok(path, 0);
-	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 3);
+	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 4);
 	s = raw_text(path, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master"
 	    " WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%' ORDER BY name)");
 	assert_string_equal(s, "actions,actions_incident,events,events_actor,events_at,incidents,"
@@ -1636,7 +1636,7 @@ test_migration_v2(void **state)
 	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 2);
 
 	j = open_ok(path, 0);
-	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 3);
+	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 4);
 	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
 	    " (SELECT name FROM pragma_table_info('incidents') ORDER BY cid)");
 	assert_string_equal(s, "id,state,first_event_at,detected_at,contained_at,released_at,"
@@ -1669,6 +1669,112 @@ test_migration_v2(void **state)
 	assert_string_equal(msgs[0].target, "");
 	outbox_msg_free(msgs, n);
 	journal_close(ro);
+	s = raw_text(path, "PRAGMA integrity_check");
+	assert_string_equal(s, "ok");
+	free(s);
+}
+
+/* What version 3 added to version 2, as those releases wrote it. */
+static const char schema_v3_add_sql[] =
+	"ALTER TABLE incidents ADD COLUMN mac_source TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE outbox ("
+	" id INTEGER PRIMARY KEY, incident_id INTEGER NOT NULL, action_id INTEGER NOT NULL,"
+	" channel TEXT NOT NULL, target TEXT NOT NULL, stage TEXT NOT NULL,"
+	" subject TEXT NOT NULL, body BLOB NOT NULL, content_type TEXT NOT NULL,"
+	" attempts INTEGER NOT NULL, next_at INTEGER NOT NULL, created_at INTEGER NOT NULL,"
+	" sent_at INTEGER NOT NULL, last_error TEXT NOT NULL, state TEXT NOT NULL);"
+	"CREATE INDEX outbox_due ON outbox (state, next_at);"
+	"CREATE INDEX outbox_incident ON outbox (incident_id);"
+	"UPDATE meta SET value = 3 WHERE key = 'schema_version';";
+
+/*
+ * A version-3 journal: its actions read as done (read-only, and after the
+ * writer adds version 4's action state); a running action is journaled and
+ * finished in place, one row.
+ */
+static void
+test_migration_v3(void **state)
+{
+	const char *path = tpath("v3.db");
+	struct journal *ro, *j;
+	struct action *acts, a;
+	size_t n;
+	char *s;
+
+	(void)state;
+	raw_exec(path, schema_v1_sql);
+	raw_exec(path, schema_v2_add_sql);
+	raw_exec(path, schema_v3_add_sql);
+	assert_int_equal(chmod(path, 0600), 0);
+
+	ro = open_ok(path, 1);
+	assert_int_equal(journal_action_list(ro, 1, &acts, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(acts[0].state, ACT_DONE);
+	assert_string_equal(acts[1].kind, "lock_account");
+	assert_string_equal(acts[1].state, ACT_DONE);
+	free(acts);
+	memset(&a, 0, sizeof a);
+	a.id = 2;
+	assert_int_equal(journal_action_finish(ro, &a), -1);
+	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 3);
+
+	j = open_ok(path, 0);
+	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 4);
+	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
+	    " (SELECT name FROM pragma_table_info('actions') ORDER BY cid)");
+	assert_string_equal(s, "id,incident_id,kind,target,result,at,detail,undone_at,undo_result,"
+	    "undo_detail,state");
+	free(s);
+	/* The old reader keeps reading through its version-3 statements. */
+	assert_int_equal(journal_action_list(ro, 1, &acts, &n), 0);
+	assert_int_equal(n, 2);
+	free(acts);
+	journal_close(ro);
+
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM actions WHERE state = 'done'"), 2);
+	/* Running before the responder acts, with what it found; done after, in the same row. */
+	memset(&a, 0, sizeof a);
+	a.incident_id = 1;
+	snprintf(a.kind, sizeof a.kind, "port_down");
+	snprintf(a.result, sizeof a.result, "%s", ACT_RUNNING);
+	snprintf(a.state, sizeof a.state, "%s", ACT_RUNNING);
+	assert_int_equal(journal_action_add(j, &a), 0);
+	assert_int_equal(a.id, 3);
+	snprintf(a.detail, sizeof a.detail, "shut lab ifindex=3 before=1 port=sw-c1; in progress");
+	assert_int_equal(journal_action_finish(j, &a), 0);
+	journal_close(j);
+
+	j = open_ok(path, 0);
+	assert_int_equal(journal_action_list(j, 1, &acts, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(acts[2].state, ACT_RUNNING);
+	assert_string_equal(acts[2].result, ACT_RUNNING);
+	assert_string_equal(acts[2].detail, "shut lab ifindex=3 before=1 port=sw-c1; in progress");
+	a = acts[2];
+	free(acts);
+	snprintf(a.result, sizeof a.result, "ok");
+	snprintf(a.target, sizeof a.target, "lab sw-c1");
+	snprintf(a.detail, sizeof a.detail, "shut lab ifindex=3 before=1; lab sw-c1 (1 MAC)");
+	snprintf(a.state, sizeof a.state, "%s", ACT_DONE);
+	assert_int_equal(journal_action_finish(j, &a), 0);
+	/* An action added without a state is done (notices, port_down's error records). */
+	memset(&a, 0, sizeof a);
+	a.incident_id = 1;
+	snprintf(a.kind, sizeof a.kind, "notify_syslog");
+	snprintf(a.result, sizeof a.result, "ok");
+	assert_int_equal(journal_action_add(j, &a), 0);
+	assert_int_equal(journal_action_list(j, 1, &acts, &n), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(acts[2].state, ACT_DONE);
+	assert_string_equal(acts[2].result, "ok");
+	assert_string_equal(acts[2].target, "lab sw-c1");
+	assert_string_equal(acts[3].state, ACT_DONE);
+	free(acts);
+	memset(&a, 0, sizeof a);
+	a.id = 99;
+	assert_int_equal(journal_action_finish(j, &a), -1);
+	journal_close(j);
 	s = raw_text(path, "PRAGMA integrity_check");
 	assert_string_equal(s, "ok");
 	free(s);
@@ -1921,6 +2027,30 @@ test_isolations(void **state)
  * and later writes would be lost. The other process is sqlite3(1): a forked
  * copy of this one would share its idea of the locks.
  */
+/* The daemon notices another connection's commit (a release from the CLI) and not its own. */
+static void
+test_changed_by_another(void **state)
+{
+	const char *path = tpath("changed.db");
+	struct journal *j1, *j2;
+	struct incident inc;
+
+	(void)state;
+	j1 = open_ok(path, 0);
+	j2 = open_ok(path, 0);
+	(void)journal_changed(j1);
+	assert_int_equal(journal_changed(j1), 0);
+	make_incident(&inc, "alice", "10.0.0.5", 1000);
+	assert_int_equal(journal_incident_add(j1, &inc), 0);
+	assert_int_equal(journal_changed(j1), 0);
+	snprintf(inc.state, sizeof inc.state, "%s", INC_RELEASED);
+	assert_int_equal(journal_incident_update(j2, &inc), 0);
+	assert_int_equal(journal_changed(j1), 1);
+	assert_int_equal(journal_changed(j1), 0);
+	journal_close(j2);
+	journal_close(j1);
+}
+
 static void
 test_second_connection_keeps_locks(void **state)
 {
@@ -1981,10 +2111,12 @@ main(void)
 		cmocka_unit_test(test_restore_items),
 		cmocka_unit_test(test_migration),
 		cmocka_unit_test(test_migration_v2),
+		cmocka_unit_test(test_migration_v3),
 		cmocka_unit_test(test_outbox),
 		cmocka_unit_test(test_action_result),
 		cmocka_unit_test(test_isolations),
 		cmocka_unit_test(test_second_connection_keeps_locks),
+		cmocka_unit_test(test_changed_by_another),
 	};
 
 	return cmocka_run_group_tests(tests, setup_all, teardown_all);

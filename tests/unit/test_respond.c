@@ -733,6 +733,15 @@ test_lock_refused_names(void **state)
 	assert_null(strchr(a.detail, '\n'));
 }
 
+/* The pids of user's sessions from ip, asked of smbstatus now. */
+static int
+test_pids(const char *user, const char *ip, int *pids, int max)
+{
+	char err[256];
+
+	return session_pids_now(&cfg, user, ip, pids, max, err, sizeof err);
+}
+
 static void
 test_kill_session(void **state)
 {
@@ -750,10 +759,10 @@ test_kill_session(void **state)
 	}
 	h4 = hold(U_LOCK, "127.0.0.1");
 	h6 = hold(U_LOCK, "::1");
-	n = session_pids(sc, U_LOCK, "127.0.0.1", pids, 8);
+	n = test_pids(U_LOCK, "127.0.0.1", pids, 8);
 	assert_int_equal(n, 1);
 	p4 = pids[0];
-	n = session_pids(sc, U_LOCK, "::1", pids, 8);
+	n = test_pids(U_LOCK, "::1", pids, 8);
 	assert_int_equal(n, 1);
 	p6 = pids[0];
 	assert_int_not_equal(p4, p6);
@@ -786,7 +795,7 @@ test_kill_session(void **state)
 
 	/* smbcontrol cannot run: SIGTERM ends the smbd, and the detail says so. */
 	h4 = hold(U_LOCK, "127.0.0.1");
-	assert_int_equal(session_pids(sc, U_LOCK, "127.0.0.1", pids, 8), 1);
+	assert_int_equal(test_pids(U_LOCK, "127.0.0.1", pids, 8), 1);
 	p4 = pids[0];
 	inc_init(&inc, U_LOCK, "127.0.0.1");
 	inc.smbd_pid = p4;
@@ -812,18 +821,19 @@ test_kill_session(void **state)
 	memset(&a, 0, sizeof a);
 	assert_int_equal(respond_session.run(&ctx, &a), -1);
 	assert_string_equal(a.result, "failed");
+	assert_non_null(strstr(a.detail, "is the main smbd: never shut down"));
 	assert_true(alive(smbd_pid));
-	/* With smbstatus and no session left: nothing to end is fine. */
+	/* The sweep asks smbstatus: no session left, nothing to end is fine. */
 	ctx_init(&ctx, &inc, sc);
 	memset(&a, 0, sizeof a);
-	assert_int_equal(respond_session.run(&ctx, &a), 0);
-	assert_string_equal(a.detail, "no open session");
+	assert_int_equal(respond_session_sweep.run(&ctx, &a), 0);
+	assert_string_equal(a.detail, "sweep: smbstatus shows no other session");
 	assert_true(alive(smbd_pid));
 	assert_true(port_open());
 
 	/* Monitor mode and protected accounts: nothing is killed. */
 	h4 = hold(U_PROT, "127.0.0.1");
-	assert_int_equal(session_pids(sc, U_PROT, NULL, pids, 8), 1);
+	assert_int_equal(test_pids(U_PROT, NULL, pids, 8), 1);
 	inc_init(&inc, U_PROT, "127.0.0.1");
 	inc.smbd_pid = pids[0];
 	memset(&a, 0, sizeof a);
@@ -882,7 +892,7 @@ test_incident_contained_and_released(void **state)
 		skip();
 	}
 	h = hold(U_LOCK, "127.0.0.1");
-	assert_int_equal(session_pids(sc, U_LOCK, "127.0.0.1", pids, 8), 1);
+	assert_int_equal(test_pids(U_LOCK, "127.0.0.1", pids, 8), 1);
 	pid = pids[0];
 	inc_init(&inc, U_LOCK, "127.0.0.1");
 	inc.smbd_pid = pid;
@@ -902,17 +912,22 @@ test_incident_contained_and_released(void **state)
 	assert_string_equal(got.state, INC_CONTAINED);
 	assert_true(got.contained_at > 0);
 	assert_int_equal(journal_action_list(jrn, inc.id, &acts, &n), 0);
-	assert_int_equal(n, 7);
+	assert_int_equal(n, 8);
 	/* Deny first (no deny group outside the daemon: skipped), disable, then kill. */
 	assert_string_equal(acts[0].kind, "deny_writer");
 	assert_string_equal(acts[0].result, "skipped");
 	assert_string_equal(acts[1].kind, "lock_account");
 	assert_string_equal(acts[2].kind, "kill_session");
 	assert_string_equal(acts[3].kind, "block_ip");
-	assert_string_equal(acts[4].kind, "port_down");
-	assert_string_equal(acts[5].kind, "snapshot");
-	assert_string_equal(acts[6].kind, "notify_syslog");
-	for (size_t i = 3; i < 6; i++)
+	/* The slow part: smbstatus' sweep for sessions no audit line named, then the switch. */
+	assert_string_equal(acts[4].kind, "kill_session");
+	assert_string_equal(acts[4].result, "ok");
+	assert_string_equal(acts[4].detail, "sweep: smbstatus shows no other session");
+	assert_string_equal(acts[5].kind, "port_down");
+	assert_string_equal(acts[6].kind, "snapshot");
+	assert_string_equal(acts[7].kind, "notify_syslog");
+	assert_string_equal(acts[3].detail, "turned off in the configuration");
+	for (size_t i = 5; i < 7; i++)
 		assert_string_equal(acts[i].detail, "turned off in the configuration");
 	assert_string_equal(find_action(acts, n, "lock_account")->result, "ok");
 	assert_string_equal(find_action(acts, n, "kill_session")->result, "ok");
@@ -970,7 +985,7 @@ test_incident_monitor(void **state)
 		skip();
 	}
 	h = hold(U_LOCK, "127.0.0.1");
-	assert_int_equal(session_pids(sc, U_LOCK, "127.0.0.1", pids, 8), 1);
+	assert_int_equal(test_pids(U_LOCK, "127.0.0.1", pids, 8), 1);
 	inc_init(&inc, U_LOCK, "127.0.0.1");
 	inc.smbd_pid = pids[0];
 	assert_int_equal(journal_incident_add(jrn, &inc), 0);
@@ -1109,7 +1124,7 @@ test_incident_breaker_and_dry_run(void **state)
 	assert_int_equal(journal_action_add(jrn, &a), 0);
 
 	h = hold(U_LOCK, "127.0.0.1");
-	assert_int_equal(session_pids(sc, U_LOCK, "127.0.0.1", pids, 8), 1);
+	assert_int_equal(test_pids(U_LOCK, "127.0.0.1", pids, 8), 1);
 	inc_init(&inc, U_LOCK, "127.0.0.1");
 	inc.smbd_pid = pids[0];
 	assert_int_equal(journal_incident_add(jrn, &inc), 0);
@@ -1148,6 +1163,30 @@ test_incident_breaker_and_dry_run(void **state)
 	session_cache_free(sc);
 }
 
+/* A release that comes while the slow part waits: no switch port is shut for a released incident. */
+static void
+test_slow_after_release(void **state)
+{
+	struct respond_ctx ctx;
+	struct incident inc;
+	struct action *acts;
+	size_t n;
+
+	inc_init(&inc, U_LOCK, "127.0.0.1");
+	assert_int_equal(journal_incident_add(jrn, &inc), 0);
+	snprintf(inc.state, sizeof inc.state, "%s", INC_RELEASED);
+	assert_int_equal(journal_incident_update(jrn, &inc), 0);
+	cfg.port_down = 1;
+	ctx_init(&ctx, &inc, NULL);
+	respond_incident_slow(&ctx);
+	cfg.port_down = 0;
+	assert_int_equal(journal_action_list(jrn, inc.id, &acts, &n), 0);
+	assert_string_equal(find_action(acts, n, "port_down")->result, "skipped");
+	assert_string_equal(find_action(acts, n, "port_down")->detail,
+	    "the incident was released before the switch walk");
+	free(acts);
+}
+
 int
 main(void)
 {
@@ -1163,6 +1202,7 @@ main(void)
 		cmocka_unit_test(test_incident_breaker_and_dry_run),
 		cmocka_unit_test(test_incident_already_disabled),
 		cmocka_unit_test(test_release_retry),
+		cmocka_unit_test(test_slow_after_release),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

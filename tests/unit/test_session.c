@@ -388,7 +388,7 @@ test_cache(void **state)
 	struct config cfg;
 	struct session_cache *sc;
 	struct smb_session s;
-	char bindir[512], conf[512], last[1024], want[1100];
+	char bindir[512], conf[512], last[1024], want[1100], err[256];
 	int pids[8], n;
 
 	snprintf(bindir, sizeof bindir, "%s/bin", tmpdir);
@@ -446,30 +446,30 @@ test_cache(void **state)
 	assert_string_equal(s.user, "dave");
 	assert_int_equal(session_pids_known(sc, "carol", NULL, pids, 8), 0);
 
-	/* session_pids always refreshes; user case-insensitive; ip NULL = any. */
-	n = session_pids(sc, "SWTest_User", NULL, pids, 8);
+	/* session_pids_now always runs smbstatus; user case-insensitive; ip NULL = any. */
+	n = session_pids_now(&cfg, "SWTest_User", NULL, pids, 8, err, sizeof err);
 	assert_int_equal(n, 3);
 	assert_int_equal(count_runs(bindir, NULL, 0), 3);
-	n = session_pids(sc, "swtest_user", "127.0.0.1", pids, 8);
+	n = session_pids_now(&cfg, "swtest_user", "127.0.0.1", pids, 8, err, sizeof err);
 	assert_int_equal(n, 2);
 	assert_true((pids[0] == 7268 && pids[1] == 7265) || (pids[0] == 7265 && pids[1] == 7268));
-	n = session_pids(sc, "swtest_user", "0:0::1", pids, 8);
+	n = session_pids_now(&cfg, "swtest_user", "0:0::1", pids, 8, err, sizeof err);
 	assert_int_equal(n, 1);
 	assert_int_equal(pids[0], 7269);
-	n = session_pids(sc, "swtest_user", "::ffff:127.0.0.1", pids, 8);
+	n = session_pids_now(&cfg, "swtest_user", "::ffff:127.0.0.1", pids, 8, err, sizeof err);
 	assert_int_equal(n, 2);
-	n = session_pids(sc, "SWTEST\\swtest_user", "::1", pids, 8);
+	n = session_pids_now(&cfg, "SWTEST\\swtest_user", "::1", pids, 8, err, sizeof err);
 	assert_int_equal(n, 1);
-	n = session_pids(sc, "swtest_use", NULL, pids, 8);
+	n = session_pids_now(&cfg, "swtest_use", NULL, pids, 8, err, sizeof err);
 	assert_int_equal(n, 0);
-	n = session_pids(sc, "swtest_user", "10.0.0.1", pids, 8);
+	n = session_pids_now(&cfg, "swtest_user", "10.0.0.1", pids, 8, err, sizeof err);
 	assert_int_equal(n, 0);
-	n = session_pids(sc, "swtest_user", NULL, pids, 1);
+	n = session_pids_now(&cfg, "swtest_user", NULL, pids, 1, err, sizeof err);
 	assert_int_equal(n, 1);
 
 	/* A failing smbstatus: -1 once its background run has said so. */
 	write_fake_smbstatus(bindir, 1);
-	assert_int_equal(session_pids(sc, "swtest_user", NULL, pids, 8), -1);
+	assert_int_equal(session_pids_now(&cfg, "swtest_user", NULL, pids, 8, err, sizeof err), -1);
 	usleep(300 * 1000);
 	session_lookup_pid(sc, 5555, &s);
 	assert_int_equal(wait_refresh(sc), 0);
