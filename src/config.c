@@ -1591,6 +1591,24 @@ view_caseeq(struct sw_str a, struct sw_str b)
 }
 
 /*
+ * The same domain: "LAB", "lab" and the realm "lab.test" (whose first label
+ * is the NetBIOS name a default provision gives it).
+ */
+static int
+domain_eq(struct sw_str a, struct sw_str b)
+{
+	const char *dot;
+
+	if (view_caseeq(a, b))
+		return 1;
+	if ((dot = memchr(a.p, '.', a.n)) != NULL && memchr(b.p, '.', b.n) == NULL)
+		a.n = (size_t)(dot - a.p);
+	else if ((dot = memchr(b.p, '.', b.n)) != NULL && memchr(a.p, '.', a.n) == NULL)
+		b.n = (size_t)(dot - b.p);
+	return view_caseeq(a, b);
+}
+
+/*
  * A name matches with or without its domain; two names that both carry a
  * domain must agree on it, so CORP\admin does not protect LAB\admin.
  */
@@ -1606,7 +1624,7 @@ config_is_protected(const struct config *cfg, const char *user)
 		account_split(cfg->protected_accounts[i], &pd, &pu);
 		if (!view_caseeq(uu, pu))
 			continue;
-		if (ud.n == 0 || pd.n == 0 || view_caseeq(ud, pd))
+		if (ud.n == 0 || pd.n == 0 || domain_eq(ud, pd))
 			return 1;
 	}
 	return 0;

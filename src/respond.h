@@ -181,6 +181,9 @@ int ad_account_read(const struct config *cfg, const char *name, struct ad_accoun
 int ad_account_set_uac(const struct config *cfg, const char *name, const struct ad_account *acc, unsigned uac,
     char *err, size_t errlen);
 
+/* Opens the DC's database as the lock will: its domain's DN in dn. 0, or -1 with err filled. */
+int ad_database_check(const struct config *cfg, char *dn, size_t dnlen, char *err, size_t errlen);
+
 /*
  * Whether the account backend names user protected (a protected group or
  * SID); fills why. 0 when not, or when the backend has no such notion.

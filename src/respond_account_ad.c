@@ -215,3 +215,41 @@ ad_account_set_uac(const struct config *cfg, const char *name, const struct ad_a
 	}
 	return 0;
 }
+
+int
+ad_database_check(const struct config *cfg, char *dn, size_t dnlen, char *err, size_t errlen)
+{
+	char tool[PATH_MAX], *v;
+	const char *argv[9];
+	struct run_result r;
+	int i = 0;
+
+	dn[0] = '\0';
+	argv[i++] = config_samba_tool(cfg, "ldbsearch", tool, sizeof tool);
+	argv[i++] = "-H";
+	argv[i++] = cfg->ad_database;
+	argv[i++] = "-s";
+	argv[i++] = "base";
+	argv[i++] = "-b";
+	argv[i++] = "";
+	argv[i++] = "defaultNamingContext";
+	argv[i] = NULL;
+	if (run_argv(argv, &r, RESPOND_TOOL_TIMEOUT_MS) != 0) {
+		respond_tool_error("ldbsearch", &r, err, errlen);
+		run_result_free(&r);
+		return -1;
+	}
+	for (char *line = r.out, *next; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if ((v = (char *)ldif_value(line, "defaultNamingContext")) != NULL)
+			snprintf(dn, dnlen, "%s", v);
+	}
+	run_result_free(&r);
+	if (dn[0] == '\0') {
+		snprintf(err, errlen, "%s holds no domain (no defaultNamingContext): not a DC's sam.ldb?",
+		    cfg->ad_database);
+		return -1;
+	}
+	return 0;
+}

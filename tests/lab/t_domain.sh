@@ -26,6 +26,11 @@ attack_as() {	# USER OUT
 	    >"$2" 2>"$2.err" || fail "the attack as $1 failed: $(tail -n 5 "$2.err")"
 }
 
+# ---- 0. sharewarden check opens the DC's database as the lock will
+lab sharewarden check >"$T/check.out" 2>&1 || fail "check failed: $(cat "$T/check.out")"
+grep -q '^accounts: samba-ad-dc: the domain DC=lab,DC=test in ' "$T/check.out" ||
+    fail "check does not name the domain: $(cat "$T/check.out")"
+
 # ---- 1. LAB\alice from client1
 alice0=$(uac alice)
 bob0=$(uac bob)
@@ -44,6 +49,8 @@ assert_json "$(action_of "$inc" lock_account)" '.result == "ok"' "lock_account o
 for k in deny_writer kill_session block_ip port_down; do
 	assert_json "$(action_of "$inc" "$k")" '.result == "ok"' "$k ok"
 done
+detected=$(rfc3339_ms "$(printf '%s' "$inc" | jq -r .detected_at)")
+note "after detection: deny $(ms_to_action "$detected" "$inc" deny_writer) ms, lock $(ms_to_action "$detected" "$inc" lock_account) ms, kill $(ms_to_action "$detected" "$inc" kill_session) ms"
 alice1=$(uac alice)
 note "after: alice userAccountControl $alice1, bob $(uac bob)"
 [ $(( alice1 & 2 )) = 2 ] || fail "alice's AD account is not disabled: userAccountControl $alice1"
@@ -72,6 +79,10 @@ lab sharewarden release "$id2" >"$T/release2.out" 2>&1 || fail "release $id2 fai
 
 # ---- 3. The DC's database cannot be changed: the lock fails with the reason, the rest still runs
 sw_conf_set "ad database" "$LAB_DIR/no-such-sam.ldb"
+rc=0
+lab sharewarden check >"$T/check3.out" 2>&1 || rc=$?
+assert_eq 1 "$rc" "check's exit with a DC database that cannot be opened"
+grep -q 'no-such-sam.ldb.*the lock will fail' "$T/check3.out" || fail "check does not say why: $(cat "$T/check3.out")"
 lab daemon restart >/dev/null 2>&1 || fail "the daemon did not restart"
 attack_as alice "$T/attack3.out"
 third="(.id > $id2) and .actor.user == \"LAB\\\\alice\""

@@ -857,6 +857,10 @@ test_protected(void **state)
 	assert_true(config_is_protected(&cfg, "backup"));
 	assert_true(config_is_protected(&cfg, "corp\\BACKUP"));
 	assert_false(config_is_protected(&cfg, "LAB\\backup"));
+	/* The realm's first label is the NetBIOS domain: one account in every form. */
+	assert_true(config_is_protected(&cfg, "backup@corp.example.com"));
+	assert_true(config_is_protected(&cfg, "BACKUP@CORP"));
+	assert_false(config_is_protected(&cfg, "backup@lab.test"));
 	assert_true(config_is_protected(&cfg, "svc-sql"));
 	assert_true(config_is_protected(&cfg, "CORP\\svc-sql"));
 	assert_true(config_is_protected(&cfg, "domain admin"));
