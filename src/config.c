@@ -38,6 +38,7 @@ enum cfg_type {
 	T_NUMBER,
 	T_DURATION,
 	T_LIST,
+	T_NAMES,		/* a list split on commas only: names hold blanks ("Domain Admins") */
 	T_LOGLEVEL,
 	T_SHARES,
 	T_SNAPKIND,
@@ -73,6 +74,10 @@ static const struct cfg_key keys[] = {
 	BOOL(SEC_GLOBAL, "monitor only", monitor_only, "no"),
 	{ SEC_GLOBAL, "protected accounts", T_LIST, G(protected_accounts), G(n_protected),
 	    "root, administrator", 0, 0 },
+	{ SEC_GLOBAL, "protected groups", T_NAMES, G(protected_groups), G(n_protected_groups),
+	    "Domain Admins, Enterprise Admins, Administrators, Backup Operators", 0, 0 },
+	STR(SEC_GLOBAL, "account backend", account_backend, "tdbsam"),
+	STR(SEC_GLOBAL, "ad database", ad_database, "/var/lib/samba/private/sam.ldb"),
 	{ SEC_GLOBAL, "log level", T_LOGLEVEL, G(log_level), 0, "info", 0, 0 },
 	BOOL(SEC_GLOBAL, "kernel events", fanotify, "yes"),
 	BOOL(SEC_GLOBAL, "content analysis", content_analysis, "yes"),
@@ -283,11 +288,12 @@ list_free(char **v, size_t n)
 }
 
 /*
- * Splits on commas and blanks; "double quotes" keep a name with blanks in
+ * Splits on commas and blanks (on commas only when commas_only, the blanks
+ * around each item trimmed); "double quotes" keep a name with blanks in
  * one item, as in smb.conf lists. Returns -1 on an unterminated quote.
  */
 static int
-list_parse(const char *s, char ***out, size_t *outn)
+list_parse(const char *s, int commas_only, char ***out, size_t *outn)
 {
 	char **v = NULL;
 	size_t n = 0;
@@ -315,9 +321,11 @@ list_parse(const char *s, char ***out, size_t *outn)
 				continue;
 		} else {
 			start = p;
-			while (*p && *p != ',' && *p != '"' && !is_ws((unsigned char)*p))
+			while (*p && *p != ',' && *p != '"' && (commas_only || !is_ws((unsigned char)*p)))
 				p++;
 			len = (size_t)(p - start);
+			while (len > 0 && is_ws((unsigned char)start[len - 1]))
+				len--;
 		}
 		v = xrealloc(v, (n + 1) * sizeof *v);
 		v[n++] = xstrndup(start, len);
@@ -525,7 +533,8 @@ key_set_at(struct config *cfg, char *base, const struct cfg_key *k, const char *
 		return 0;
 	}
 	case T_LIST:
-		if (list_parse(val, &list, &n) == -1) {
+	case T_NAMES:
+		if (list_parse(val, k->type == T_NAMES, &list, &n) == -1) {
 			snprintf(why, whysz, "unterminated quote in '%s'", k->name);
 			return -1;
 		}
@@ -556,7 +565,7 @@ key_set_at(struct config *cfg, char *base, const struct cfg_key *k, const char *
 		if (strcasecmp(val, "auto") == 0) {
 			list = NULL;
 			n = 0;
-		} else if (list_parse(val, &list, &n) == -1) {
+		} else if (list_parse(val, 0, &list, &n) == -1) {
 			snprintf(why, whysz, "unterminated quote in '%s'", k->name);
 			return -1;
 		}
@@ -589,7 +598,7 @@ target_free(struct snmp_target *t)
 	for (size_t i = 0; i < nitems(tkeys); i++) {
 		if (tkeys[i].type == T_STRING)
 			free(*(char **)((char *)t + tkeys[i].off));
-		else if (tkeys[i].type == T_LIST)
+		else if (tkeys[i].type == T_LIST || tkeys[i].type == T_NAMES)
 			list_free(*(char ***)((char *)t + tkeys[i].off), *(size_t *)((char *)t + tkeys[i].count_off));
 	}
 	free(t->name);
@@ -1125,6 +1134,9 @@ config_check(struct parser *p)
 	if (!isalpha((unsigned char)cfg->nft_table[0]) || strspn(cfg->nft_table, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(cfg->nft_table))
 		perr(p, seen_line(p, "firewall table"), "firewall table must be a plain name (a letter, then letters, digits, _ -)");
+	if (strcmp(cfg->account_backend, "tdbsam") != 0 && strcmp(cfg->account_backend, "samba-ad-dc") != 0)
+		perr(p, seen_line(p, "account backend"), "account backend must be tdbsam (smbpasswd) or samba-ad-dc "
+		    "(the server is the AD DC)");
 	for (size_t i = 0; i < cfg->n_dry_run; i++) {
 		static const char *const kinds[] = { "all", "deny_writer", "lock_account", "kill_session",
 		    "block_ip", "port_down", "snapshot", "notify_mail", "notify_webhook", NULL };
@@ -1579,6 +1591,24 @@ view_caseeq(struct sw_str a, struct sw_str b)
 }
 
 /*
+ * The same domain: "LAB", "lab" and the realm "lab.test" (whose first label
+ * is the NetBIOS name a default provision gives it).
+ */
+static int
+domain_eq(struct sw_str a, struct sw_str b)
+{
+	const char *dot;
+
+	if (view_caseeq(a, b))
+		return 1;
+	if ((dot = memchr(a.p, '.', a.n)) != NULL && memchr(b.p, '.', b.n) == NULL)
+		a.n = (size_t)(dot - a.p);
+	else if ((dot = memchr(b.p, '.', b.n)) != NULL && memchr(a.p, '.', a.n) == NULL)
+		b.n = (size_t)(dot - b.p);
+	return view_caseeq(a, b);
+}
+
+/*
  * A name matches with or without its domain; two names that both carry a
  * domain must agree on it, so CORP\admin does not protect LAB\admin.
  */
@@ -1594,7 +1624,7 @@ config_is_protected(const struct config *cfg, const char *user)
 		account_split(cfg->protected_accounts[i], &pd, &pu);
 		if (!view_caseeq(uu, pu))
 			continue;
-		if (ud.n == 0 || pd.n == 0 || view_caseeq(ud, pd))
+		if (ud.n == 0 || pd.n == 0 || domain_eq(ud, pd))
 			return 1;
 	}
 	return 0;
@@ -1611,7 +1641,7 @@ config_free(struct config *cfg)
 	for (size_t i = 0; i < nitems(keys); i++) {
 		if (keys[i].type == T_STRING)
 			free(*(char **)((char *)cfg + keys[i].off));
-		else if (keys[i].type == T_LIST)
+		else if (keys[i].type == T_LIST || keys[i].type == T_NAMES)
 			list_free(*(char ***)((char *)cfg + keys[i].off),
 			    *(size_t *)((char *)cfg + keys[i].count_off));
 	}

@@ -129,6 +129,10 @@ struct config {
 	int monitor_only;		/* monitor only = no */
 	char **protected_accounts;	/* protected accounts = root, administrator */
 	size_t n_protected;
+	char **protected_groups;	/* protected groups = (AD groups whose members are never locked) */
+	size_t n_protected_groups;
+	char *account_backend;		/* account backend = tdbsam | samba-ad-dc */
+	char *ad_database;		/* ad database = the DC's sam.ldb (samba-ad-dc) */
 	int log_level;			/* log level = info (enum log_level) */
 	int fanotify;			/* kernel events = yes: fanotify on the shares' filesystems (root, Linux) */
 	int content_analysis;		/* content analysis = yes: check written files for ciphertext */

@@ -1,4 +1,5 @@
 /* Detection: per-actor (user + client IP) scoring of name rules and behaviour over a sliding window. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,6 +178,51 @@ detect_actor_reset(struct actor *a)
 	a->first_mut_at = a->last_mut_at = 0;
 }
 
+/*
+ * The account part of a user name: "LAB\\alice", "alice@lab.test" and
+ * "alice" all name alice (Samba's audit lines, smbstatus and clients use
+ * each form; the directory compares names without case).
+ */
+static struct sw_str
+account_base(const char *p, size_t n)
+{
+	struct sw_str v = { p, n };
+
+	for (size_t i = n; i-- > 0;)
+		if (p[i] == '\\') {
+			v.p = p + i + 1;
+			v.n = n - i - 1;
+			break;
+		}
+	for (size_t i = 0; i < v.n; i++)
+		if (v.p[i] == '@' && i > 0) {
+			v.n = i;
+			break;
+		}
+	return v;
+}
+
+static int
+same_actor(const struct actor *a, const struct sw_event *ev)
+{
+	struct sw_str x = account_base(a->user, strlen(a->user)), y = account_base(ev->user.p, ev->user.n);
+
+	return x.n == y.n && strncasecmp(x.p, y.p, x.n) == 0 &&
+	    strlen(a->ip) == ev->ip.n && memcmp(a->ip, ev->ip.p, ev->ip.n) == 0;
+}
+
+static uint64_t
+actor_hash(const struct sw_event *ev)
+{
+	struct sw_str u = account_base(ev->user.p, ev->user.n);
+	char low[128];
+	size_t n = u.n < sizeof low ? u.n : sizeof low;
+
+	for (size_t i = 0; i < n; i++)
+		low[i] = (char)tolower((unsigned char)u.p[i]);
+	return hash_bytes(hash_bytes(HASH_SEED, low, n), ev->ip.p, ev->ip.n);
+}
+
 static struct actor *
 actor_get(struct detect *d, const struct sw_event *ev)
 {
@@ -184,15 +230,13 @@ actor_get(struct detect *d, const struct sw_event *ev)
 	uint64_t h;
 	size_t b;
 
-	if (a && strlen(a->user) == ev->user.n && memcmp(a->user, ev->user.p, ev->user.n) == 0 &&
-	    strlen(a->ip) == ev->ip.n && memcmp(a->ip, ev->ip.p, ev->ip.n) == 0)
+	if (a && same_actor(a, ev))
 		return a;
-	h = hash_bytes(hash_bytes(HASH_SEED, ev->user.p, ev->user.n), ev->ip.p, ev->ip.n);
+	h = actor_hash(ev);
 	b = h % ACTOR_BUCKETS;
 	for (struct actor_link *l = d->buckets[b]; l; l = l->next) {
 		a = l->a;
-		if (strlen(a->user) == ev->user.n && memcmp(a->user, ev->user.p, ev->user.n) == 0 &&
-		    strlen(a->ip) == ev->ip.n && memcmp(a->ip, ev->ip.p, ev->ip.n) == 0)
+		if (same_actor(a, ev))
 			return d->last = a;
 	}
 	a = xcalloc(1, sizeof *a);

@@ -182,6 +182,16 @@ cmd_check(int argc, char **argv)
 		else
 			printf("  snapshots: %s (one taken now would hold the share at %s)\n", b->name, root);
 	}
+	if (strcmp(cfg.account_backend, "samba-ad-dc") == 0 && cfg.lock_account) {
+		char dn[512], why[512];
+
+		if (ad_database_check(&cfg, dn, sizeof dn, why, sizeof why) != 0) {
+			printf("accounts: samba-ad-dc: %s: the lock will fail\n", why);
+			config_free(&cfg);
+			return EXIT_FAILED;
+		}
+		printf("accounts: samba-ad-dc: the domain %s in %s\n", dn, cfg.ad_database);
+	}
 	if (cfg.monitor_only)
 		printf("monitor only: incidents are reported, nothing is acted on\n");
 	printf("configuration OK\n");

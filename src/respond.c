@@ -115,6 +115,8 @@ respond_skip(const struct respond_ctx *ctx, struct action *a)
 		why = "monitor mode";
 	else if (config_is_protected(ctx->cfg, ctx->inc->user))
 		why = "protected account";
+	else if (ctx->protected_why[0] != '\0')
+		why = ctx->protected_why;
 	else if (ctx->breaker)
 		why = "circuit breaker open: max isolations per hour reached; a human must act";
 	if (why == NULL)
@@ -234,7 +236,10 @@ respond_incident_fast(struct respond_ctx *ctx)
 	struct action deny, lock, kill, block;
 	int locked, isolated = 0;
 
-	if (ctx->cfg->monitor_only || config_is_protected(ctx->cfg, inc->user)) {
+	/* Asked once: the directory's answer (groups, SID) holds for every responder of this incident. */
+	if (!ctx->cfg->monitor_only && !config_is_protected(ctx->cfg, inc->user))
+		respond_account_protected(ctx->cfg, inc->user, ctx->protected_why, sizeof ctx->protected_why);
+	if (ctx->cfg->monitor_only || config_is_protected(ctx->cfg, inc->user) || ctx->protected_why[0] != '\0') {
 		inc->monitor = 1;
 		journal_incident(ctx->j, inc);
 	} else if (ctx->j) {

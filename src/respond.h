@@ -22,6 +22,7 @@ struct respond_ctx {
 	struct fan_deny *deny;		/* the daemon's deny group; NULL in the CLI or without kernel events */
 	struct notifier *notifier;	/* the daemon's sender, kicked when messages are queued; may be NULL */
 	int breaker;			/* the circuit breaker is open: isolating responders only report */
+	char protected_why[128];	/* set when the directory names the account protected (group, SID) */
 	/*
 	 * After a crash: the journaled "running" row of the action being run
 	 * again (its detail holds what the first attempt recorded before it
@@ -161,5 +162,32 @@ int respond_skip(const struct respond_ctx *ctx, struct action *a);
  * "dry run: would " + what, and returns 1.
  */
 int respond_dry_run(const struct respond_ctx *ctx, struct action *a, const char *what);
+
+/* The samba-ad-dc backend (respond_account_ad.c): an account of the DC's own database. */
+#define AD_ACCOUNTDISABLE	0x2
+
+struct ad_account {
+	char dn[512];
+	char sid[80];
+	unsigned uac;			/* userAccountControl */
+	int protected;			/* member of a protected group, or its SID is protected */
+	char why[128];
+};
+
+/* Reads name's DN, userAccountControl, groups and SID. 0, or -1 with err filled. */
+int ad_account_read(const struct config *cfg, const char *name, struct ad_account *acc, char *err, size_t errlen);
+
+/* Sets userAccountControl to uac exactly and reads it back. 0, or -1 with err filled. */
+int ad_account_set_uac(const struct config *cfg, const char *name, const struct ad_account *acc, unsigned uac,
+    char *err, size_t errlen);
+
+/* Opens the DC's database as the lock will: its domain's DN in dn. 0, or -1 with err filled. */
+int ad_database_check(const struct config *cfg, char *dn, size_t dnlen, char *err, size_t errlen);
+
+/*
+ * Whether the account backend names user protected (a protected group or
+ * SID); fills why. 0 when not, or when the backend has no such notion.
+ */
+int respond_account_protected(const struct config *cfg, const char *user, char *why, size_t whylen);
 
 #endif

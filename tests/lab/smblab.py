@@ -98,6 +98,10 @@ class Client:
 		self.share = share or env.get("SMB_SHARE", "data")
 		self.user = user or env.get("SMB_USER", "alice")
 		self.password = password if password is not None else env.get("SMB_PASS", "")
+		# A domain lab's users log on as LAB\\alice (NTLM), or with Kerberos when SMB_KERBEROS=1.
+		self.domain = env.get("SMB_DOMAIN", "")
+		self.kerberos = env.get("SMB_KERBEROS", "") == "1"
+		self.kdc = env.get("DC_IP", None)
 		self.timeout = timeout
 		self.conn = None
 		self.tid = None
@@ -110,7 +114,10 @@ class Client:
 		conn = SMBConnection(self.server, self.server, sess_port=445, timeout=self.timeout,
 				     preferredDialect=SMB2_DIALECT_30)
 		try:
-			conn.login(self.user, self.password, "")
+			if self.kerberos:
+				conn.kerberosLogin(self.user, self.password, self.domain, kdcHost=self.kdc)
+			else:
+				conn.login(self.user, self.password, self.domain)
 			tid = conn.connectTree(self.share)
 		except SessionError as e:
 			try:

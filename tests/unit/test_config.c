@@ -195,6 +195,29 @@ test_defaults(void **state)
 	config_free(&cfg);
 }
 
+/* Group names hold blanks: "protected groups" splits on commas only, as an administrator writes it. */
+static void
+test_protected_groups(void **state)
+{
+	struct config cfg;
+
+	config_defaults(&cfg);
+	assert_int_equal(cfg.n_protected_groups, 4);
+	assert_string_equal(cfg.protected_groups[0], "Domain Admins");
+	assert_string_equal(cfg.protected_groups[3], "Backup Operators");
+	config_free(&cfg);
+	expect_ok("[global]\nprotected groups =  Domain Admins ,Backup Operators,\"LAB\\Help, Desk\" , x\n"
+	    "protected accounts = root, LAB\\svc one\n", &cfg);
+	assert_int_equal(cfg.n_protected_groups, 4);
+	assert_string_equal(cfg.protected_groups[0], "Domain Admins");
+	assert_string_equal(cfg.protected_groups[1], "Backup Operators");
+	assert_string_equal(cfg.protected_groups[2], "LAB\\Help, Desk");
+	assert_string_equal(cfg.protected_groups[3], "x");
+	/* Account lists keep splitting on blanks too, as smb.conf's do. */
+	assert_int_equal(cfg.n_protected, 3);
+	config_free(&cfg);
+}
+
 /* The shipped example sets every key to its default, and loads cleanly. */
 static void
 test_example_file(void **state)
@@ -834,6 +857,10 @@ test_protected(void **state)
 	assert_true(config_is_protected(&cfg, "backup"));
 	assert_true(config_is_protected(&cfg, "corp\\BACKUP"));
 	assert_false(config_is_protected(&cfg, "LAB\\backup"));
+	/* The realm's first label is the NetBIOS domain: one account in every form. */
+	assert_true(config_is_protected(&cfg, "backup@corp.example.com"));
+	assert_true(config_is_protected(&cfg, "BACKUP@CORP"));
+	assert_false(config_is_protected(&cfg, "backup@lab.test"));
 	assert_true(config_is_protected(&cfg, "svc-sql"));
 	assert_true(config_is_protected(&cfg, "CORP\\svc-sql"));
 	assert_true(config_is_protected(&cfg, "domain admin"));
@@ -1236,6 +1263,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_protected_groups),
 		cmocka_unit_test(test_example_file),
 		cmocka_unit_test(test_empty_file),
 		cmocka_unit_test(test_full_valid),

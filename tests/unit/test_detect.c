@@ -197,6 +197,34 @@ test_actors_are_separate(void **state)
 	detect_free(d);
 }
 
+/* LAB\\alice, alice, alice@lab.test and ALICE from one PC are one actor: their signals add up. */
+static void
+test_name_forms_are_one_actor(void **state)
+{
+	struct detect *d = detect_new(&cfg.detect, rules);
+	struct detect_verdict v;
+	struct sw_event e;
+	struct actor *alice;
+
+	(void)state;
+	e = ev("LAB\\alice", "10.0.0.11", OP_RENAME, 0, 1000, "/srv/share/a.docx", "/srv/share/a.docx.locky");
+	detect_feed(d, &e, &v);
+	assert_false(v.crossed);
+	alice = v.actor;
+	assert_non_null(alice);
+	e = ev("alice@lab.test", "10.0.0.11", OP_RENAME, 0, 1001, "/srv/share/b.docx", "/srv/share/b.docx.locky");
+	detect_feed(d, &e, &v);
+	assert_ptr_equal(v.actor, alice);
+	e = ev("lab\\ALICE", "10.0.0.11", OP_RENAME, 0, 1002, "/srv/share/c.docx", "/srv/share/c.docx.locky");
+	detect_feed(d, &e, &v);
+	assert_ptr_equal(v.actor, alice);
+	/* bob from the same PC is someone else. */
+	e = ev("bob", "10.0.0.11", OP_RENAME, 0, 1003, "/srv/share/d.docx", "/srv/share/d.docx.locky");
+	detect_feed(d, &e, &v);
+	assert_ptr_not_equal(v.actor, alice);
+	detect_free(d);
+}
+
 static void
 test_window_expires(void **state)
 {
@@ -529,6 +557,7 @@ main(void)
 		cmocka_unit_test(test_encrypt_rename_without_note),
 		cmocka_unit_test(test_office_saves_stay_quiet),
 		cmocka_unit_test(test_actors_are_separate),
+		cmocka_unit_test(test_name_forms_are_one_actor),
 		cmocka_unit_test(test_window_expires),
 		cmocka_unit_test(test_reset_and_first_event),
 		cmocka_unit_test(test_failed_and_unattributed_events_ignored),
