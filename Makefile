@@ -7,7 +7,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS     = sqlite3 jansson libcrypto libnftables libcurl
+PKGS     = sqlite3 jansson libcrypto libnftables libcurl ldap
 WARN     = -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wpointer-arith -Wno-unused-parameter
 OPT     ?= -O2 -g
 SAN     ?=

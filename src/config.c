@@ -78,6 +78,12 @@ static const struct cfg_key keys[] = {
 	    "Domain Admins, Enterprise Admins, Administrators, Backup Operators", 0, 0 },
 	STR(SEC_GLOBAL, "account backend", account_backend, "tdbsam"),
 	STR(SEC_GLOBAL, "ad database", ad_database, "/var/lib/samba/private/sam.ldb"),
+	STR(SEC_GLOBAL, "ldap uri", ldap_uri, ""),
+	STR(SEC_GLOBAL, "ldap base", ldap_base, ""),
+	STR(SEC_GLOBAL, "ldap bind dn", ldap_bind_dn, ""),
+	STR(SEC_GLOBAL, "ldap password file", ldap_password_file, "/etc/sharewarden/ldap.secret"),
+	STR(SEC_GLOBAL, "ldap ca file", ldap_ca_file, ""),
+	{ SEC_GLOBAL, "ldap timeout", T_DURATION, G(ldap_timeout_ms), 0, "3s", 100, 60000 },
 	{ SEC_GLOBAL, "log level", T_LOGLEVEL, G(log_level), 0, "info", 0, 0 },
 	BOOL(SEC_GLOBAL, "kernel events", fanotify, "yes"),
 	BOOL(SEC_GLOBAL, "content analysis", content_analysis, "yes"),
@@ -1100,6 +1106,106 @@ notify_check(struct parser *p)
 		perr(p, seen_line(p, "webhook format"), "webhook format must be json, slack or teams");
 }
 
+/* ldaps://HOST[:PORT] or ldap://HOST[:PORT], one DC, nothing after but a '/'. NULL, or what is wrong. */
+static const char *
+ldap_uri_problem(const char *uri)
+{
+	const char *h, *e;
+	size_t n;
+
+	if (strncmp(uri, "ldaps://", 8) == 0)
+		h = uri + 8;
+	else if (strncmp(uri, "ldap://", 7) == 0)
+		h = uri + 7;
+	else
+		return "must start with ldaps:// (TLS) or ldap:// (StartTLS, always required)";
+	if (*h == '[') {
+		if ((e = strchr(h, ']')) == NULL || e == h + 1 ||
+		    strspn(h + 1, "0123456789abcdefABCDEF:.") != (size_t)(e - h - 1))
+			return "holds no host (an IPv6 address goes in brackets: ldaps://[2001:db8::2])";
+		e++;
+	} else {
+		n = strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-");
+		if (n == 0)
+			return "holds no host: ldaps://dc1.example.com";
+		e = h + n;
+	}
+	if (*e == ':') {
+		char *end;
+		long port;
+
+		errno = 0;
+		port = strtol(e + 1, &end, 10);
+		if (end == e + 1 || !isdigit((unsigned char)e[1]) || errno != 0 || port < 1 || port > 65535)
+			return "has a port that is not 1-65535";
+		e = end;
+	}
+	if (*e == '/')
+		e++;
+	if (*e != '\0')
+		return "must be one DC's URI alone, ldaps://HOST[:PORT] (no search base, no second URI)";
+	return NULL;
+}
+
+/* Whether s reads as a DN: "attr=value" first, no control byte. */
+static int
+looks_like_dn(const char *s)
+{
+	const char *eq = strchr(s, '=');
+
+	if (eq == NULL || eq == s || !isalpha((unsigned char)s[0]))
+		return 0;
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* account backend = ldap: every key it needs, each named with its line when it is wrong. */
+static void
+ldap_check(struct parser *p)
+{
+	struct config *cfg = p->cfg;
+	unsigned long bline = seen_line(p, "account backend");
+	const char *why;
+	char q[QBUF], secret[1024], err[512];
+	struct stat st;
+
+	if (strcmp(cfg->account_backend, "ldap") != 0)
+		return;
+	if (cfg->ldap_uri[0] == '\0')
+		perr(p, bline, "account backend = ldap needs 'ldap uri' (ldaps://dc1.example.com, or ldap://... "
+		    "with StartTLS)");
+	else if ((why = ldap_uri_problem(cfg->ldap_uri)) != NULL)
+		perr(p, seen_line(p, "ldap uri"), "ldap uri '%s' %s",
+		    quote(q, sizeof q, cfg->ldap_uri, strlen(cfg->ldap_uri)), why);
+	if (cfg->ldap_base[0] == '\0')
+		perr(p, bline, "account backend = ldap needs 'ldap base' (the domain's DN: DC=example,DC=com)");
+	else if (!looks_like_dn(cfg->ldap_base))
+		perr(p, seen_line(p, "ldap base"), "ldap base '%s' is not a DN (DC=example,DC=com)",
+		    quote(q, sizeof q, cfg->ldap_base, strlen(cfg->ldap_base)));
+	if (cfg->ldap_bind_dn[0] == '\0')
+		perr(p, bline, "account backend = ldap needs 'ldap bind dn' (the DN of the service account "
+		    "allowed to change userAccountControl)");
+	else if (!looks_like_dn(cfg->ldap_bind_dn))
+		perr(p, seen_line(p, "ldap bind dn"), "ldap bind dn '%s' is not a DN "
+		    "(CN=svc_sharewarden,CN=Users,DC=example,DC=com)",
+		    quote(q, sizeof q, cfg->ldap_bind_dn, strlen(cfg->ldap_bind_dn)));
+	if (cfg->ldap_password_file[0] != '/')
+		perr(p, seen_line(p, "ldap password file"), "ldap password file must be an absolute path");
+	else if (secret_file_read("ldap password file", cfg->ldap_password_file, secret, sizeof secret, err,
+	    sizeof err) != 0)
+		perr(p, seen_line(p, "ldap password file"), "%s", err);
+	explicit_bzero(secret, sizeof secret);
+	if (cfg->ldap_ca_file[0] != '\0') {
+		quote(q, sizeof q, cfg->ldap_ca_file, strlen(cfg->ldap_ca_file));
+		if (stat(cfg->ldap_ca_file, &st) == -1)
+			perr(p, seen_line(p, "ldap ca file"), "ldap ca file '%s': %s", q, strerror(errno));
+		else if (!S_ISREG(st.st_mode))
+			perr(p, seen_line(p, "ldap ca file"), "ldap ca file '%s' is not a file (PEM certificates)", q);
+	}
+}
+
 static void
 config_check(struct parser *p)
 {
@@ -1134,9 +1240,11 @@ config_check(struct parser *p)
 	if (!isalpha((unsigned char)cfg->nft_table[0]) || strspn(cfg->nft_table, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(cfg->nft_table))
 		perr(p, seen_line(p, "firewall table"), "firewall table must be a plain name (a letter, then letters, digits, _ -)");
-	if (strcmp(cfg->account_backend, "tdbsam") != 0 && strcmp(cfg->account_backend, "samba-ad-dc") != 0)
-		perr(p, seen_line(p, "account backend"), "account backend must be tdbsam (smbpasswd) or samba-ad-dc "
-		    "(the server is the AD DC)");
+	if (strcmp(cfg->account_backend, "tdbsam") != 0 && strcmp(cfg->account_backend, "samba-ad-dc") != 0 &&
+	    strcmp(cfg->account_backend, "ldap") != 0)
+		perr(p, seen_line(p, "account backend"), "account backend must be tdbsam (smbpasswd), samba-ad-dc "
+		    "(the server is the AD DC) or ldap (a domain member: the lock is done on a DC over LDAP)");
+	ldap_check(p);
 	for (size_t i = 0; i < cfg->n_dry_run; i++) {
 		static const char *const kinds[] = { "all", "deny_writer", "lock_account", "kill_session",
 		    "block_ip", "port_down", "snapshot", "notify_mail", "notify_webhook", NULL };

@@ -131,8 +131,14 @@ struct config {
 	size_t n_protected;
 	char **protected_groups;	/* protected groups = (AD groups whose members are never locked) */
 	size_t n_protected_groups;
-	char *account_backend;		/* account backend = tdbsam | samba-ad-dc */
+	char *account_backend;		/* account backend = tdbsam | samba-ad-dc | ldap */
 	char *ad_database;		/* ad database = the DC's sam.ldb (samba-ad-dc) */
+	char *ldap_uri;			/* ldap uri = ldaps://dc1.example.com or ldap://... (StartTLS) (ldap) */
+	char *ldap_base;		/* ldap base = DC=example,DC=com: where accounts are searched */
+	char *ldap_bind_dn;		/* ldap bind dn = the delegated service account's DN */
+	char *ldap_password_file;	/* ldap password file = /etc/sharewarden/ldap.secret (root only, mode 0600) */
+	char *ldap_ca_file;		/* ldap ca file = (the CA of the DC's certificate; empty: the system's) */
+	int64_t ldap_timeout_ms;	/* ldap timeout = 3s: for the connection and each request */
 	int log_level;			/* log level = info (enum log_level) */
 	int fanotify;			/* kernel events = yes: fanotify on the shares' filesystems (root, Linux) */
 	int content_analysis;		/* content analysis = yes: check written files for ciphertext */

@@ -154,6 +154,7 @@ static int
 cmd_check(int argc, char **argv)
 {
 	const struct command *c = find_command("check");
+	const struct account_dir *dir;
 	struct config cfg;
 	int errs;
 
@@ -182,15 +183,15 @@ cmd_check(int argc, char **argv)
 		else
 			printf("  snapshots: %s (one taken now would hold the share at %s)\n", b->name, root);
 	}
-	if (strcmp(cfg.account_backend, "samba-ad-dc") == 0 && cfg.lock_account) {
-		char dn[512], why[512];
+	if ((dir = account_dir(&cfg)) != NULL && cfg.lock_account) {
+		char what[1024], why[512];
 
-		if (ad_database_check(&cfg, dn, sizeof dn, why, sizeof why) != 0) {
-			printf("accounts: samba-ad-dc: %s: the lock will fail\n", why);
+		if (dir->check(&cfg, what, sizeof what, why, sizeof why) != 0) {
+			printf("accounts: %s: %s: the lock will fail\n", dir->name, why);
 			config_free(&cfg);
 			return EXIT_FAILED;
 		}
-		printf("accounts: samba-ad-dc: the domain %s in %s\n", dn, cfg.ad_database);
+		printf("accounts: %s: %s\n", dir->name, what);
 	}
 	if (cfg.monitor_only)
 		printf("monitor only: incidents are reported, nothing is acted on\n");

@@ -163,7 +163,11 @@ int respond_skip(const struct respond_ctx *ctx, struct action *a);
  */
 int respond_dry_run(const struct respond_ctx *ctx, struct action *a, const char *what);
 
-/* The samba-ad-dc backend (respond_account_ad.c): an account of the DC's own database. */
+/*
+ * The directory backends of lock_account: samba-ad-dc (the DC's own sam.ldb,
+ * respond_account_ad.c) and ldap (a DC over LDAP from a member server,
+ * respond_account_ldap.c). Both journal the same userAccountControl details.
+ */
 #define AD_ACCOUNTDISABLE	0x2
 
 struct ad_account {
@@ -174,15 +178,49 @@ struct ad_account {
 	char why[128];
 };
 
-/* Reads name's DN, userAccountControl, groups and SID. 0, or -1 with err filled. */
-int ad_account_read(const struct config *cfg, const char *name, struct ad_account *acc, char *err, size_t errlen);
+struct account_dir {
+	const char *name;		/* the account backend's name: "samba-ad-dc", "ldap" */
+	/* Reads name's DN, userAccountControl, groups and SID. 0, or -1 with err filled. */
+	int (*read)(const struct config *cfg, const char *name, struct ad_account *acc, char *err,
+	    size_t errlen);
+	/*
+	 * Sets userAccountControl from acc->uac (as read) to uac exactly and
+	 * reads it back. 0, or -1 with err filled.
+	 */
+	int (*set_uac)(const struct config *cfg, const char *name, const struct ad_account *acc, unsigned uac,
+	    char *err, size_t errlen);
+	/* Opens the directory as the lock will: what `check` prints in what. 0, or -1 with err filled. */
+	int (*check)(const struct config *cfg, char *what, size_t whatlen, char *err, size_t errlen);
+};
 
-/* Sets userAccountControl to uac exactly and reads it back. 0, or -1 with err filled. */
-int ad_account_set_uac(const struct config *cfg, const char *name, const struct ad_account *acc, unsigned uac,
-    char *err, size_t errlen);
+extern const struct account_dir account_dir_ad;		/* samba-ad-dc */
+extern const struct account_dir account_dir_ldap;	/* ldap */
 
-/* Opens the DC's database as the lock will: its domain's DN in dn. 0, or -1 with err filled. */
-int ad_database_check(const struct config *cfg, char *dn, size_t dnlen, char *err, size_t errlen);
+/* The directory of cfg's account backend; NULL for tdbsam. */
+const struct account_dir *account_dir(const struct config *cfg);
+
+/*
+ * The search filter for the user account name, every byte of name but
+ * [A-Za-z0-9._-] escaped as \XX (RFC 4515: names are chosen by the
+ * attacker). 0, or -1 when it does not fit in bufsz.
+ */
+int account_filter(const char *name, char *buf, size_t bufsz);
+
+/* Escapes the n bytes of s as the value of an RFC 4515 filter into buf. 0, or -1 when it does not fit. */
+int account_filter_value(const char *s, size_t n, char *buf, size_t bufsz);
+
+/*
+ * A binary objectSid (revision, count, 48-bit authority, count 32-bit
+ * little-endian sub-authorities) as text "S-1-5-21-...". 0, or -1 when the
+ * bytes are not a SID or buf is too small.
+ */
+int account_sid_text(const unsigned char *sid, size_t n, char *buf, size_t bufsz);
+
+/* Whether the group DN "CN=name,..." names one of cfg's protected groups; fills why. */
+int account_group_protected(const struct config *cfg, const char *dn, char *why, size_t whylen);
+
+/* Whether sid (text) is one of cfg's protected accounts; fills why. */
+int account_sid_protected(const struct config *cfg, const char *sid, char *why, size_t whylen);
 
 /*
  * Whether the account backend names user protected (a protected group or

@@ -1,10 +1,13 @@
-/* Locking the incident's account (tdbsam: smbpasswd -d; samba-ad-dc: userAccountControl), unlocking it on release. */
+/* Locking the incident's account (tdbsam: smbpasswd -d; samba-ad-dc, ldap: userAccountControl), unlocking it on release. */
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config.h"
 #include "incident.h"
+#include "log.h"
 #include "respond.h"
 #include "util.h"
 
@@ -34,24 +37,144 @@ account_name(const char *user, char *buf, size_t bufsz)
 	return name;
 }
 
-static int
-backend_ad(const struct config *cfg)
+const struct account_dir *
+account_dir(const struct config *cfg)
 {
-	return strcmp(cfg->account_backend, "samba-ad-dc") == 0;
+	if (strcmp(cfg->account_backend, "samba-ad-dc") == 0)
+		return &account_dir_ad;
+	if (strcmp(cfg->account_backend, "ldap") == 0)
+		return &account_dir_ldap;
+	return NULL;
+}
+
+int
+account_filter_value(const char *s, size_t n, char *buf, size_t bufsz)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		int plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '.' || c == '_' || c == '-';
+
+		/* Room for the byte (or its three-byte escape) and the final NUL. */
+		if (o + (plain ? 1 : 3) >= bufsz)
+			return -1;
+		if (plain)
+			buf[o++] = (char)c;
+		else {
+			buf[o++] = '\\';
+			buf[o++] = hex[c >> 4];
+			buf[o++] = hex[c & 15];
+		}
+	}
+	if (o >= bufsz)
+		return -1;
+	buf[o] = '\0';
+	return 0;
+}
+
+int
+account_filter(const char *name, char *buf, size_t bufsz)
+{
+	static const char head[] = "(&(objectClass=user)(sAMAccountName=";
+	size_t o = sizeof head - 1;
+
+	if (bufsz < sizeof head + 2)
+		return -1;
+	memcpy(buf, head, o);
+	if (account_filter_value(name, strlen(name), buf + o, bufsz - o - 2) != 0)
+		return -1;
+	o += strlen(buf + o);
+	memcpy(buf + o, "))", 3);
+	return 0;
+}
+
+int
+account_sid_text(const unsigned char *sid, size_t n, char *buf, size_t bufsz)
+{
+	uint64_t auth = 0;
+	size_t count, o;
+	int w;
+
+	/* Revision 1, at most 15 sub-authorities (MS-DTYP 2.4.2.2), and exactly as many bytes as they take. */
+	if (n < 8 || sid[0] != 1 || (count = sid[1]) > 15 || n != 8 + 4 * count)
+		return -1;
+	for (int i = 2; i < 8; i++)
+		auth = auth << 8 | sid[i];
+	/* The authority in decimal below 2^32, else in hex (as Windows prints it). */
+	if (auth < (UINT64_C(1) << 32))
+		w = snprintf(buf, bufsz, "S-1-%llu", (unsigned long long)auth);
+	else
+		w = snprintf(buf, bufsz, "S-1-0x%012llX", (unsigned long long)auth);
+	if (w < 0 || (size_t)w >= bufsz)
+		return -1;
+	o = (size_t)w;
+	for (size_t i = 0; i < count; i++) {
+		const unsigned char *p = sid + 8 + 4 * i;
+		uint32_t v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+
+		w = snprintf(buf + o, bufsz - o, "-%lu", (unsigned long)v);
+		if (w < 0 || (size_t)w >= bufsz - o)
+			return -1;
+		o += (size_t)w;
+	}
+	return 0;
+}
+
+int
+account_group_protected(const struct config *cfg, const char *dn, char *why, size_t whylen)
+{
+	const char *cn, *end;
+
+	if (strncasecmp(dn, "CN=", 3) != 0)
+		return 0;
+	cn = dn + 3;
+	for (end = cn; *end != '\0' && *end != ','; end++)
+		if (*end == '\\' && end[1] != '\0')
+			end++;
+	for (size_t i = 0; i < cfg->n_protected_groups; i++) {
+		const char *g = cfg->protected_groups[i], *bs = strrchr(g, '\\');
+
+		if (bs != NULL)
+			g = bs + 1;
+		if (strlen(g) == (size_t)(end - cn) && strncasecmp(g, cn, (size_t)(end - cn)) == 0) {
+			snprintf(why, whylen, "protected account: member of %s", g);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int
+account_sid_protected(const struct config *cfg, const char *sid, char *why, size_t whylen)
+{
+	for (size_t k = 0; k < cfg->n_protected; k++)
+		if (strcasecmp(cfg->protected_accounts[k], sid) == 0) {
+			snprintf(why, whylen, "protected account: SID %.64s", sid);
+			return 1;
+		}
+	return 0;
 }
 
 int
 respond_account_protected(const struct config *cfg, const char *user, char *why, size_t whylen)
 {
+	const struct account_dir *dir = account_dir(cfg);
 	struct ad_account acc;
 	char buf[128], err[256];
 	const char *name;
 
 	why[0] = '\0';
-	if (!backend_ad(cfg) || (name = account_name(user, buf, sizeof buf)) == NULL)
+	if (dir == NULL || (name = account_name(user, buf, sizeof buf)) == NULL)
 		return 0;
-	if (ad_account_read(cfg, name, &acc, err, sizeof err) != 0)
+	/* Not known to be protected: the lock fails alike, and says why; protected accounts by name still hold. */
+	if (dir->read(cfg, name, &acc, err, sizeof err) != 0) {
+		respond_sanitize(buf, sizeof buf, name, strlen(name));
+		log_warnx("%s: cannot tell whether %s is in a protected group: %s", dir->name, buf, err);
 		return 0;
+	}
 	if (acc.protected)
 		snprintf(why, whylen, "%s", acc.why);
 	return acc.protected;
@@ -63,15 +186,15 @@ respond_account_protected(const struct config *cfg, const char *user, char *why,
 #define AD_CHECKPOINT	"disabling in AD: "
 #define AD_DONE		"disabled in AD: "
 
-/* samba-ad-dc: userAccountControl |= ACCOUNTDISABLE; the detail keeps the old value for release. */
+/* samba-ad-dc, ldap: userAccountControl |= ACCOUNTDISABLE; the detail keeps the old value for release. */
 static int
-ad_run(struct respond_ctx *ctx, struct action *a, const char *name)
+ad_run(struct respond_ctx *ctx, struct action *a, const char *name, const struct account_dir *dir)
 {
 	struct ad_account acc;
 	unsigned before, after;
 	char err[256];
 
-	if (ad_account_read(ctx->cfg, name, &acc, err, sizeof err) != 0) {
+	if (dir->read(ctx->cfg, name, &acc, err, sizeof err) != 0) {
 		snprintf(a->result, sizeof a->result, "failed");
 		snprintf(a->detail, sizeof a->detail, "%s", err);
 		return -1;
@@ -94,7 +217,7 @@ ad_run(struct respond_ctx *ctx, struct action *a, const char *name)
 	snprintf(a->detail, sizeof a->detail, AD_CHECKPOINT "userAccountControl %u -> %u (%.300s)", acc.uac,
 	    acc.uac | AD_ACCOUNTDISABLE, acc.dn);
 	respond_checkpoint(ctx, a);
-	if (ad_account_set_uac(ctx->cfg, name, &acc, acc.uac | AD_ACCOUNTDISABLE, err, sizeof err) != 0) {
+	if (dir->set_uac(ctx->cfg, name, &acc, acc.uac | AD_ACCOUNTDISABLE, err, sizeof err) != 0) {
 		snprintf(a->result, sizeof a->result, "failed");
 		snprintf(a->detail, sizeof a->detail, "%s", err);
 		return -1;
@@ -109,6 +232,7 @@ ad_run(struct respond_ctx *ctx, struct action *a, const char *name)
 static int
 ad_undo(struct respond_ctx *ctx, struct action *a, const char *name)
 {
+	const struct account_dir *dir = account_dir(ctx->cfg);
 	struct ad_account acc;
 	unsigned before, after;
 	char err[256];
@@ -119,8 +243,14 @@ ad_undo(struct respond_ctx *ctx, struct action *a, const char *name)
 		snprintf(a->undo_detail, sizeof a->undo_detail, "the journal does not hold the old userAccountControl");
 		return -1;
 	}
-	if (ad_account_read(ctx->cfg, name, &acc, err, sizeof err) != 0 ||
-	    ad_account_set_uac(ctx->cfg, name, &acc, before, err, sizeof err) != 0) {
+	if (dir == NULL) {
+		snprintf(a->undo_result, sizeof a->undo_result, "failed");
+		snprintf(a->undo_detail, sizeof a->undo_detail, "disabled in AD, but account backend is now %.40s: "
+		    "set it to samba-ad-dc or ldap again to enable it", ctx->cfg->account_backend);
+		return -1;
+	}
+	if (dir->read(ctx->cfg, name, &acc, err, sizeof err) != 0 ||
+	    dir->set_uac(ctx->cfg, name, &acc, before, err, sizeof err) != 0) {
 		snprintf(a->undo_result, sizeof a->undo_result, "failed");
 		snprintf(a->undo_detail, sizeof a->undo_detail, "%s", err);
 		return -1;
@@ -225,8 +355,8 @@ account_run(struct respond_ctx *ctx, struct action *a)
 		snprintf(a->detail, sizeof a->detail, "suspicious user name");
 		return -1;
 	}
-	if (backend_ad(ctx->cfg))
-		return ad_run(ctx, a, name);
+	if (account_dir(ctx->cfg) != NULL)
+		return ad_run(ctx, a, name, account_dir(ctx->cfg));
 	if ((st = account_disabled(ctx->cfg, name, err, sizeof err)) == -1) {
 		snprintf(a->result, sizeof a->result, "failed");
 		snprintf(a->detail, sizeof a->detail, "%s", err);

@@ -13,32 +13,6 @@
 #include "respond.h"
 #include "util.h"
 
-/* The filter for sAMAccountName=name, every byte but [A-Za-z0-9._-] escaped as \XX (RFC 4515). */
-static int
-ad_filter(const char *name, char *buf, size_t bufsz)
-{
-	size_t o;
-	int n;
-
-	n = snprintf(buf, bufsz, "(&(objectClass=user)(sAMAccountName=");
-	if (n < 0 || (size_t)n >= bufsz)
-		return -1;
-	o = (size_t)n;
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-		if (o + 4 >= bufsz)
-			return -1;
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    *p == '.' || *p == '_' || *p == '-')
-			buf[o++] = (char)*p;
-		else
-			o += (size_t)snprintf(buf + o, bufsz - o, "\\%02x", *p);
-	}
-	if (o + 3 > bufsz)
-		return -1;
-	memcpy(buf + o, "))", 3);
-	return 0;
-}
-
 /* The value of "attr: value" on an unfolded LDIF line, or NULL. */
 static const char *
 ldif_value(const char *line, const char *attr)
@@ -50,32 +24,7 @@ ldif_value(const char *line, const char *attr)
 	return line + n + 2;
 }
 
-/* Whether the group DN "CN=name,..." names one of the protected groups. */
 static int
-group_protected(const struct config *cfg, const char *dn, char *why, size_t whylen)
-{
-	const char *cn, *end;
-
-	if (strncasecmp(dn, "CN=", 3) != 0)
-		return 0;
-	cn = dn + 3;
-	for (end = cn; *end != '\0' && *end != ','; end++)
-		if (*end == '\\' && end[1] != '\0')
-			end++;
-	for (size_t i = 0; i < cfg->n_protected_groups; i++) {
-		const char *g = cfg->protected_groups[i], *bs = strrchr(g, '\\');
-
-		if (bs != NULL)
-			g = bs + 1;
-		if (strlen(g) == (size_t)(end - cn) && strncasecmp(g, cn, (size_t)(end - cn)) == 0) {
-			snprintf(why, whylen, "protected account: member of %s", g);
-			return 1;
-		}
-	}
-	return 0;
-}
-
-int
 ad_account_read(const struct config *cfg, const char *name, struct ad_account *acc, char *err, size_t errlen)
 {
 	char tool[PATH_MAX], filter[512];
@@ -85,7 +34,7 @@ ad_account_read(const struct config *cfg, const char *name, struct ad_account *a
 	int i = 0, have_uac = 0;
 
 	memset(acc, 0, sizeof *acc);
-	if (ad_filter(name, filter, sizeof filter) != 0) {
+	if (account_filter(name, filter, sizeof filter) != 0) {
 		snprintf(err, errlen, "user name too long");
 		return -1;
 	}
@@ -140,14 +89,11 @@ ad_account_read(const struct config *cfg, const char *name, struct ad_account *a
 			}
 		} else if ((v = (char *)ldif_value(line, "memberOf")) != NULL) {
 			if (!acc->protected)
-				acc->protected = group_protected(cfg, v, acc->why, sizeof acc->why);
+				acc->protected = account_group_protected(cfg, v, acc->why, sizeof acc->why);
 		} else if ((v = (char *)ldif_value(line, "objectSid")) != NULL) {
 			snprintf(acc->sid, sizeof acc->sid, "%s", v);
-			for (size_t k = 0; k < cfg->n_protected && !acc->protected; k++)
-				if (strcasecmp(cfg->protected_accounts[k], v) == 0) {
-					acc->protected = 1;
-					snprintf(acc->why, sizeof acc->why, "protected account: SID %.64s", v);
-				}
+			if (!acc->protected)
+				acc->protected = account_sid_protected(cfg, v, acc->why, sizeof acc->why);
 		}
 	}
 	run_result_free(&r);
@@ -162,7 +108,7 @@ ad_account_read(const struct config *cfg, const char *name, struct ad_account *a
 	return 0;
 }
 
-int
+static int
 ad_account_set_uac(const struct config *cfg, const char *name, const struct ad_account *acc, unsigned uac,
     char *err, size_t errlen)
 {
@@ -216,10 +162,11 @@ ad_account_set_uac(const struct config *cfg, const char *name, const struct ad_a
 	return 0;
 }
 
-int
-ad_database_check(const struct config *cfg, char *dn, size_t dnlen, char *err, size_t errlen)
+/* Opens the DC's database as the lock will: "the domain DN in PATH". */
+static int
+ad_database_check(const struct config *cfg, char *what, size_t whatlen, char *err, size_t errlen)
 {
-	char tool[PATH_MAX], *v;
+	char tool[PATH_MAX], dn[512], *v;
 	const char *argv[9];
 	struct run_result r;
 	int i = 0;
@@ -243,7 +190,7 @@ ad_database_check(const struct config *cfg, char *dn, size_t dnlen, char *err, s
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';
 		if ((v = (char *)ldif_value(line, "defaultNamingContext")) != NULL)
-			snprintf(dn, dnlen, "%s", v);
+			snprintf(dn, sizeof dn, "%s", v);
 	}
 	run_result_free(&r);
 	if (dn[0] == '\0') {
@@ -251,5 +198,13 @@ ad_database_check(const struct config *cfg, char *dn, size_t dnlen, char *err, s
 		    cfg->ad_database);
 		return -1;
 	}
+	snprintf(what, whatlen, "the domain %s in %s", dn, cfg->ad_database);
 	return 0;
 }
+
+const struct account_dir account_dir_ad = {
+	.name = "samba-ad-dc",
+	.read = ad_account_read,
+	.set_uac = ad_account_set_uac,
+	.check = ad_database_check,
+};

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -421,4 +422,81 @@ thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
 	rc = pthread_create(t, NULL, fn, arg);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc;
+}
+
+int
+secret_file_read(const char *what, const char *path, char *buf, size_t bufsz, char *err, size_t errlen)
+{
+	struct stat st;
+	ssize_t n;
+	size_t len = 0;
+	int fd;
+
+	buf[0] = '\0';
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+		return -1;
+	}
+	/* Checked on the file opened, not on the name: it cannot be swapped in between. */
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s %s is not a regular file", what, path);
+		close(fd);
+		return -1;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(err, errlen, "%s %s belongs to uid %u, not root: chown root %s", what, path,
+		    (unsigned)st.st_uid, path);
+		close(fd);
+		return -1;
+	}
+	/* Like OpenSMTPD's check_file_secrecy: the secret stays between root and the file. */
+	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		snprintf(err, errlen, "%s %s is open to group or others (mode %03o): it holds a password: "
+		    "chmod 600 %s", what, path, (unsigned)(st.st_mode & 0777), path);
+		close(fd);
+		return -1;
+	}
+	while (len < bufsz && (n = read(fd, buf + len, bufsz - len)) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+			explicit_bzero(buf, bufsz);
+			close(fd);
+			return -1;
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	if (len == bufsz) {
+		explicit_bzero(buf, bufsz);
+		snprintf(err, errlen, "%s %s is too long: it holds the password alone, on one line", what, path);
+		return -1;
+	}
+	buf[len] = '\0';
+	/* The first line, without its end: "echo pass > file" and an editor's final newline both work. */
+	{
+		const char *nl = memchr(buf, '\n', len);
+
+		if (nl != NULL)
+			len = (size_t)(nl - buf);
+	}
+	if (len > 0 && buf[len - 1] == '\r')
+		len--;
+	explicit_bzero(buf + len, bufsz - len);
+	if (len == 0) {
+		snprintf(err, errlen, "%s %s is empty: a bind without a password is anonymous", what, path);
+		return -1;
+	}
+	if (memchr(buf, '\0', len) != NULL) {
+		explicit_bzero(buf, bufsz);
+		snprintf(err, errlen, "%s %s holds a NUL byte: it holds the password alone, as text", what, path);
+		return -1;
+	}
+	return 0;
 }

@@ -97,6 +97,14 @@ void fput_escaped(FILE *f, const char *p, size_t n);
  */
 char *utf8_sanitize(const char *p, size_t n, int *lossy);
 
+/*
+ * Reads the secret held on the first line of path (its line end left out)
+ * into buf, refusing a file that is not a regular file of root (or of the
+ * caller) with no permission for group or others. what names the file in
+ * err ("ldap password file"). 0, or -1 with err filled and buf wiped.
+ */
+int secret_file_read(const char *what, const char *path, char *buf, size_t bufsz, char *err, size_t errlen);
+
 /* Parses "250ms", "60s", "5m", "2h", "7d" or a bare number of seconds. */
 int parse_duration_ms(const char *s, int64_t *ms);
 

@@ -178,6 +178,13 @@ assert_defaults(const struct config *cfg)
 	assert_true(cfg->detect.w_overwrite_rename == 3);
 	assert_int_equal(cfg->lock_account, 1);
 	assert_int_equal(cfg->kill_session, 1);
+	assert_string_equal(cfg->account_backend, "tdbsam");
+	assert_string_equal(cfg->ldap_uri, "");
+	assert_string_equal(cfg->ldap_base, "");
+	assert_string_equal(cfg->ldap_bind_dn, "");
+	assert_string_equal(cfg->ldap_password_file, "/etc/sharewarden/ldap.secret");
+	assert_string_equal(cfg->ldap_ca_file, "");
+	assert_int_equal(cfg->ldap_timeout_ms, 3000);
 }
 
 static void
@@ -1229,6 +1236,118 @@ test_network_keys(void **state)
 	config_free(&cfg);
 }
 
+/* Writes the password file of the ldap tests (mode 0600 unless told) and returns its absolute path. */
+static const char *
+ldap_secret(mode_t mode)
+{
+	static char path[PATH_MAX];
+
+	snprintf(path, sizeof path, "%s/ldap.secret", tmpdir);
+	write_file("ldap.secret", "Svc-Pass-1\n", 11);
+	assert_int_equal(chmod("ldap.secret", mode), 0);
+	return path;
+}
+
+static char *
+ldap_conf(const char *uri, const char *pwfile, const char *extra)
+{
+	static char text[16384];
+
+	snprintf(text, sizeof text, "[global]\naccount backend = ldap\nldap uri = %s\nldap base = DC=lab,DC=test\n"
+	    "ldap bind dn = CN=svc_sharewarden,CN=Users,DC=lab,DC=test\nldap password file = %s\n%s", uri, pwfile,
+	    extra);
+	return text;
+}
+
+static void
+test_ldap_keys(void **state)
+{
+	const char *pw = ldap_secret(0600);
+	char extra[PATH_MAX + 64], *errs, *want;
+	struct config cfg;
+
+	write_file("ca.pem", "-----BEGIN CERTIFICATE-----\n", 28);
+	snprintf(extra, sizeof extra, "ldap ca file = %s/ca.pem\nldap timeout = 1500ms\n", tmpdir);
+	expect_ok(ldap_conf("ldap://dc1.lab.test", pw, extra), &cfg);
+	assert_string_equal(cfg.account_backend, "ldap");
+	assert_string_equal(cfg.ldap_uri, "ldap://dc1.lab.test");
+	assert_string_equal(cfg.ldap_base, "DC=lab,DC=test");
+	assert_string_equal(cfg.ldap_bind_dn, "CN=svc_sharewarden,CN=Users,DC=lab,DC=test");
+	assert_string_equal(cfg.ldap_password_file, pw);
+	assert_int_equal(cfg.ldap_timeout_ms, 1500);
+	config_free(&cfg);
+	/* Every form of one DC's URI. */
+	expect_ok(ldap_conf("ldaps://dc1.lab.test", pw, ""), &cfg);
+	config_free(&cfg);
+	expect_ok(ldap_conf("ldaps://10.77.0.2:636/", pw, ""), &cfg);
+	config_free(&cfg);
+	expect_ok(ldap_conf("ldap://[2001:db8::2]:389", pw, ""), &cfg);
+	config_free(&cfg);
+	/* The ldap keys are not looked at with another backend (the example file holds them). */
+	expect_ok("[global]\nldap uri = http://x\nldap password file = relative\n", &cfg);
+	config_free(&cfg);
+
+	expect_errors("[global]\naccount backend = ldap\nldap password file = /nonexistent/ldap.secret\n", 4,
+	    "t.conf:2: account backend = ldap needs 'ldap uri' (ldaps://dc1.example.com, or ldap://... with "
+	    "StartTLS)\n"
+	    "t.conf:2: account backend = ldap needs 'ldap base' (the domain's DN: DC=example,DC=com)\n"
+	    "t.conf:2: account backend = ldap needs 'ldap bind dn' (the DN of the service account allowed to "
+	    "change userAccountControl)\n"
+	    "t.conf:3: ldap password file /nonexistent/ldap.secret: No such file or directory\n");
+	expect_errors("[global]\naccount backend = ldap2\n", 1,
+	    "t.conf:2: account backend must be tdbsam (smbpasswd), samba-ad-dc (the server is the AD DC) or ldap "
+	    "(a domain member: the lock is done on a DC over LDAP)\n");
+	expect_errors(ldap_conf("http://dc1", pw, ""), 1,
+	    "t.conf:3: ldap uri 'http://dc1' must start with ldaps:// (TLS) or ldap:// (StartTLS, always required)\n");
+	expect_errors(ldap_conf("ldap://", pw, ""), 1, "t.conf:3: ldap uri 'ldap://' holds no host: "
+	    "ldaps://dc1.example.com\n");
+	expect_errors(ldap_conf("ldaps://dc1:0", pw, ""), 1, "t.conf:3: ldap uri 'ldaps://dc1:0' has a port that "
+	    "is not 1-65535\n");
+	expect_errors(ldap_conf("ldaps://dc1:65536", pw, ""), 1, "t.conf:3: ldap uri 'ldaps://dc1:65536' has a "
+	    "port that is not 1-65535\n");
+	expect_errors(ldap_conf("ldaps://dc1:x", pw, ""), 1, "t.conf:3: ldap uri 'ldaps://dc1:x' has a port that "
+	    "is not 1-65535\n");
+	expect_errors(ldap_conf("ldaps://dc1 ldaps://dc2", pw, ""), 1, "t.conf:3: ldap uri 'ldaps://dc1 "
+	    "ldaps://dc2' must be one DC's URI alone, ldaps://HOST[:PORT] (no search base, no second URI)\n");
+	expect_errors(ldap_conf("ldaps://dc1/DC=lab,DC=test", pw, ""), 1, "t.conf:3: ldap uri "
+	    "'ldaps://dc1/DC=lab,DC=test' must be one DC's URI alone, ldaps://HOST[:PORT] (no search base, no "
+	    "second URI)\n");
+	expect_errors(ldap_conf("ldaps://[zz]", pw, ""), 1, "t.conf:3: ldap uri 'ldaps://[zz]' holds no host (an "
+	    "IPv6 address goes in brackets: ldaps://[2001:db8::2])\n");
+	expect_errors("[global]\naccount backend = ldap\nldap uri = ldaps://dc1\nldap base = lab.test\n"
+	    "ldap bind dn = svc_sharewarden\nldap password file = ldap.secret\nldap ca file = /nonexistent.pem\n"
+	    "ldap timeout = 0\n", 5,
+	    "t.conf:8: 'ldap timeout' must be between 100ms and 1m\n"
+	    "t.conf:4: ldap base 'lab.test' is not a DN (DC=example,DC=com)\n"
+	    "t.conf:5: ldap bind dn 'svc_sharewarden' is not a DN (CN=svc_sharewarden,CN=Users,DC=example,DC=com)\n"
+	    "t.conf:6: ldap password file must be an absolute path\n"
+	    "t.conf:7: ldap ca file '/nonexistent.pem': No such file or directory\n");
+	snprintf(extra, sizeof extra, "ldap ca file = %s\n", tmpdir);
+	assert_int_equal(load_text(ldap_conf("ldaps://dc1", pw, extra), &cfg, &errs), 1);
+	assert_non_null(strstr(errs, "' is not a file (PEM certificates)"));
+	free(errs);
+	config_free(&cfg);
+
+	/* A password file that group or others may read is refused, with the fix. */
+	pw = ldap_secret(0644);
+	assert_int_equal(load_text(ldap_conf("ldaps://dc1", pw, ""), &cfg, &errs), 1);
+	if (asprintf(&want, "t.conf:6: ldap password file %s is open to group or others (mode 644): it holds a "
+	    "password: chmod 600 %s\n", pw, pw) < 0)
+		fail();
+	assert_string_equal(errs, want);
+	free(want);
+	free(errs);
+	config_free(&cfg);
+	pw = ldap_secret(0600);
+	write_file("ldap.secret", "\n", 1);
+	assert_int_equal(load_text(ldap_conf("ldaps://dc1", pw, ""), &cfg, &errs), 1);
+	assert_non_null(strstr(errs, "is empty: a bind without a password is anonymous"));
+	free(errs);
+	config_free(&cfg);
+	unlink("ldap.secret");
+	unlink("ca.pem");
+}
+
 static void
 test_network_errors(void **state)
 {
@@ -1264,6 +1383,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_protected_groups),
+		cmocka_unit_test(test_ldap_keys),
 		cmocka_unit_test(test_example_file),
 		cmocka_unit_test(test_empty_file),
 		cmocka_unit_test(test_full_valid),
