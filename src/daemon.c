@@ -276,9 +276,15 @@ on_audit_event(const struct sw_event *ev, void *arg)
 	struct daemon *d = arg;
 
 	/* Every line names its smbd pid's user and client: kernel events of that pid need no smbstatus. */
-	if (session_learn(d->sc, ev->pid, ev->user.p, ev->user.n, ev->ip.p, ev->ip.n, ev->host.p, ev->host.n) &&
-	    d->npark)
-		park_replay(d, ev->pid);
+	if (session_learn(d->sc, ev->pid, ev->user.p, ev->user.n, ev->ip.p, ev->ip.n, ev->host.p, ev->host.n)) {
+		char user[128];
+
+		/* A new session: the directory is asked now whether its user is protected, not at the incident. */
+		if (ev->user.n > 0 && ev->user.n < sizeof user)
+			respond_account_prefetch(d->cfg, str_copy(user, sizeof user, ev->user));
+		if (d->npark)
+			park_replay(d, ev->pid);
+	}
 	if (share_of(d, ev->share) == NULL)
 		return;
 	score_event(d, ev);
@@ -883,6 +889,7 @@ out:
 		content_worker_stop(d.cw);
 	/* Before the notifier: its last steps queue the "contained" messages. */
 	respond_worker_stop(d.rw);
+	respond_account_prefetch_stop();
 	if (d.notifier)
 		notifier_stop(d.notifier);
 	if (d.snapsched)

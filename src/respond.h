@@ -178,9 +178,16 @@ struct ad_account {
 	char why[128];
 };
 
+/* read's result when the directory itself cannot be reached (not the DC's answer about the account). */
+#define ACCOUNT_DIR_DOWN	(-2)
+
 struct account_dir {
 	const char *name;		/* the account backend's name: "samba-ad-dc", "ldap" */
-	/* Reads name's DN, userAccountControl, groups and SID. 0, or -1 with err filled. */
+	/*
+	 * Reads name's DN, userAccountControl, groups and SID. 0; -1 with err
+	 * filled; ACCOUNT_DIR_DOWN with err filled when the directory did not
+	 * answer (the DC, its database).
+	 */
 	int (*read)(const struct config *cfg, const char *name, struct ad_account *acc, char *err,
 	    size_t errlen);
 	/*
@@ -224,8 +231,23 @@ int account_sid_protected(const struct config *cfg, const char *sid, char *why, 
 
 /*
  * Whether the account backend names user protected (a protected group or
- * SID); fills why. 0 when not, or when the backend has no such notion.
+ * SID); fills why. 0 when not, or when the backend has no such notion. It
+ * runs before the deny: an answer respond_account_prefetch got less than a
+ * few minutes ago is used without asking the directory, and a directory
+ * that failed in the last minute is not waited on (the account is taken
+ * for unprotected; protected accounts by name still hold).
  */
 int respond_account_protected(const struct config *cfg, const char *user, char *why, size_t whylen);
+
+/*
+ * Asks the directory, in a thread of its own, whether user is protected,
+ * for respond_account_protected to know without waiting: called when an
+ * actor is first seen (a new smbd session). Never blocks; does nothing for
+ * tdbsam. cfg must outlive respond_account_prefetch_stop.
+ */
+void respond_account_prefetch(const struct config *cfg, const char *user);
+
+/* Stops the prefetch thread (it finishes the question it is on). */
+void respond_account_prefetch_stop(void);
 
 #endif

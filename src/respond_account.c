@@ -1,9 +1,11 @@
 /* Locking the incident's account (tdbsam: smbpasswd -d; samba-ad-dc, ldap: userAccountControl), unlocking it on release. */
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "config.h"
 #include "incident.h"
@@ -158,26 +160,217 @@ account_sid_protected(const struct config *cfg, const char *sid, char *why, size
 	return 0;
 }
 
+/*
+ * The directory's answers on protection, kept for the fast path. A thread
+ * asks: ahead, when an actor is first seen (its first audit line), and at
+ * the incident when nothing fresh is known. The deny waits for it at most
+ * PROT_WAIT_MS: never a whole TLS handshake and bind, nor a timeout when
+ * the DC does not answer.
+ */
+#define PROT_SLOTS	64
+#define PROT_FRESH_MS	(5 * 60 * 1000)	/* an answer this old is asked again: a group change is seen */
+#define PROT_WAIT_MS	500		/* the most the deny waits for the directory's answer */
+#define DIR_DOWN_MS	60000		/* a directory that failed this recently is not waited on */
+
+/* FAILED: the directory answered nothing usable (why holds the error); asked again next time. */
+enum prot_state { PROT_EMPTY, PROT_QUEUED, PROT_ASKING, PROT_KNOWN, PROT_FAILED };
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;		/* a question was queued (for the thread) */
+	pthread_cond_t answered;	/* a question was answered (for the fast path) */
+	pthread_t thr;
+	int started, stop;
+	const struct config *cfg;
+	struct {
+		enum prot_state state;
+		char name[128];
+		int protected;
+		char why[256];		/* why it is protected, or the directory's error (FAILED) */
+		int64_t at;		/* mono_ms of the answer, or of the question */
+	} slot[PROT_SLOTS];
+	int64_t down_at;		/* mono_ms the directory last failed, 0 when it answered since */
+	char down_err[256];
+} prot = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER,
+	.answered = PTHREAD_COND_INITIALIZER };
+
+/* The slot of name, or -1. Called with prot.mu held, as every prot_ function. */
+static int
+prot_find(const char *name)
+{
+	for (int i = 0; i < PROT_SLOTS; i++)
+		if (prot.slot[i].state != PROT_EMPTY && strcasecmp(prot.slot[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/* A slot for a new name: an empty one, else the oldest answer; -1 when every slot waits on the directory. */
+static int
+prot_free_slot(void)
+{
+	int best = -1;
+
+	for (int i = 0; i < PROT_SLOTS; i++) {
+		if (prot.slot[i].state == PROT_EMPTY)
+			return i;
+		if ((prot.slot[i].state == PROT_KNOWN || prot.slot[i].state == PROT_FAILED) &&
+		    (best == -1 || prot.slot[i].at < prot.slot[best].at))
+			best = i;
+	}
+	return best;
+}
+
+static void *
+prot_main(void *arg)
+{
+	struct ad_account acc;
+	char name[128], err[256];
+	int i, rc;
+
+	(void)arg;
+	pthread_mutex_lock(&prot.mu);
+	while (!prot.stop) {
+		for (i = 0; i < PROT_SLOTS && prot.slot[i].state != PROT_QUEUED; i++)
+			;
+		if (i == PROT_SLOTS) {
+			pthread_cond_wait(&prot.cv, &prot.mu);
+			continue;
+		}
+		prot.slot[i].state = PROT_ASKING;
+		snprintf(name, sizeof name, "%s", prot.slot[i].name);
+		pthread_mutex_unlock(&prot.mu);
+		rc = account_dir(prot.cfg)->read(prot.cfg, name, &acc, err, sizeof err);
+		pthread_mutex_lock(&prot.mu);
+		if (rc == ACCOUNT_DIR_DOWN) {
+			prot.down_at = mono_ms();
+			snprintf(prot.down_err, sizeof prot.down_err, "%s", err);
+		} else
+			prot.down_at = 0;
+		if ((i = prot_find(name)) == -1)
+			continue;
+		if (rc != 0) {
+			/* Nothing known (no such account, or no answer): the lock finds out again and says why. */
+			prot.slot[i].state = PROT_FAILED;
+			snprintf(prot.slot[i].why, sizeof prot.slot[i].why, "%s", err);
+			prot.slot[i].at = mono_ms();
+		} else {
+			prot.slot[i].state = PROT_KNOWN;
+			prot.slot[i].protected = acc.protected;
+			snprintf(prot.slot[i].why, sizeof prot.slot[i].why, "%s", acc.protected ? acc.why : "");
+			prot.slot[i].at = mono_ms();
+		}
+		pthread_cond_broadcast(&prot.answered);
+	}
+	pthread_mutex_unlock(&prot.mu);
+	return NULL;
+}
+
+/* Queues a question on name unless one is on its way or a fresh answer is known. The slot, or -1. */
+static int
+prot_ask(const struct config *cfg, const char *name, int64_t fresh_ms)
+{
+	int i = prot_find(name);
+
+	if (i != -1 && (prot.slot[i].state == PROT_QUEUED || prot.slot[i].state == PROT_ASKING ||
+	    (prot.slot[i].state == PROT_KNOWN && mono_ms() - prot.slot[i].at < fresh_ms)))
+		return i;
+	if (i == -1 && (i = prot_free_slot()) == -1)
+		return -1;
+	if (!prot.started) {
+		prot.cfg = cfg;
+		prot.stop = 0;
+		if (thread_start(&prot.thr, prot_main, NULL) != 0) {
+			log_warnx("%s: cannot start the thread that asks the directory", account_dir(cfg)->name);
+			return -1;
+		}
+		prot.started = 1;
+	}
+	prot.slot[i].state = PROT_QUEUED;
+	snprintf(prot.slot[i].name, sizeof prot.slot[i].name, "%s", name);
+	prot.slot[i].at = mono_ms();
+	pthread_cond_signal(&prot.cv);
+	return i;
+}
+
+void
+respond_account_prefetch(const struct config *cfg, const char *user)
+{
+	char buf[128];
+	const char *name;
+
+	if (account_dir(cfg) == NULL || !cfg->lock_account || cfg->monitor_only || config_is_protected(cfg, user) ||
+	    (name = account_name(user, buf, sizeof buf)) == NULL)
+		return;
+	pthread_mutex_lock(&prot.mu);
+	/* A directory that just failed is not asked for every new session. */
+	if (prot.down_at == 0 || mono_ms() - prot.down_at >= DIR_DOWN_MS)
+		prot_ask(cfg, name, PROT_FRESH_MS / 2);
+	pthread_mutex_unlock(&prot.mu);
+}
+
+void
+respond_account_prefetch_stop(void)
+{
+	pthread_mutex_lock(&prot.mu);
+	if (!prot.started) {
+		pthread_mutex_unlock(&prot.mu);
+		return;
+	}
+	prot.stop = 1;
+	pthread_cond_signal(&prot.cv);
+	pthread_mutex_unlock(&prot.mu);
+	pthread_join(prot.thr, NULL);
+	pthread_mutex_lock(&prot.mu);
+	prot.started = 0;
+	pthread_mutex_unlock(&prot.mu);
+}
+
 int
 respond_account_protected(const struct config *cfg, const char *user, char *why, size_t whylen)
 {
 	const struct account_dir *dir = account_dir(cfg);
-	struct ad_account acc;
-	char buf[128], err[256];
+	char buf[128], shown[160];
+	struct timespec until;
 	const char *name;
+	int64_t t0 = mono_ms();
+	int i, rc = 0;
 
 	why[0] = '\0';
 	if (dir == NULL || (name = account_name(user, buf, sizeof buf)) == NULL)
 		return 0;
-	/* Not known to be protected: the lock fails alike, and says why; protected accounts by name still hold. */
-	if (dir->read(cfg, name, &acc, err, sizeof err) != 0) {
-		respond_sanitize(buf, sizeof buf, name, strlen(name));
-		log_warnx("%s: cannot tell whether %s is in a protected group: %s", dir->name, buf, err);
+	respond_sanitize(shown, sizeof shown, name, strlen(name));
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += PROT_WAIT_MS * 1000000L;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	pthread_mutex_lock(&prot.mu);
+	if (prot.down_at != 0 && t0 - prot.down_at < DIR_DOWN_MS && ((i = prot_find(name)) == -1 ||
+	    prot.slot[i].state != PROT_KNOWN || t0 - prot.slot[i].at >= PROT_FRESH_MS)) {
+		log_warnx("%s: cannot tell whether %s is in a protected group: the directory failed %lld s ago (%s): "
+		    "not waited on before the deny", dir->name, shown, (long long)((t0 - prot.down_at) / 1000),
+		    prot.down_err);
+		pthread_mutex_unlock(&prot.mu);
 		return 0;
 	}
-	if (acc.protected)
-		snprintf(why, whylen, "%s", acc.why);
-	return acc.protected;
+	if ((i = prot_ask(cfg, name, PROT_FRESH_MS)) != -1)
+		while ((prot.slot[i].state == PROT_QUEUED || prot.slot[i].state == PROT_ASKING) &&
+		    strcasecmp(prot.slot[i].name, name) == 0 &&
+		    pthread_cond_timedwait(&prot.answered, &prot.mu, &until) == 0)
+			;
+	if (i != -1 && prot.slot[i].state == PROT_KNOWN && strcasecmp(prot.slot[i].name, name) == 0) {
+		rc = prot.slot[i].protected;
+		snprintf(why, whylen, "%s", prot.slot[i].why);
+		log_debug("%s: %s is %sprotected (known since %lld ms, waited %lld ms)", dir->name, shown,
+		    rc ? "" : "not ", (long long)(mono_ms() - prot.slot[i].at), (long long)(mono_ms() - t0));
+	} else if (i != -1 && prot.slot[i].state == PROT_FAILED && strcasecmp(prot.slot[i].name, name) == 0)
+		log_warnx("%s: cannot tell whether %s is in a protected group: %s", dir->name, shown,
+		    prot.slot[i].why);
+	else
+		log_warnx("%s: cannot tell whether %s is in a protected group: no answer from the directory within "
+		    "%d ms: not waited on longer before the deny (the lock asks again)", dir->name, shown,
+		    PROT_WAIT_MS);
+	pthread_mutex_unlock(&prot.mu);
+	return rc;
 }
 
 /* What a lock journals before it disables: the account was enabled, so it is ours to enable again. */
@@ -198,6 +391,12 @@ ad_run(struct respond_ctx *ctx, struct action *a, const char *name, const struct
 		snprintf(a->result, sizeof a->result, "failed");
 		snprintf(a->detail, sizeof a->detail, "%s", err);
 		return -1;
+	}
+	/* The directory answered too late for the check before the deny: the lock still never happens. */
+	if (acc.protected) {
+		snprintf(a->result, sizeof a->result, "skipped");
+		snprintf(a->detail, sizeof a->detail, "%.200s", acc.why);
+		return 1;
 	}
 	/* A first attempt journaled the value it found and was about to disable: a crash interrupted it. */
 	if ((acc.uac & AD_ACCOUNTDISABLE) && ctx->resume != NULL &&

@@ -49,7 +49,7 @@ ad_account_read(const struct config *cfg, const char *name, struct ad_account *a
 	if (run_argv(argv, &r, RESPOND_TOOL_TIMEOUT_MS) != 0) {
 		respond_tool_error("ldbsearch", &r, err, errlen);
 		run_result_free(&r);
-		return -1;
+		return ACCOUNT_DIR_DOWN;
 	}
 	/* Unfold LDIF continuation lines (a newline then one space) in place. */
 	s = r.out;

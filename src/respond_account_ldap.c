@@ -367,7 +367,7 @@ search_account(const struct config *cfg, LDAP *ld, const char *name, const char 
 		ldap_why(cfg, ld, rc, t0, what, err, errlen);
 		ldap_msgfree(res);
 		conn_failed(rc, err);
-		return -1;
+		return conn.ld == NULL ? ACCOUNT_DIR_DOWN : -1;
 	}
 	if (n == 0 || (e = ldap_first_entry(ld, res)) == NULL) {
 		snprintf(err, errlen, "no account %s in %s", shown, base);
@@ -418,6 +418,8 @@ ldap_account_read(const struct config *cfg, const char *name, struct ad_account 
 	conn_lock(&h);
 	if ((ld = conn_get(cfg, err, errlen)) != NULL)
 		rc = search_account(cfg, ld, name, NULL, acc, err, errlen);
+	else
+		rc = ACCOUNT_DIR_DOWN;
 	conn_unlock(&h);
 	return rc;
 }
