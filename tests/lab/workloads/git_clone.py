@@ -56,11 +56,12 @@ def make_repo(rng, root, nfiles):
 		with open(os.path.join(root, name), "wb") as f:
 			f.write(data)
 		paths.append(name)
+	sources = [p for p in paths if p.endswith(".py")]
 	for c in range(20):
-		for name in rng.sample(paths, 5):
-			if name.endswith(".py"):
-				with open(os.path.join(root, name), "ab") as f:
-					f.write(source_file(rng, name))
+		# Each commit changes sources: one of only images and pages would leave git nothing to commit.
+		for name in rng.sample(sources, min(5, len(sources))):
+			with open(os.path.join(root, name), "ab") as f:
+				f.write(source_file(rng, name))
 		git(root, "add", "-A")
 		git(root, "commit", "-q", "-m", corpus.sentence(rng))
 
