@@ -821,6 +821,10 @@ daemon_run(struct config *cfg, int foreground)
 		int fds[8], n = d.as ? audit_source_fds(d.as, fds, 8) : 0, nf = 0;
 		int timeout = d.ndeb ? DEBOUNCE_MS / 3 : TICK_MS;
 
+		/* A burst of audit lines is read a batch per turn: the kernel queue and incidents get their turn. */
+		if (d.as && audit_source_backlog(d.as))
+			timeout = 0;
+
 		for (int i = 0; i < n; i++) {
 			pfd[nf].fd = fds[i];
 			pfd[nf].events = POLLIN;
@@ -857,7 +861,7 @@ daemon_run(struct config *cfg, int foreground)
 			handle_pending(&d);
 		}
 		/* Restore plans from the journal: it waits until we are through the time of containment. */
-		if (now_ms() - d.through >= 50) {
+		if (now_ms() - d.through >= 50 && !(d.as && audit_source_backlog(d.as))) {
 			int64_t mark = now_ms();
 
 			if (poll(pfd, (nfds_t)nf, 0) == 0) {
