@@ -99,7 +99,8 @@ struct daemon {
 	int64_t started_at;
 	int64_t overflows, last_overflow_at;
 	int64_t through;			/* every source was empty then and all read is committed */
-	int64_t last_stats, last_prune, last_release_check;
+	int64_t last_stats, last_prune, last_release_check, last_idle_trim;
+	int actors_warned;			/* the actor table reached max actors once */
 	struct snapsched *snapsched;		/* the snapshot schedule's thread; NULL without a schedule */
 	struct timespec canary_mtime;		/* of the registry when last loaded (restore re-seeds it) */
 };
@@ -639,7 +640,39 @@ write_stats(struct daemon *d)
 	journal_stat_set(d->j, "content_cpu_ns", (int64_t)cpu_ns);
 	journal_stat_set(d->j, "canaries", d->canaries ? (int64_t)canary_set_count(d->canaries) : -1);
 	journal_stat_set(d->j, "denied_opens", d->deny ? (int64_t)fan_deny_denied(d->deny) : -1);
+	{
+		size_t actors;
+		uint64_t evicted;
+
+		detect_stats(d->det, &actors, &evicted);
+		journal_stat_set(d->j, "actors", (int64_t)actors);
+		journal_stat_set(d->j, "actors_evicted", (int64_t)evicted);
+	}
 	tx_commit(d);
+}
+
+/*
+ * Keeps the actor table bounded: a storm of clients or a flood of lines from
+ * many users costs at most max actors; an actor idle longer than the slow
+ * window has nothing left that counts. Runs after handle_pending, when no
+ * verdict holds an actor.
+ */
+static void
+trim_actors(struct daemon *d, int64_t now)
+{
+	int64_t idle_before = 0;
+	size_t n;
+
+	if (now - d->last_idle_trim >= 60000) {
+		d->last_idle_trim = now;
+		idle_before = now_ms() - d->cfg->detect.slow_window_ms;
+	}
+	n = detect_trim(d->det, (size_t)d->cfg->detect.max_actors, idle_before);
+	if (n > 0 && idle_before == 0 && !d->actors_warned) {
+		d->actors_warned = 1;
+		log_warnx("more than %d actors (user and client IP) at once: the least recently active ones "
+		    "without an incident are forgotten (max actors); `status` counts them", d->cfg->detect.max_actors);
+	}
 }
 
 /* A restore or `canaries --seed` rewrote the registry: know the new canaries. */
@@ -673,6 +706,7 @@ tick(struct daemon *d)
 	if (d->ndeb)
 		debounce_flush(d, 0);
 	handle_pending(d);
+	trim_actors(d, now);
 	/* A release committed by the CLI is seen at once: signals after it belong to a fresh watch. */
 	if (journal_changed(d->j))
 		check_releases(d);

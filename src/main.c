@@ -219,7 +219,7 @@ cmd_status(int argc, char **argv)
 	int64_t pid = 0, hb = 0, started = 0, v;
 	static const char *keys[] = { "lines", "events", "malformed", "skipped", "rotations", "kernel_events",
 	    "kernel_overflows", "kernel_unattributed", "content_analyzed", "content_dropped", "canaries", "denied_opens",
-	    "journal_through" };
+	    "actors", "actors_evicted", "journal_through" };
 	char t[32];
 	int running, rc;
 
