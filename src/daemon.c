@@ -38,6 +38,9 @@
 #define PID_CACHE	256
 #define PARK_MAX	4096	/* kernel events waiting for their session to be known */
 #define PARK_MS		3000	/* ... at most this long */
+#define OVERFLOW_QUIET_MS 5000	/* kernel queue overflows this far apart are one episode of lost events */
+#define OVERFLOW_FLUSH_MS 1000	/* an episode's notices are brought up to date this often */
+#define OVERFLOW_INCIDENTS 16	/* incidents one episode's notices name */
 
 static volatile sig_atomic_t quit_flag;
 
@@ -60,6 +63,22 @@ struct pid_kind {
 	int pid;
 	int smbd;
 	int64_t until;		/* mono ms: re-check after (pids are reused) */
+};
+
+/*
+ * Kernel events lost to queue overflows: one episode from the first overflow
+ * until none came for OVERFLOW_QUIET_MS, journaled as the daemon's notice and
+ * one notice per incident that was open meanwhile.
+ */
+struct overflow_episode {
+	int active;
+	struct notice all;			/* incident_id 0 */
+	struct notice inc[OVERFLOW_INCIDENTS];
+	size_t ninc;
+	int canaries_bad;			/* canaries changed when last checked; -1 not checked */
+	int dirty;
+	int64_t flushed;			/* mono ms */
+	int64_t last;				/* mono ms of the latest overflow */
 };
 
 /* A kernel event of an smbd pid whose session is not known yet (a new client): replayed once it is. */
@@ -98,6 +117,7 @@ struct daemon {
 	int in_tx;
 	int64_t started_at;
 	int64_t overflows, last_overflow_at;
+	struct overflow_episode ov;
 	int64_t through;			/* every source was empty then and all read is committed */
 	int64_t last_stats, last_prune, last_release_check, last_idle_trim;
 	int actors_warned;			/* the actor table reached max actors once */
@@ -312,20 +332,159 @@ pid_is_smbd(struct daemon *d, int pid)
 	return k->smbd;
 }
 
+/* The lost window may have touched a canary: each episode checks them all when it begins and ends. */
+static void
+overflow_check_canaries(struct daemon *d)
+{
+	struct overflow_episode *ov = &d->ov;
+
+	if (!d->cfg->canaries)
+		return;
+	ov->canaries_bad = canary_list(d->cfg, NULL);
+	if (ov->canaries_bad > 0)
+		log_warnx("%d canaries changed while kernel events were lost: see `sharewarden canaries`",
+		    ov->canaries_bad);
+}
+
+/* The notices' details, from what the episode knows now. */
+static void
+overflow_details(struct daemon *d)
+{
+	struct overflow_episode *ov = &d->ov;
+	char ids[128] = "", canaries[96] = "";
+	const char *audit = d->as ? "full_audit still saw every SMB operation" :
+	    "no audit log is configured: SMB activity of that time was not seen";
+	size_t len = 0;
+
+	for (size_t i = 0; i < ov->ninc && len < sizeof ids; i++)
+		len += (size_t)snprintf(ids + len, sizeof ids - len, "%s%lld", i ? ", " : "; incidents ",
+		    (long long)ov->inc[i].incident_id);
+	if (ov->canaries_bad == 0)
+		snprintf(canaries, sizeof canaries, "; canaries checked: all intact");
+	else if (ov->canaries_bad > 0)
+		snprintf(canaries, sizeof canaries, "; canaries checked: %d changed (sharewarden canaries)",
+		    ov->canaries_bad);
+	snprintf(ov->all.detail, sizeof ov->all.detail, "the kernel event queue overflowed %lld times: kernel "
+	    "events were lost; %s%s%s", (long long)ov->all.count, audit, canaries, ids);
+	for (size_t i = 0; i < ov->ninc; i++)
+		snprintf(ov->inc[i].detail, sizeof ov->inc[i].detail, "kernel events were lost while this "
+		    "incident was under way (the queue overflowed %lld times): %s%s", (long long)ov->inc[i].count,
+		    d->as ? "full_audit still saw every SMB operation, its files list is complete" :
+		    "its files list may miss operations of that time", canaries);
+}
+
+static void
+overflow_flush(struct daemon *d)
+{
+	struct overflow_episode *ov = &d->ov;
+
+	overflow_details(d);
+	tx_begin(d);
+	if (ov->all.id > 0)
+		journal_notice_update(d->j, &ov->all);
+	for (size_t i = 0; i < ov->ninc; i++)
+		if (ov->inc[i].id > 0)
+			journal_notice_update(d->j, &ov->inc[i]);
+	ov->dirty = 0;
+	ov->flushed = mono_ms();
+}
+
+/* An incident open during the episode: its report says events were lost. */
+static void
+overflow_attach(struct daemon *d, int64_t incident_id)
+{
+	struct overflow_episode *ov = &d->ov;
+	struct notice *no;
+
+	if (!ov->active || incident_id <= 0 || ov->ninc == OVERFLOW_INCIDENTS)
+		return;
+	for (size_t i = 0; i < ov->ninc; i++)
+		if (ov->inc[i].incident_id == incident_id)
+			return;
+	no = &ov->inc[ov->ninc++];
+	*no = ov->all;
+	no->id = 0;
+	no->incident_id = incident_id;
+	overflow_details(d);
+	tx_begin(d);
+	if (journal_notice_add(d->j, no) != 0)
+		no->id = 0;
+	ov->dirty = 1;
+}
+
+static void
+overflow_begin(struct daemon *d, int64_t now)
+{
+	struct overflow_episode *ov = &d->ov;
+	struct incident *list = NULL;
+	size_t n = 0;
+
+	memset(ov, 0, sizeof *ov);
+	ov->active = 1;
+	ov->canaries_bad = -1;
+	snprintf(ov->all.kind, sizeof ov->all.kind, "%s", NOTICE_KERNEL_OVERFLOW);
+	ov->all.first_at = ov->all.last_at = now;
+	log_warnx("kernel event queue overflowed: kernel events are being lost; full_audit %s, canaries "
+	    "checked now", d->as ? "still covers SMB activity" : "is not configured");
+	overflow_check_canaries(d);
+	overflow_details(d);
+	tx_begin(d);
+	if (journal_notice_add(d->j, &ov->all) != 0)
+		ov->all.id = 0;
+	if (journal_incident_list(d->j, &list, &n) == 0) {
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(list[i].state, INC_OPEN) == 0 || strcmp(list[i].state, INC_CONTAINED) == 0)
+				overflow_attach(d, list[i].id);
+		free(list);
+	}
+	ov->flushed = mono_ms();
+}
+
+/*
+ * The kernel dropped events (FAN_Q_OVERFLOW): counted, and journaled as a
+ * notice per episode (and per incident open meanwhile) rather than a row per
+ * overflow, which a storm repeats many times a second.
+ */
 static void
 on_overflow(struct daemon *d)
 {
-	d->overflows++;
-	d->last_overflow_at = now_ms();
-	log_warnx("kernel event queue overflowed: events were lost; full_audit %s, canaries checked now",
-	    d->as ? "still covers SMB activity" : "is not configured");
-	/* The lost window may have touched a canary: check them all now. */
-	if (d->cfg->canaries) {
-		int bad = canary_list(d->cfg, NULL);
+	struct overflow_episode *ov = &d->ov;
+	int64_t now = now_ms();
 
-		if (bad > 0)
-			log_warnx("%d canaries changed while kernel events were lost: see `sharewarden canaries`", bad);
+	d->overflows++;
+	d->last_overflow_at = now;
+	if (!ov->active)
+		overflow_begin(d, now);
+	ov->last = mono_ms();
+	ov->all.count++;
+	ov->all.last_at = now;
+	for (size_t i = 0; i < ov->ninc; i++) {
+		ov->inc[i].count++;
+		ov->inc[i].last_at = now;
 	}
+	ov->dirty = 1;
+	if (ov->last - ov->flushed >= OVERFLOW_FLUSH_MS)
+		overflow_flush(d);
+}
+
+/* Brings the episode's notices up to date; ends the episode once overflows stopped. */
+static void
+overflow_tick(struct daemon *d)
+{
+	struct overflow_episode *ov = &d->ov;
+	int64_t now = mono_ms();
+	char t1[32], t2[32];
+
+	if (!ov->active)
+		return;
+	if (now - ov->last >= OVERFLOW_QUIET_MS) {
+		overflow_check_canaries(d);
+		overflow_flush(d);
+		log_info("kernel events flow again: %lld queue overflows from %s to %s", (long long)ov->all.count,
+		    fmt_time(ov->all.first_at, t1), fmt_time(ov->all.last_at, t2));
+		ov->active = 0;
+	} else if (ov->dirty && now - ov->flushed >= OVERFLOW_FLUSH_MS)
+		overflow_flush(d);
 }
 
 /* A kernel event of a known session: content analysis, and scoring or the journal. */
@@ -550,8 +709,10 @@ open_incident(struct daemon *d, struct actor *a)
 	tx_begin(d);
 	if (journal_incident_add(d->j, &inc) != 0)
 		log_warnx("cannot journal the incident of %s from %s; acting anyway", a->user, a->ip);
-	else
+	else {
 		journal_signals(d, inc.id, a);
+		overflow_attach(d, inc.id);
+	}
 	tx_commit(d);
 	a->incident_id = inc.id > 0 ? inc.id : -1;
 	log_warnx("incident %lld: ransomware activity by %s from %s (mac %s), score %.1f",
@@ -707,6 +868,7 @@ tick(struct daemon *d)
 		debounce_flush(d, 0);
 	handle_pending(d);
 	trim_actors(d, now);
+	overflow_tick(d);
 	/* A release committed by the CLI is seen at once: signals after it belong to a fresh watch. */
 	if (journal_changed(d->j))
 		check_releases(d);
@@ -906,6 +1068,8 @@ daemon_run(struct config *cfg, int foreground)
 		tick(&d);
 	}
 	log_info("sharewarden stopping");
+	if (d.ov.active)
+		overflow_flush(&d);
 	tx_commit(&d);
 	write_stats(&d);
 out:
