@@ -503,9 +503,21 @@ fan_feed(struct daemon *d, const struct sw_event *ev, const struct smb_session *
 	e.host.n = strlen(s->host);
 	if (d->cw && ev->op == OP_CLOSE && (ev->flags & EVF_WRITE) && !(ev->flags & EVF_DIR))
 		content_submit(d, &e, s->user, s->ip);
-	if (!d->audit_primary)
+	if (!d->audit_primary) {
 		score_event(d, &e);
-	else if ((e.op == OP_CREATE || e.op == OP_MKDIR) && op_mutates(&e)) {
+		return;
+	}
+	/*
+	 * full_audit drives detection, but the kernel's word on a canary comes
+	 * first when a burst of audit lines is still being read.
+	 */
+	if (d->canaries) {
+		struct detect_verdict v;
+
+		detect_canary(d->det, &e, &v);
+		on_verdict(d, &v);
+	}
+	if ((e.op == OP_CREATE || e.op == OP_MKDIR) && op_mutates(&e)) {
 		/*
 		 * Detection counts the audit line; the journal also keeps the kernel's word that a
 		 * name was made, for the restore: a create the deny cut short leaves a file whose

@@ -790,6 +790,34 @@ detect_feed(struct detect *d, const struct sw_event *ev, struct detect_verdict *
 }
 
 void
+detect_canary(struct detect *d, const struct sw_event *ev, struct detect_verdict *v)
+{
+	struct actor *a;
+
+	v->actor = NULL;
+	v->nsig = 0;
+	v->crossed = 0;
+	if (ev->user.n == 0 || !ev->ok || d->canaries == NULL || ev->path.n == 0)
+		return;
+	switch (ev->op) {
+	case OP_CREATE:
+	case OP_WRITE:
+	case OP_RENAME:
+	case OP_UNLINK:
+		break;
+	default:
+		return;
+	}
+	if ((ev->flags & EVF_DIR) || !canary_is(d->canaries, ev->path.p, ev->path.n) || allowed(d, ev))
+		return;
+	a = actor_get(d, ev);
+	v->actor = a;
+	a->pid = ev->pid;
+	check_canary(d, a, ev, ev->path, v);
+	finish(d, a, ev->at_ms, v);
+}
+
+void
 detect_content(struct detect *d, const struct sw_event *ev, int verdict, const char *detail,
     struct detect_verdict *v)
 {

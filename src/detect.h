@@ -64,6 +64,12 @@ void detect_set_allow(struct detect *d, const struct config *cfg);
  */
 void detect_content(struct detect *d, const struct sw_event *ev, int verdict, const char *detail,
     struct detect_verdict *v);
+/*
+ * Only the canary rule, for a second source of the same operations (kernel
+ * events beside full_audit): a touch both report counts once per actor,
+ * canary and kind of touch. Signals as detect_feed.
+ */
+void detect_canary(struct detect *d, const struct sw_event *ev, struct detect_verdict *v);
 void detect_free(struct detect *d);
 void detect_feed(struct detect *d, const struct sw_event *ev, struct detect_verdict *v);
 /* Forgets the actor's score and signals (after an incident is released). */

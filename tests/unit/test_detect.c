@@ -3,10 +3,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "canary.h"
 #include "config.h"
 #include "content.h"
 #include "detect.h"
@@ -682,6 +686,64 @@ test_idle_actors_forgotten(void **state)
 	detect_free(d);
 }
 
+/*
+ * Kernel events beside full_audit: a canary the kernel reports touched is a
+ * signal at once (a burst of audit lines may still hold the audit line), the
+ * audit line of the same touch adds nothing, and the kernel's other events
+ * (an ordinary file, metadata) score nothing here.
+ */
+static void
+test_kernel_canary(void **state)
+{
+	char dir[] = "/tmp/test_detect.XXXXXX", reg[128], journal[128];
+	const char *canary = "/srv/share/Finance/!0000 Budget.xlsx";
+	struct detect *d = detect_new(&cfg.detect, rules);
+	struct canary_set *cs;
+	struct detect_verdict v;
+	struct config c2;
+	struct sw_event e;
+	FILE *fp;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(reg, sizeof reg, "%s/canaries.list", dir);
+	snprintf(journal, sizeof journal, "%s/journal.db", dir);
+	fp = fopen(reg, "w");
+	assert_non_null(fp);
+	fprintf(fp, "data\t%064d\t%s\n", 0, canary);
+	fclose(fp);
+	memset(&c2, 0, sizeof c2);
+	c2.journal = journal;
+	c2.canaries = 1;
+	cs = canary_set_load(&c2);
+	assert_non_null(cs);
+	detect_set_canaries(d, cs);
+
+	e = ev("bob", "10.0.0.12", OP_WRITE, 0, 1000, "/srv/share/Finance/report.xlsx", NULL);
+	e.src = SRC_FANOTIFY;
+	detect_canary(d, &e, &v);
+	assert_null(v.actor);
+	e = ev("bob", "10.0.0.12", OP_ATTR, 0, 1000, canary, NULL);
+	e.src = SRC_FANOTIFY;
+	detect_canary(d, &e, &v);
+	assert_int_equal(v.nsig, 0);
+	e = ev("bob", "10.0.0.12", OP_WRITE, 0, 1001, canary, NULL);
+	e.src = SRC_FANOTIFY;
+	detect_canary(d, &e, &v);
+	assert_non_null(v.actor);
+	assert_int_equal(v.nsig, 1);
+	assert_string_equal(v.sig[0]->kind, "canary");
+	assert_true(v.crossed);
+	/* The audit line of that write, read later, is the same touch. */
+	e = ev("bob", "10.0.0.12", OP_WRITE, 0, 1001, canary, NULL);
+	detect_feed(d, &e, &v);
+	assert_int_equal(v.nsig, 0);
+	detect_free(d);
+	canary_set_free(cs);
+	assert_int_equal(unlink(reg), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
@@ -705,6 +767,7 @@ main(void)
 		cmocka_unit_test(test_actor_table_bounded),
 		cmocka_unit_test(test_idle_actors_forgotten),
 		cmocka_unit_test(test_rings_grow_and_wrap),
+		cmocka_unit_test(test_kernel_canary),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
