@@ -346,12 +346,22 @@ overflow_check_canaries(struct daemon *d)
 		    ov->canaries_bad);
 }
 
+/* "once", "3 times" */
+static const char *
+times(int64_t n, char buf[32])
+{
+	if (n == 1)
+		return "once";
+	snprintf(buf, 32, "%lld times", (long long)n);
+	return buf;
+}
+
 /* The notices' details, from what the episode knows now. */
 static void
 overflow_details(struct daemon *d)
 {
 	struct overflow_episode *ov = &d->ov;
-	char ids[128] = "", canaries[96] = "";
+	char ids[128] = "", canaries[96] = "", tb[32];
 	const char *audit = d->as ? "full_audit still saw every SMB operation" :
 	    "no audit log is configured: SMB activity of that time was not seen";
 	size_t len = 0;
@@ -364,11 +374,11 @@ overflow_details(struct daemon *d)
 	else if (ov->canaries_bad > 0)
 		snprintf(canaries, sizeof canaries, "; canaries checked: %d changed (sharewarden canaries)",
 		    ov->canaries_bad);
-	snprintf(ov->all.detail, sizeof ov->all.detail, "the kernel event queue overflowed %lld times: kernel "
-	    "events were lost; %s%s%s", (long long)ov->all.count, audit, canaries, ids);
+	snprintf(ov->all.detail, sizeof ov->all.detail, "the kernel event queue overflowed %s: kernel "
+	    "events were lost; %s%s%s", times(ov->all.count, tb), audit, canaries, ids);
 	for (size_t i = 0; i < ov->ninc; i++)
 		snprintf(ov->inc[i].detail, sizeof ov->inc[i].detail, "kernel events were lost while this "
-		    "incident was under way (the queue overflowed %lld times): %s%s", (long long)ov->inc[i].count,
+		    "incident was under way (the queue overflowed %s): %s%s", times(ov->inc[i].count, tb),
 		    d->as ? "full_audit still saw every SMB operation, its files list is complete" :
 		    "its files list may miss operations of that time", canaries);
 }
