@@ -46,14 +46,15 @@ note "storm: its 30,000 files made in $(( t_ready - t_start )) ms, then the kern
 note "alice's classic attack from client1 ($CLIENT1_IP) during the storm"
 lab attack attacks/classic.py >"$T/alice.out" 2>"$T/alice.err" ||
     fail "alice's attack script failed: $(tail -n 5 "$T/alice.err")"
+note "alice: $(attack_summary "$T/alice.out")"
 grep -q '^stopped ' "$T/alice.out" || fail "alice's attack was not stopped: $(tail -n 3 "$T/alice.out")"
-id=$(wait_incident alice 20) || fail "no incident for alice within 20 s of her attack"
+id=$(wait_incident alice 20) || fail "no incident for alice within 20 s of her attack: $(tail -n 3 "$T/alice.out")"
 wait_for '[ "$(incident_state "$id")" = contained ]' 10 || true
 wait_for 'ip_blocked "$CLIENT1_IP"' 10 || true
 overflows=$(status_value kernel_overflows)
 inc=$(incident_json "$id")
 first=$(first_write_ms "$T/alice.out" classic)
-note "alice: $(attack_summary "$T/alice.out"); incident $id: $(signal_kinds "$inc"); first write to deny_writer" \
+note "incident $id: $(signal_kinds "$inc"); first write to deny_writer" \
     "$(ms_to_action "$first" "$inc" deny_writer) ms, to kill_session $(ms_to_action "$first" "$inc" kill_session) ms"
 assert_json "$inc" ".actor.user == \"alice\" and .actor.ip == \"$CLIENT1_IP\"" "incident $id names alice from client1"
 assert_json "$inc" '.state == "contained"' "incident $id is contained"
