@@ -92,7 +92,7 @@ storm=
 wait "$staller" || true
 staller=
 kill -CONT "$dpid"
-note "storm: $(tail -n 1 "$T/storm.out"), kernel_overflows $overflows"
+note "storm: $(tail -n 1 "$T/storm.out"); kernel_overflows was $overflows when her incident was in"
 lab sharewarden status >"$T/status1.out" || fail "status failed after the storm: $(cat "$T/status1.out")"
 assert_match '^kernel_overflows [1-9][0-9]* \(last ' "$(grep '^kernel_overflows' "$T/status1.out")" "status"
 line=$(grep '^kernel_overflow ' "$T/status1.out" | head -n 1)
