@@ -96,13 +96,15 @@ fuzz: $(FUZZERS)
 # The long run (tests/fuzz/README.md): each harness, one at a time, for FUZZ_RUNS executions from the
 # in-tree corpus and the seeds; then tests/fuzz/corpus/NAME becomes the -merge=1 minimum of the corpus
 # and what the run found (units the seeds already cover are left out); its figures go to
-# build-fuzz/NAME-long.txt. fuzz_rules takes shorter inputs: its cost grows with every pattern line.
+# build-fuzz/NAME-long.txt. fuzz_rules takes shorter inputs (its cost grows with every pattern line),
+# fuzz_rules_match names up to 4 KB (no base name is longer than 255 bytes; the matcher's long-name path
+# starts there).
 # One harness alone: make fuzz-long FUZZERS=build-fuzz/fuzz_snmp
 FUZZ_RUNS ?= 10000000
 fuzz-long: $(FUZZERS)
 	@set -e; for f in $(FUZZERS); do n=$$(basename $$f); \
 	    c=tests/fuzz/corpus/$$n; s=tests/fuzz/seeds/$$n; w=build-fuzz/long-$$n; m=build-fuzz/merge-$$n; \
-	    case $$n in fuzz_rules) len=512;; *) len=70000;; esac; \
+	    case $$n in fuzz_rules) len=512;; fuzz_rules_match) len=4096;; *) len=70000;; esac; \
 	    mkdir -p $$c $$w; echo "== $$n ($(FUZZ_RUNS) runs, -max_len=$$len)"; t0=$$(date +%s); \
 	    $$f -runs=$(FUZZ_RUNS) -max_len=$$len -print_final_stats=1 -artifact_prefix=build-fuzz/$$n- \
 	        $$w $$c $$s > build-fuzz/$$n-long.log 2>&1 || { tail -60 build-fuzz/$$n-long.log; exit 1; }; \

@@ -24,6 +24,7 @@
 #define AUDIT_MAX_LINE	(1024 * 1024)		/* longer lines are counted malformed */
 #define AUDIT_BLOCK	(1024 * 1024)		/* read size once a stream proves busy */
 #define AUDIT_MIN_BUF	(64 * 1024)
+#define AUDIT_BATCH	(512 * 1024)		/* read per call, so a burst never holds the event loop */
 #define AUDIT_MAX_BUF	(AUDIT_MAX_LINE + AUDIT_BLOCK)
 #define PARTIAL_MS	1000			/* an unterminated line is parsed after this long */
 #define PREV_IDLE_MS	60000			/* a rotated-away file is followed until idle this long */
@@ -775,6 +776,7 @@ struct audit_source {
 	char			*dgram;
 	struct audit_stream	 sock_stream;
 	struct audit_stats	 st;
+	int			 backlog;	/* the last read stopped at AUDIT_BATCH: more is waiting */
 };
 
 static void
@@ -810,13 +812,18 @@ tail_flush(struct audit_source *as, struct tailfile *tf)
 	tf->partial_since = 0;
 }
 
+/*
+ * Reads what the file gained, up to *budget bytes (taken from it); sets
+ * as->backlog when the budget ran out first. budget NULL: everything.
+ */
 static void
-tail_read(struct audit_source *as, struct tailfile *tf)
+tail_read(struct audit_source *as, struct tailfile *tf, size_t *budget)
 {
 	struct audit_stream saved;
 	struct stat sb;
 	struct feed f;
 	ssize_t n;
+	size_t room;
 	int64_t now;
 
 	if (fstat(tf->fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size < tf->off) {
@@ -831,8 +838,15 @@ tail_read(struct audit_source *as, struct tailfile *tf)
 	as->ap->st = tf->stream;
 	feed_init(as, &f);
 	for (;;) {
+		if (budget && *budget == 0) {
+			as->backlog = 1;
+			break;
+		}
 		linebuf_reserve(&tf->lb, AUDIT_MIN_BUF);
-		n = read(tf->fd, tf->lb.buf + tf->lb.len, tf->lb.cap - tf->lb.len);
+		room = tf->lb.cap - tf->lb.len;
+		if (budget && room > *budget)
+			room = *budget;
+		n = read(tf->fd, tf->lb.buf + tf->lb.len, room);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -842,6 +856,8 @@ tail_read(struct audit_source *as, struct tailfile *tf)
 		}
 		if (n == 0)
 			break;
+		if (budget)
+			*budget -= (size_t)n;
 		now = mono_ms();
 		tf->off += n;
 		tf->last_data = now;
@@ -983,7 +999,7 @@ prev_drop(struct audit_source *as, size_t i)
 {
 	struct tailfile *tf = &as->prev[i];
 
-	tail_read(as, tf);
+	tail_read(as, tf, NULL);
 	tail_flush(as, tf);
 	known_add(as, tf->dev, tf->ino, tf->off);
 	tail_release(as, tf);
@@ -1009,7 +1025,7 @@ prev_push(struct audit_source *as, const struct tailfile *tf)
  * grew since it was let go.
  */
 static void
-source_adopt_old(struct audit_source *as)
+source_adopt_old(struct audit_source *as, size_t *budget)
 {
 	struct known_file *k;
 	struct tailfile next;
@@ -1036,24 +1052,28 @@ source_adopt_old(struct audit_source *as)
 		as->st.rotations++;
 		log_info("audit log %s: a file rotated away unseen, reading it", as->old_path);
 	}
-	tail_read(as, prev_push(as, &next));
+	tail_read(as, prev_push(as, &next), budget);
 }
 
-/* Reads what is new, and moves on to a new file at the path (rotation, or the first one). */
+/*
+ * Reads what is new, at most AUDIT_BATCH bytes of it (older files first), and
+ * moves on to a new file at the path (rotation, or the first one).
+ */
 static void
 source_sync(struct audit_source *as)
 {
 	struct tailfile next;
 	struct stat sb;
-	size_t i;
+	size_t i, budget = AUDIT_BATCH;
 
+	as->backlog = 0;
 	for (i = 0; i < as->nprev; i++)
-		tail_read(as, &as->prev[i]);
+		tail_read(as, &as->prev[i], &budget);
 	if (as->cur.fd >= 0)
-		tail_read(as, &as->cur);
+		tail_read(as, &as->cur, &budget);
 	if (as->path == NULL)
 		return;
-	source_adopt_old(as);
+	source_adopt_old(as, &budget);
 	if (stat(as->path, &sb) == -1)
 		return;
 	if (as->cur.fd >= 0 && sb.st_dev == as->cur.dev && sb.st_ino == as->cur.ino)
@@ -1074,13 +1094,13 @@ source_sync(struct audit_source *as)
 		 * Other smbd processes keep writing to the old file until they
 		 * notice: follow it a while longer.
 		 */
-		tail_read(as, &as->cur);
+		tail_read(as, &as->cur, &budget);
 		prev_push(as, &as->cur);
 		as->st.rotations++;
 		log_info("audit log %s rotated, following the new file", as->path);
 	}
 	as->cur = next;
-	tail_read(as, &as->cur);
+	tail_read(as, &as->cur, &budget);
 }
 
 /* Binds the datagram socket smbd or syslog sends to; logs why when it cannot. */
@@ -1375,4 +1395,10 @@ const struct audit_stats *
 audit_source_stats(const struct audit_source *as)
 {
 	return &as->st;
+}
+
+int
+audit_source_backlog(const struct audit_source *as)
+{
+	return as->backlog;
 }

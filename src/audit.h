@@ -53,7 +53,10 @@ typedef void (*audit_event_cb)(const struct sw_event *ev, void *arg);
  * rename) and, optionally, receives syslog datagrams on a unix socket. It is
  * driven by the daemon's event loop: register the fds it returns, call
  * audit_source_read() when one is readable, and audit_source_tick() about
- * every 250 ms (rotation checks, partial lines).
+ * every 250 ms (rotation checks, partial lines). Each call reads at most a
+ * batch (512 KiB of the file, 4096 datagrams), so a burst of a million lines
+ * never holds the loop: while audit_source_backlog() says more is waiting,
+ * call audit_source_tick() again without sleeping.
  */
 struct audit_source;
 
@@ -66,6 +69,8 @@ int audit_source_fds(struct audit_source *as, int *fds, int max);
 void audit_source_read(struct audit_source *as, int fd);
 void audit_source_tick(struct audit_source *as);
 const struct audit_stats *audit_source_stats(const struct audit_source *as);
+/* 1 when the last read stopped at its batch size with more of the file unread. */
+int audit_source_backlog(const struct audit_source *as);
 
 /*
  * Feeds a whole stream (replay): splits lines, parses each, calls cb for every

@@ -110,6 +110,7 @@ static const struct cfg_key keys[] = {
 	{ SEC_DETECT, "delete burst", T_INT, D(delete_burst), 0, "50", 1, 1000000 },
 	{ SEC_DETECT, "delete burst weight", T_NUMBER, D(w_delete_burst), 0, "3", 0, 10000 },
 	{ SEC_DETECT, "slow window", T_DURATION, D(slow_window_ms), 0, "1h", 1000, 7 * DAY },
+	{ SEC_DETECT, "max actors", T_INT, D(max_actors), 0, "10000", 100, 10000000 },
 
 	BOOL(SEC_RESPOND, "lock account", lock_account, "yes"),
 	BOOL(SEC_RESPOND, "kill session", kill_session, "yes"),

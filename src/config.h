@@ -109,6 +109,7 @@ struct detect_cfg {
 	int delete_burst;		/* delete burst = 50: deletions within window */
 	double w_delete_burst;		/* delete burst weight = 3 */
 	int64_t slow_window_ms;		/* slow window = 1h: how long content signals count (slow attacks) */
+	int max_actors;			/* max actors = 10000: users+IPs kept in memory; the least recently active go */
 };
 
 struct config {

@@ -38,6 +38,9 @@
 #define PID_CACHE	256
 #define PARK_MAX	4096	/* kernel events waiting for their session to be known */
 #define PARK_MS		3000	/* ... at most this long */
+#define OVERFLOW_QUIET_MS 5000	/* kernel queue overflows this far apart are one episode of lost events */
+#define OVERFLOW_FLUSH_MS 1000	/* an episode's notices are brought up to date this often */
+#define OVERFLOW_INCIDENTS 16	/* incidents one episode's notices name */
 
 static volatile sig_atomic_t quit_flag;
 
@@ -60,6 +63,22 @@ struct pid_kind {
 	int pid;
 	int smbd;
 	int64_t until;		/* mono ms: re-check after (pids are reused) */
+};
+
+/*
+ * Kernel events lost to queue overflows: one episode from the first overflow
+ * until none came for OVERFLOW_QUIET_MS, journaled as the daemon's notice and
+ * one notice per incident that was open meanwhile.
+ */
+struct overflow_episode {
+	int active;
+	struct notice all;			/* incident_id 0 */
+	struct notice inc[OVERFLOW_INCIDENTS];
+	size_t ninc;
+	int canaries_bad;			/* canaries changed when last checked; -1 not checked */
+	int dirty;
+	int64_t flushed;			/* mono ms */
+	int64_t last;				/* mono ms of the latest overflow */
 };
 
 /* A kernel event of an smbd pid whose session is not known yet (a new client): replayed once it is. */
@@ -98,8 +117,10 @@ struct daemon {
 	int in_tx;
 	int64_t started_at;
 	int64_t overflows, last_overflow_at;
+	struct overflow_episode ov;
 	int64_t through;			/* every source was empty then and all read is committed */
-	int64_t last_stats, last_prune, last_release_check;
+	int64_t last_stats, last_prune, last_release_check, last_idle_trim;
+	int actors_warned;			/* the actor table reached max actors once */
 	struct snapsched *snapsched;		/* the snapshot schedule's thread; NULL without a schedule */
 	struct timespec canary_mtime;		/* of the registry when last loaded (restore re-seeds it) */
 };
@@ -317,20 +338,169 @@ pid_is_smbd(struct daemon *d, int pid)
 	return k->smbd;
 }
 
+/* The lost window may have touched a canary: each episode checks them all when it begins and ends. */
+static void
+overflow_check_canaries(struct daemon *d)
+{
+	struct overflow_episode *ov = &d->ov;
+
+	if (!d->cfg->canaries)
+		return;
+	ov->canaries_bad = canary_list(d->cfg, NULL);
+	if (ov->canaries_bad > 0)
+		log_warnx("%d canaries changed while kernel events were lost: see `sharewarden canaries`",
+		    ov->canaries_bad);
+}
+
+/* "once", "3 times" */
+static const char *
+times(int64_t n, char buf[32])
+{
+	if (n == 1)
+		return "once";
+	snprintf(buf, 32, "%lld times", (long long)n);
+	return buf;
+}
+
+/* The notices' details, from what the episode knows now. */
+static void
+overflow_details(struct daemon *d)
+{
+	struct overflow_episode *ov = &d->ov;
+	char ids[128] = "", canaries[96] = "", tb[32];
+	const char *audit = d->as ? "full_audit still saw every SMB operation" :
+	    "no audit log is configured: SMB activity of that time was not seen";
+	size_t len = 0;
+
+	for (size_t i = 0; i < ov->ninc && len < sizeof ids; i++)
+		len += (size_t)snprintf(ids + len, sizeof ids - len, "%s%lld", i ? ", " : "; incidents ",
+		    (long long)ov->inc[i].incident_id);
+	if (ov->canaries_bad == 0)
+		snprintf(canaries, sizeof canaries, "; canaries checked: all intact");
+	else if (ov->canaries_bad > 0)
+		snprintf(canaries, sizeof canaries, "; canaries checked: %d changed (sharewarden canaries)",
+		    ov->canaries_bad);
+	snprintf(ov->all.detail, sizeof ov->all.detail, "the kernel event queue overflowed %s: kernel "
+	    "events were lost; %s%s%s", times(ov->all.count, tb), audit, canaries, ids);
+	for (size_t i = 0; i < ov->ninc; i++)
+		snprintf(ov->inc[i].detail, sizeof ov->inc[i].detail, "kernel events were lost while this "
+		    "incident was under way (the queue overflowed %s): %s%s", times(ov->inc[i].count, tb),
+		    d->as ? "full_audit still saw every SMB operation, its files list is complete" :
+		    "its files list may miss operations of that time", canaries);
+}
+
+static void
+overflow_flush(struct daemon *d)
+{
+	struct overflow_episode *ov = &d->ov;
+
+	overflow_details(d);
+	tx_begin(d);
+	if (ov->all.id > 0)
+		journal_notice_update(d->j, &ov->all);
+	for (size_t i = 0; i < ov->ninc; i++)
+		if (ov->inc[i].id > 0)
+			journal_notice_update(d->j, &ov->inc[i]);
+	ov->dirty = 0;
+	ov->flushed = mono_ms();
+}
+
+/* An incident open during the episode: its report says events were lost. */
+static void
+overflow_attach(struct daemon *d, int64_t incident_id)
+{
+	struct overflow_episode *ov = &d->ov;
+	struct notice *no;
+
+	if (!ov->active || incident_id <= 0 || ov->ninc == OVERFLOW_INCIDENTS)
+		return;
+	for (size_t i = 0; i < ov->ninc; i++)
+		if (ov->inc[i].incident_id == incident_id)
+			return;
+	no = &ov->inc[ov->ninc++];
+	*no = ov->all;
+	no->id = 0;
+	no->incident_id = incident_id;
+	overflow_details(d);
+	tx_begin(d);
+	if (journal_notice_add(d->j, no) != 0)
+		no->id = 0;
+	ov->dirty = 1;
+}
+
+static void
+overflow_begin(struct daemon *d, int64_t now)
+{
+	struct overflow_episode *ov = &d->ov;
+	struct incident *list = NULL;
+	size_t n = 0;
+
+	memset(ov, 0, sizeof *ov);
+	ov->active = 1;
+	ov->canaries_bad = -1;
+	snprintf(ov->all.kind, sizeof ov->all.kind, "%s", NOTICE_KERNEL_OVERFLOW);
+	ov->all.first_at = ov->all.last_at = now;
+	log_warnx("kernel event queue overflowed: kernel events are being lost; full_audit %s, canaries "
+	    "checked now", d->as ? "still covers SMB activity" : "is not configured");
+	overflow_check_canaries(d);
+	overflow_details(d);
+	tx_begin(d);
+	if (journal_notice_add(d->j, &ov->all) != 0)
+		ov->all.id = 0;
+	if (journal_incident_list(d->j, &list, &n) == 0) {
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(list[i].state, INC_OPEN) == 0 || strcmp(list[i].state, INC_CONTAINED) == 0)
+				overflow_attach(d, list[i].id);
+		free(list);
+	}
+	ov->flushed = mono_ms();
+}
+
+/*
+ * The kernel dropped events (FAN_Q_OVERFLOW): counted, and journaled as a
+ * notice per episode (and per incident open meanwhile) rather than a row per
+ * overflow, which a storm repeats many times a second.
+ */
 static void
 on_overflow(struct daemon *d)
 {
-	d->overflows++;
-	d->last_overflow_at = now_ms();
-	log_warnx("kernel event queue overflowed: events were lost; full_audit %s, canaries checked now",
-	    d->as ? "still covers SMB activity" : "is not configured");
-	/* The lost window may have touched a canary: check them all now. */
-	if (d->cfg->canaries) {
-		int bad = canary_list(d->cfg, NULL);
+	struct overflow_episode *ov = &d->ov;
+	int64_t now = now_ms();
 
-		if (bad > 0)
-			log_warnx("%d canaries changed while kernel events were lost: see `sharewarden canaries`", bad);
+	d->overflows++;
+	d->last_overflow_at = now;
+	if (!ov->active)
+		overflow_begin(d, now);
+	ov->last = mono_ms();
+	ov->all.count++;
+	ov->all.last_at = now;
+	for (size_t i = 0; i < ov->ninc; i++) {
+		ov->inc[i].count++;
+		ov->inc[i].last_at = now;
 	}
+	ov->dirty = 1;
+	if (ov->last - ov->flushed >= OVERFLOW_FLUSH_MS)
+		overflow_flush(d);
+}
+
+/* Brings the episode's notices up to date; ends the episode once overflows stopped. */
+static void
+overflow_tick(struct daemon *d)
+{
+	struct overflow_episode *ov = &d->ov;
+	int64_t now = mono_ms();
+	char t1[32], t2[32];
+
+	if (!ov->active)
+		return;
+	if (now - ov->last >= OVERFLOW_QUIET_MS) {
+		overflow_check_canaries(d);
+		overflow_flush(d);
+		log_info("kernel events flow again: %lld queue overflows from %s to %s", (long long)ov->all.count,
+		    fmt_time(ov->all.first_at, t1), fmt_time(ov->all.last_at, t2));
+		ov->active = 0;
+	} else if (ov->dirty && now - ov->flushed >= OVERFLOW_FLUSH_MS)
+		overflow_flush(d);
 }
 
 /* A kernel event of a known session: content analysis, and scoring or the journal. */
@@ -349,9 +519,21 @@ fan_feed(struct daemon *d, const struct sw_event *ev, const struct smb_session *
 	e.host.n = strlen(s->host);
 	if (d->cw && ev->op == OP_CLOSE && (ev->flags & EVF_WRITE) && !(ev->flags & EVF_DIR))
 		content_submit(d, &e, s->user, s->ip);
-	if (!d->audit_primary)
+	if (!d->audit_primary) {
 		score_event(d, &e);
-	else if ((e.op == OP_CREATE || e.op == OP_MKDIR) && op_mutates(&e)) {
+		return;
+	}
+	/*
+	 * full_audit drives detection, but the kernel's word on a canary comes
+	 * first when a burst of audit lines is still being read.
+	 */
+	if (d->canaries) {
+		struct detect_verdict v;
+
+		detect_canary(d->det, &e, &v);
+		on_verdict(d, &v);
+	}
+	if ((e.op == OP_CREATE || e.op == OP_MKDIR) && op_mutates(&e)) {
 		/*
 		 * Detection counts the audit line; the journal also keeps the kernel's word that a
 		 * name was made, for the restore: a create the deny cut short leaves a file whose
@@ -555,8 +737,10 @@ open_incident(struct daemon *d, struct actor *a)
 	tx_begin(d);
 	if (journal_incident_add(d->j, &inc) != 0)
 		log_warnx("cannot journal the incident of %s from %s; acting anyway", a->user, a->ip);
-	else
+	else {
 		journal_signals(d, inc.id, a);
+		overflow_attach(d, inc.id);
+	}
 	tx_commit(d);
 	crash_point("detected");
 	a->incident_id = inc.id > 0 ? inc.id : -1;
@@ -646,7 +830,39 @@ write_stats(struct daemon *d)
 	journal_stat_set(d->j, "content_cpu_ns", (int64_t)cpu_ns);
 	journal_stat_set(d->j, "canaries", d->canaries ? (int64_t)canary_set_count(d->canaries) : -1);
 	journal_stat_set(d->j, "denied_opens", d->deny ? (int64_t)fan_deny_denied(d->deny) : -1);
+	{
+		size_t actors;
+		uint64_t evicted;
+
+		detect_stats(d->det, &actors, &evicted);
+		journal_stat_set(d->j, "actors", (int64_t)actors);
+		journal_stat_set(d->j, "actors_evicted", (int64_t)evicted);
+	}
 	tx_commit(d);
+}
+
+/*
+ * Keeps the actor table bounded: a storm of clients or a flood of lines from
+ * many users costs at most max actors; an actor idle longer than the slow
+ * window has nothing left that counts. Runs after handle_pending, when no
+ * verdict holds an actor.
+ */
+static void
+trim_actors(struct daemon *d, int64_t now)
+{
+	int64_t idle_before = 0;
+	size_t n;
+
+	if (now - d->last_idle_trim >= 60000) {
+		d->last_idle_trim = now;
+		idle_before = now_ms() - d->cfg->detect.slow_window_ms;
+	}
+	n = detect_trim(d->det, (size_t)d->cfg->detect.max_actors, idle_before);
+	if (n > 0 && idle_before == 0 && !d->actors_warned) {
+		d->actors_warned = 1;
+		log_warnx("more than %d actors (user and client IP) at once: the least recently active ones "
+		    "without an incident are forgotten (max actors); `status` counts them", d->cfg->detect.max_actors);
+	}
 }
 
 /* A restore or `canaries --seed` rewrote the registry: know the new canaries. */
@@ -680,6 +896,8 @@ tick(struct daemon *d)
 	if (d->ndeb)
 		debounce_flush(d, 0);
 	handle_pending(d);
+	trim_actors(d, now);
+	overflow_tick(d);
 	/* A release committed by the CLI is seen at once: signals after it belong to a fresh watch. */
 	if (journal_changed(d->j))
 		check_releases(d);
@@ -830,6 +1048,10 @@ daemon_run(struct config *cfg, int foreground)
 		int fds[8], n = d.as ? audit_source_fds(d.as, fds, 8) : 0, nf = 0;
 		int timeout = d.ndeb ? DEBOUNCE_MS / 3 : TICK_MS;
 
+		/* A burst of audit lines is read a batch per turn: the kernel queue and incidents get their turn. */
+		if (d.as && audit_source_backlog(d.as))
+			timeout = 0;
+
 		for (int i = 0; i < n; i++) {
 			pfd[nf].fd = fds[i];
 			pfd[nf].events = POLLIN;
@@ -866,7 +1088,7 @@ daemon_run(struct config *cfg, int foreground)
 			handle_pending(&d);
 		}
 		/* Restore plans from the journal: it waits until we are through the time of containment. */
-		if (now_ms() - d.through >= 50) {
+		if (now_ms() - d.through >= 50 && !(d.as && audit_source_backlog(d.as))) {
 			int64_t mark = now_ms();
 
 			if (poll(pfd, (nfds_t)nf, 0) == 0) {
@@ -877,6 +1099,8 @@ daemon_run(struct config *cfg, int foreground)
 		tick(&d);
 	}
 	log_info("sharewarden stopping");
+	if (d.ov.active)
+		overflow_flush(&d);
 	tx_commit(&d);
 	write_stats(&d);
 out:

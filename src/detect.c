@@ -25,23 +25,29 @@ struct path_at {
 	int64_t at;
 };
 
+/*
+ * Each ring holds at most RING_* entries and is grown to that on demand: most
+ * actors touch a handful of files, and a storm of thousands of them must not
+ * cost each the room of the busiest. Entry i of a ring that has seen n is at
+ * i % RING_* (the first n while n is below it).
+ */
 struct actor_private {
-	struct path_at writes[RING_WRITES];
-	size_t nwrites;
-	struct path_at renames[RING_RENAMES];	/* h = hash of the new extension */
-	size_t nrenames;
-	int64_t mut[RING_MUT];
-	size_t nmut;
-	uint64_t seen[RING_SEEN];
-	size_t nseen;
+	struct path_at *writes;
+	size_t nwrites, capwrites;
+	struct path_at *renames;		/* h = hash of the new extension */
+	size_t nrenames, caprenames;
+	int64_t *mut;
+	size_t nmut, capmut;
+	uint64_t *seen;
+	size_t nseen, capseen;
 	uint64_t burst_ext;			/* extension whose burst already fired */
 	int64_t burst_at;
-	struct path_at reads[RING_READS];
-	size_t nreads;
-	struct path_at copies[RING_COPIES];	/* h = hash of the path the copy was named after */
-	size_t ncopies;
-	int64_t deletes[RING_DELETES];
-	size_t ndeletes;
+	struct path_at *reads;
+	size_t nreads, capreads;
+	struct path_at *copies;			/* h = hash of the path the copy was named after */
+	size_t ncopies, capcopies;
+	int64_t *deletes;
+	size_t ndeletes, capdeletes;
 	int64_t delete_burst_at;
 };
 
@@ -57,9 +63,35 @@ struct detect {
 	const struct canary_set *canaries;
 	const struct config *allow;
 	struct actor_link *buckets[ACTOR_BUCKETS];
-	struct actor *all;			/* every actor, newest first (detect_actors) */
+	struct actor *all;			/* every actor, most recently active first (detect_actors) */
+	struct actor *tail;			/* ... and the least recently active */
 	struct actor *last;			/* the actor of the previous event: most events come in runs */
+	size_t nactors;
+	uint64_t evicted;			/* actors forgotten by detect_trim */
 };
+
+/* The room a ring of at most max entries needs for its entry number n, having cap. */
+static size_t
+ring_room(size_t n, size_t cap, size_t max)
+{
+	size_t room;
+
+	if (n < cap || cap >= max)
+		return cap;
+	room = cap ? cap * 2 : 8;
+	return room > max ? max : room;
+}
+
+/* slot = where the next entry of ring p->name (at most max) goes; the ring grows first when full. */
+#define RING_ADD(p, name, max, slot) do {					\
+	size_t room_ = ring_room((p)->n##name, (p)->cap##name, (max));		\
+									\
+	if (room_ != (p)->cap##name) {						\
+		(p)->name = xrealloc((p)->name, room_ * sizeof *(p)->name);	\
+		(p)->cap##name = room_;						\
+	}									\
+	(slot) = &(p)->name[(p)->n##name++ % (max)];				\
+} while (0)
 
 static uint64_t
 hash_bytes(uint64_t h, const char *p, size_t n)
@@ -139,6 +171,33 @@ actor_clear_signals(struct actor *a)
 	a->score = 0;
 }
 
+/* Forgets what the rings hold; their room is kept. */
+static void
+priv_clear(struct actor_private *p)
+{
+	p->nwrites = p->nrenames = p->nmut = p->nseen = p->nreads = p->ncopies = p->ndeletes = 0;
+	p->burst_ext = 0;
+	p->burst_at = p->delete_burst_at = 0;
+}
+
+static void
+actor_free(struct actor *a)
+{
+	struct actor_private *p = a->priv;
+
+	actor_clear_signals(a);
+	free(a->sig);
+	free(p->writes);
+	free(p->renames);
+	free(p->mut);
+	free(p->seen);
+	free(p->reads);
+	free(p->copies);
+	free(p->deletes);
+	free(p);
+	free(a);
+}
+
 void
 detect_free(struct detect *d)
 {
@@ -156,9 +215,7 @@ detect_free(struct detect *d)
 	}
 	for (a = d->all; a; a = next) {
 		next = a->next;
-		actor_clear_signals(a);
-		free(a->priv);
-		free(a);
+		actor_free(a);
 	}
 	free(d);
 }
@@ -173,7 +230,7 @@ void
 detect_actor_reset(struct actor *a)
 {
 	actor_clear_signals(a);
-	memset(a->priv, 0, sizeof *a->priv);
+	priv_clear(a->priv);
 	a->incident_id = 0;
 	a->first_mut_at = a->last_mut_at = 0;
 }
@@ -211,40 +268,66 @@ same_actor(const struct actor *a, const struct sw_event *ev)
 	    strlen(a->ip) == ev->ip.n && memcmp(a->ip, ev->ip.p, ev->ip.n) == 0;
 }
 
-static uint64_t
-actor_hash(const struct sw_event *ev)
+/* One bucket for every form of a name: the account part, without case. */
+static size_t
+actor_bucket(const char *user, size_t ulen, const char *ip, size_t iplen)
 {
-	struct sw_str u = account_base(ev->user.p, ev->user.n);
+	struct sw_str u = account_base(user, ulen);
 	char low[128];
 	size_t n = u.n < sizeof low ? u.n : sizeof low;
 
 	for (size_t i = 0; i < n; i++)
 		low[i] = (char)tolower((unsigned char)u.p[i]);
-	return hash_bytes(hash_bytes(HASH_SEED, low, n), ev->ip.p, ev->ip.n);
+	return hash_bytes(hash_bytes(HASH_SEED, low, n), ip, iplen) % ACTOR_BUCKETS;
 }
 
+static void
+lru_unlink(struct detect *d, struct actor *a)
+{
+	if (a->prev)
+		a->prev->next = a->next;
+	else
+		d->all = a->next;
+	if (a->next)
+		a->next->prev = a->prev;
+	else
+		d->tail = a->prev;
+	a->prev = a->next = NULL;
+}
+
+static void
+lru_push(struct detect *d, struct actor *a)
+{
+	a->prev = NULL;
+	a->next = d->all;
+	if (d->all)
+		d->all->prev = a;
+	else
+		d->tail = a;
+	d->all = a;
+}
+
+/* The actor of ev (made when new), now the most recently active one. */
 static struct actor *
 actor_get(struct detect *d, const struct sw_event *ev)
 {
 	struct actor *a = d->last;
-	uint64_t h;
 	size_t b;
 
 	if (a && same_actor(a, ev))
-		return a;
-	h = actor_hash(ev);
-	b = h % ACTOR_BUCKETS;
-	for (struct actor_link *l = d->buckets[b]; l; l = l->next) {
-		a = l->a;
-		if (same_actor(a, ev))
-			return d->last = a;
-	}
+		goto found;
+	b = actor_bucket(ev->user.p, ev->user.n, ev->ip.p, ev->ip.n);
+	for (struct actor_link *l = d->buckets[b]; l; l = l->next)
+		if (same_actor(l->a, ev)) {
+			a = l->a;
+			goto found;
+		}
 	a = xcalloc(1, sizeof *a);
 	a->priv = xcalloc(1, sizeof *a->priv);
 	str_copy(a->user, sizeof a->user, ev->user);
 	str_copy(a->ip, sizeof a->ip, ev->ip);
-	a->next = d->all;
-	d->all = a;
+	lru_push(d, a);
+	d->nactors++;
 	{
 		struct actor_link *l = xmalloc(sizeof *l);
 
@@ -252,7 +335,64 @@ actor_get(struct detect *d, const struct sw_event *ev)
 		l->next = d->buckets[b];
 		d->buckets[b] = l;
 	}
+	goto done;
+found:
+	if (d->all != a) {
+		lru_unlink(d, a);
+		lru_push(d, a);
+	}
+done:
+	if (ev->at_ms > a->last_at)
+		a->last_at = ev->at_ms;
 	return d->last = a;
+}
+
+/* Forgets an actor: its hash link, its place in the list, its memory. */
+static void
+actor_evict(struct detect *d, struct actor *a)
+{
+	struct actor_link **lp = &d->buckets[actor_bucket(a->user, strlen(a->user), a->ip, strlen(a->ip))];
+
+	while (*lp && (*lp)->a != a)
+		lp = &(*lp)->next;
+	if (*lp) {
+		struct actor_link *l = *lp;
+
+		*lp = l->next;
+		free(l);
+	}
+	if (d->last == a)
+		d->last = NULL;
+	lru_unlink(d, a);
+	actor_free(a);
+	d->nactors--;
+	d->evicted++;
+}
+
+size_t
+detect_trim(struct detect *d, size_t max, int64_t idle_before)
+{
+	struct actor *a, *prev;
+	size_t n = 0;
+
+	for (a = d->tail; a; a = prev) {
+		prev = a->prev;
+		if (d->nactors <= max && a->last_at >= idle_before)
+			break;
+		/* An actor with an incident, or one about to get it, is never forgotten. */
+		if (a->incident_id != 0 || a->score >= d->cfg.incident_score)
+			continue;
+		actor_evict(d, a);
+		n++;
+	}
+	return n;
+}
+
+void
+detect_stats(const struct detect *d, size_t *actors, uint64_t *evicted)
+{
+	*actors = d->nactors;
+	*evicted = d->evicted;
 }
 
 static int
@@ -260,10 +400,13 @@ seen_path(struct actor_private *p, uint64_t h)
 {
 	size_t n = p->nseen < RING_SEEN ? p->nseen : RING_SEEN;
 
+	uint64_t *slot;
+
 	for (size_t i = 0; i < n; i++)
 		if (p->seen[i] == h)
 			return 1;
-	p->seen[p->nseen++ % RING_SEEN] = h;
+	RING_ADD(p, seen, RING_SEEN, slot);
+	*slot = h;
 	return 0;
 }
 
@@ -271,8 +414,23 @@ static struct actor_signal *
 add_signal(struct actor *a, struct detect_verdict *v, const char *kind, double w, int64_t at,
     struct sw_str path, const char *detail)
 {
-	struct actor_signal *s = &a->sig[a->nsig % ACTOR_SIGNALS];
+	struct actor_signal *s;
 
+	if (a->nsig >= a->sigcap && a->sigcap < ACTOR_SIGNALS) {
+		size_t ncap = a->sigcap ? a->sigcap * 2 : 4, idx[nitems(v->sig)];
+
+		if (ncap > ACTOR_SIGNALS)
+			ncap = ACTOR_SIGNALS;
+		/* The verdict points at this event's earlier signals: move them along. */
+		for (int k = 0; k < v->nsig; k++)
+			idx[k] = (size_t)(v->sig[k] - a->sig);
+		a->sig = xrealloc(a->sig, ncap * sizeof *a->sig);
+		memset(a->sig + a->sigcap, 0, (ncap - a->sigcap) * sizeof *a->sig);
+		a->sigcap = ncap;
+		for (int k = 0; k < v->nsig; k++)
+			v->sig[k] = a->sig + idx[k];
+	}
+	s = &a->sig[a->nsig % ACTOR_SIGNALS];
 	free(s->path);
 	s->kind = kind;
 	s->weight = w;
@@ -386,14 +544,16 @@ note_write(struct actor_private *p, struct sw_str path, int64_t at)
 	uint64_t h = hash_bytes(HASH_SEED, path.p, path.n);
 	size_t last = (p->nwrites + RING_WRITES - 1) % RING_WRITES;
 
+	struct path_at *w;
+
 	/* Several write events for one file in a row are one write. */
 	if (p->nwrites && p->writes[last].h == h) {
 		p->writes[last].at = at;
 		return;
 	}
-	p->writes[p->nwrites % RING_WRITES].h = h;
-	p->writes[p->nwrites % RING_WRITES].at = at;
-	p->nwrites++;
+	RING_ADD(p, writes, RING_WRITES, w);
+	w->h = h;
+	w->at = at;
 }
 
 /* A rename that changes the extension: overwrite-then-rename and bursts of renames to one new extension. */
@@ -404,6 +564,7 @@ check_rename(struct detect *d, struct actor *a, const struct sw_event *ev, struc
 	struct sw_str oldb = path_base(ev->path), newb = path_base(ev->path2);
 	struct sw_str olde = name_ext(oldb), newe = name_ext(newb);
 	int64_t since = ev->at_ms - d->cfg.window_ms;
+	struct path_at *r;
 	uint64_t eh;
 	size_t n, same = 0;
 	char detail[128], ext[48];
@@ -430,9 +591,9 @@ check_rename(struct detect *d, struct actor *a, const struct sw_event *ev, struc
 		add_signal(a, v, "overwrite_rename", d->cfg.w_overwrite_rename, ev->at_ms, ev->path2, detail);
 	}
 	eh = hash_ext_lower(newe);
-	p->renames[p->nrenames % RING_RENAMES].h = eh;
-	p->renames[p->nrenames % RING_RENAMES].at = ev->at_ms;
-	p->nrenames++;
+	RING_ADD(p, renames, RING_RENAMES, r);
+	r->h = eh;
+	r->at = ev->at_ms;
 	n = p->nrenames < RING_RENAMES ? p->nrenames : RING_RENAMES;
 	for (size_t i = 0; i < n; i++)
 		if (p->renames[i].h == eh && p->renames[i].at >= since)
@@ -450,11 +611,13 @@ static void
 note_mutation(struct detect *d, struct actor *a, int64_t at)
 {
 	struct actor_private *p = a->priv;
+	int64_t *slot;
 
 	if (a->last_mut_at == 0 || at - a->last_mut_at > d->cfg.window_ms)
 		a->first_mut_at = at;
 	a->last_mut_at = at;
-	p->mut[p->nmut++ % RING_MUT] = at;
+	RING_ADD(p, mut, RING_MUT, slot);
+	*slot = at;
 }
 
 void
@@ -511,13 +674,13 @@ ring_has(const struct path_at *ring, size_t count, size_t size, uint64_t h, int6
 	return 0;
 }
 
-static void
-ring_put(struct path_at *ring, size_t *count, size_t size, uint64_t h, int64_t at)
-{
-	ring[*count % size].h = h;
-	ring[*count % size].at = at;
-	(*count)++;
-}
+#define RING_PUT(p, name, max, hash, when) do {				\
+	struct path_at *e_;							\
+									\
+	RING_ADD(p, name, max, e_);						\
+	e_->h = (hash);								\
+	e_->at = (when);							\
+} while (0)
 
 static void
 check_canary(struct detect *d, struct actor *a, const struct sw_event *ev, struct sw_str path,
@@ -552,8 +715,7 @@ note_copy(const struct detect *d, struct actor_private *p, struct sw_str path, i
 	ext = name_ext(base);
 	if (scratch_ext(ext) || rules_ordinary_ext(d->rules, ext.p, ext.n))
 		return;
-	ring_put(p->copies, &p->ncopies, RING_COPIES,
-	    hash_bytes(HASH_SEED, path.p, (size_t)(dot - path.p)), at);
+	RING_PUT(p, copies, RING_COPIES, hash_bytes(HASH_SEED, path.p, (size_t)(dot - path.p)), at);
 }
 
 static void
@@ -562,11 +724,13 @@ check_delete(struct detect *d, struct actor *a, const struct sw_event *ev, struc
 	struct actor_private *p = a->priv;
 	int64_t since = ev->at_ms - d->cfg.window_ms;
 	size_t n, count = 0;
+	int64_t *slot;
 
 	if (ring_has(p->copies, p->ncopies, RING_COPIES, hash_bytes(HASH_SEED, ev->path.p, ev->path.n), since))
 		add_signal(a, v, "copy_delete", d->cfg.w_copy_delete, ev->at_ms, ev->path,
 		    "deleted after a copy named after it was written");
-	p->deletes[p->ndeletes++ % RING_DELETES] = ev->at_ms;
+	RING_ADD(p, deletes, RING_DELETES, slot);
+	*slot = ev->at_ms;
 	n = p->ndeletes < RING_DELETES ? p->ndeletes : RING_DELETES;
 	for (size_t i = 0; i < n; i++)
 		if (p->deletes[i] >= since)
@@ -606,8 +770,7 @@ detect_feed(struct detect *d, const struct sw_event *ev, struct detect_verdict *
 		if (ev->flags & (EVF_WRITE | EVF_DIR) || allowed(d, ev))
 			return;
 		a = actor_get(d, ev);
-		ring_put(a->priv->reads, &a->priv->nreads, RING_READS,
-		    hash_bytes(HASH_SEED, ev->path.p, ev->path.n), ev->at_ms);
+		RING_PUT(a->priv, reads, RING_READS, hash_bytes(HASH_SEED, ev->path.p, ev->path.n), ev->at_ms);
 		return;
 	case OP_CREATE:
 	case OP_WRITE:
@@ -657,6 +820,34 @@ detect_feed(struct detect *d, const struct sw_event *ev, struct detect_verdict *
 	default:
 		break;
 	}
+	finish(d, a, ev->at_ms, v);
+}
+
+void
+detect_canary(struct detect *d, const struct sw_event *ev, struct detect_verdict *v)
+{
+	struct actor *a;
+
+	v->actor = NULL;
+	v->nsig = 0;
+	v->crossed = 0;
+	if (ev->user.n == 0 || !ev->ok || d->canaries == NULL || ev->path.n == 0)
+		return;
+	switch (ev->op) {
+	case OP_CREATE:
+	case OP_WRITE:
+	case OP_RENAME:
+	case OP_UNLINK:
+		break;
+	default:
+		return;
+	}
+	if ((ev->flags & EVF_DIR) || !canary_is(d->canaries, ev->path.p, ev->path.n) || allowed(d, ev))
+		return;
+	a = actor_get(d, ev);
+	v->actor = a;
+	a->pid = ev->pid;
+	check_canary(d, a, ev, ev->path, v);
 	finish(d, a, ev->at_ms, v);
 }
 

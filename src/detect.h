@@ -32,10 +32,13 @@ struct actor {
 	int64_t last_mut_at;
 	double score;			/* weights of the signals inside the window */
 	int64_t incident_id;		/* the incident open for this actor, 0 none */
-	struct actor_signal sig[ACTOR_SIGNALS];	/* ring of recent signals */
+	int64_t last_at;		/* its latest event (ms since the epoch) */
+	struct actor_signal *sig;	/* ring of recent signals, grown on demand to ACTOR_SIGNALS */
+	size_t sigcap;
 	size_t nsig;			/* how many were ever added (ring index = nsig % ACTOR_SIGNALS) */
 	struct actor_private *priv;
-	struct actor *next;
+	struct actor *next;		/* the next less recently active actor */
+	struct actor *prev;
 };
 
 /* What one event did. sig points into actor->sig (valid until the next feed). */
@@ -61,6 +64,12 @@ void detect_set_allow(struct detect *d, const struct config *cfg);
  */
 void detect_content(struct detect *d, const struct sw_event *ev, int verdict, const char *detail,
     struct detect_verdict *v);
+/*
+ * Only the canary rule, for a second source of the same operations (kernel
+ * events beside full_audit): a touch both report counts once per actor,
+ * canary and kind of touch. Signals as detect_feed.
+ */
+void detect_canary(struct detect *d, const struct sw_event *ev, struct detect_verdict *v);
 void detect_free(struct detect *d);
 void detect_feed(struct detect *d, const struct sw_event *ev, struct detect_verdict *v);
 /* Forgets the actor's score and signals (after an incident is released). */
@@ -71,7 +80,18 @@ void detect_actor_reset(struct actor *a);
  * but not before its current run of activity.
  */
 int64_t detect_first_event_at(const struct detect *d, const struct actor *a);
-/* Every actor, for status and tests. */
+/* Every actor, most recently active first (follow ->next), for status and tests. */
 struct actor *detect_actors(struct detect *d);
+/*
+ * Forgets the least recently active actors until at most max are left, and
+ * every actor whose latest event is older than idle_before (0: none for
+ * idleness): their memory is freed. An actor with an incident, or whose score
+ * reached the incident score (a pending incident), is never forgotten. Returns
+ * how many were. Invalidates pointers to the forgotten actors: call it where no
+ * verdict's actor is held.
+ */
+size_t detect_trim(struct detect *d, size_t max, int64_t idle_before);
+/* How many actors are known now, and how many detect_trim has forgotten. */
+void detect_stats(const struct detect *d, size_t *actors, uint64_t *evicted);
 
 #endif

@@ -236,6 +236,29 @@ json_actions(const struct action *a, size_t n)
 	return arr;
 }
 
+static json_t *
+json_notices(const struct notice *no, size_t n)
+{
+	json_t *arr = json_array(), *o;
+	size_t i;
+
+	if (arr == NULL)
+		fatalx("cannot build incident JSON: notices");
+	for (i = 0; i < n; i++) {
+		if ((o = json_object()) == NULL)
+			fatalx("cannot build incident JSON: notice");
+		jset(o, "kind", jstr(no[i].kind));
+		jset(o, "first_at", jtime(no[i].first_at));
+		jset(o, "last_at", jtime(no[i].last_at));
+		jset(o, "count", json_integer(no[i].count));
+		jset(o, "detail", jstr(no[i].detail));
+		jappend(arr, o);
+	}
+	return arr;
+}
+
+#define REPORT_NOTICES	100
+
 /* Everything one report needs, read from the journal. */
 struct report {
 	struct incident inc;
@@ -243,6 +266,8 @@ struct report {
 	size_t nsig;
 	struct action *act;
 	size_t nact;
+	struct notice *notices;		/* the latest first */
+	size_t nnotices;
 	struct file_rec *files;
 	size_t nfiles;
 	struct restore_rec rst;
@@ -254,6 +279,7 @@ report_free(struct report *r)
 {
 	signal_rec_free(r->sig, r->nsig);
 	free(r->act);
+	free(r->notices);
 	file_rec_free(r->files, r->nfiles);
 	memset(r, 0, sizeof *r);
 }
@@ -269,6 +295,7 @@ report_load(struct journal *j, int64_t id, struct report *r)
 		return rc;
 	if (journal_signal_list(j, id, &r->sig, &r->nsig) == -1 ||
 	    journal_action_list(j, id, &r->act, &r->nact) == -1 ||
+	    journal_notice_list(j, id, REPORT_NOTICES, &r->notices, &r->nnotices) == -1 ||
 	    journal_files(j, r->inc.user, r->inc.ip, r->inc.first_event_at,
 	    &r->files, &r->nfiles) == -1 ||
 	    (rc = journal_restore_get(j, id, &r->rst)) == -1) {
@@ -301,6 +328,7 @@ incident_json(struct journal *j, int64_t id)
 	jset(o, "signals", json_signals(r.sig, r.nsig));
 	jset(o, "files", json_files(r.files, r.nfiles));
 	jset(o, "actions", json_actions(r.act, r.nact));
+	jset(o, "notices", json_notices(r.notices, r.nnotices));
 	jset(restore, "state", jstr(r.has_restore ? r.rst.state : RESTORE_NONE));
 	jset(restore, "restored", json_integer(r.has_restore ? r.rst.restored : 0));
 	jset(restore, "removed", json_integer(r.has_restore ? r.rst.removed : 0));
@@ -458,6 +486,18 @@ print_report(FILE *out, const struct report *r)
 				put_safe(out, a->undo_detail);
 			}
 		}
+		fputc('\n', out);
+	}
+
+	if (r->nnotices)
+		fprintf(out, "  notices     %zu\n", r->nnotices);
+	for (i = r->nnotices; i-- > 0; ) {
+		const struct notice *no = &r->notices[i];
+
+		fprintf(out, "    %s  ", time_or_dash(no->first_at, t1));
+		put_safe(out, no->kind);
+		fprintf(out, "  %lld until %s  ", (long long)no->count, time_or_dash(no->last_at, t2));
+		put_safe(out, no->detail);
 		fputc('\n', out);
 	}
 

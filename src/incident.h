@@ -72,6 +72,20 @@ struct file_rec {
 	int64_t at;
 };
 
+/* Notice kinds. */
+#define NOTICE_KERNEL_OVERFLOW	"kernel_overflow"	/* the fanotify queue overflowed: kernel events were lost */
+
+/* Something the daemon saw that is neither a signal nor an action (notices[] of the JSON). */
+struct notice {
+	int64_t id;
+	char kind[32];			/* NOTICE_* */
+	int64_t incident_id;		/* 0: the daemon's own */
+	int64_t first_at;		/* ms since the epoch */
+	int64_t last_at;
+	int64_t count;			/* how many times it happened from first_at to last_at */
+	char detail[256];
+};
+
 /* One mutating event of any actor, as the restore planner reads them back. */
 struct event_rec {
 	int64_t id;

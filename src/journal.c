@@ -18,7 +18,7 @@
 #include "log.h"
 #include "util.h"
 
-#define SCHEMA_VERSION	4
+#define SCHEMA_VERSION	5
 
 /* Version 1, as the first releases created it. */
 static const char schema_sql[] =
@@ -92,6 +92,14 @@ static const char schema_v3_sql[] =
 static const char schema_v4_sql[] =
 	"ALTER TABLE actions ADD COLUMN state TEXT NOT NULL DEFAULT 'done';";
 
+/* Version 5 adds notices: what the daemon saw that is neither a signal nor an action (events lost). */
+static const char schema_v5_sql[] =
+	"CREATE TABLE notices ("
+	" id INTEGER PRIMARY KEY, kind TEXT NOT NULL, incident_id INTEGER NOT NULL,"
+	" first_at INTEGER NOT NULL, last_at INTEGER NOT NULL, count INTEGER NOT NULL,"
+	" detail TEXT NOT NULL);"
+	"CREATE INDEX notices_incident ON notices (incident_id, last_at);";
+
 enum stmt {
 	ST_BEGIN,
 	ST_COMMIT,
@@ -137,6 +145,11 @@ enum stmt {
 	/* From here on the statements need schema version 4. */
 	ST_ACT_FINISH,
 	ST_V4_FIRST = ST_ACT_FINISH,
+	/* From here on the statements need schema version 5. */
+	ST_NOTICE_ADD,
+	ST_V5_FIRST = ST_NOTICE_ADD,
+	ST_NOTICE_UPDATE,
+	ST_NOTICE_LIST,
 	ST__COUNT
 };
 
@@ -223,6 +236,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_ACT_RESULT] = "UPDATE actions SET result = ?, detail = ? WHERE id = ?",
 	[ST_ACT_FINISH] = "UPDATE actions SET target = ?4, result = ?5, at = ?6, detail = ?7, state = ?11"
 	    " WHERE id = ?1",
+	[ST_NOTICE_ADD] = "INSERT INTO notices (kind, incident_id, first_at, last_at, count, detail)"
+	    " VALUES (?, ?, ?, ?, ?, ?)",
+	[ST_NOTICE_UPDATE] = "UPDATE notices SET last_at = ?, count = ?, detail = ? WHERE id = ?",
+	[ST_NOTICE_LIST] = "SELECT id, kind, incident_id, first_at, last_at, count, detail FROM notices"
+	    " WHERE incident_id = ? ORDER BY last_at DESC, id DESC LIMIT ?",
 	/* Actors (user and IP) isolated since then whose incident no human has released yet. */
 	[ST_ISOLATIONS] = "SELECT count(*) FROM (SELECT DISTINCT i.user, i.ip FROM actions a"
 	    " JOIN incidents i ON i.id = a.incident_id"
@@ -424,7 +442,8 @@ schema_check(struct journal *j, const char *path, char *err, size_t errlen)
 			/* Same transaction: a crash leaves the old version or all of the new one. */
 			if ((version < 2 && db_exec(j->db, schema_v2_sql) != SQLITE_OK) ||
 			    (version < 3 && db_exec(j->db, schema_v3_sql) != SQLITE_OK) ||
-			    db_exec(j->db, schema_v4_sql) != SQLITE_OK ||
+			    (version < 4 && db_exec(j->db, schema_v4_sql) != SQLITE_OK) ||
+			    db_exec(j->db, schema_v5_sql) != SQLITE_OK ||
 			    sqlite3_prepare_v2(j->db, "UPDATE meta SET value = ?"
 			    " WHERE key = 'schema_version'", -1, &st, NULL) != SQLITE_OK ||
 			    sqlite3_bind_int(st, 1, SCHEMA_VERSION) != SQLITE_OK ||
@@ -447,7 +466,8 @@ schema_check(struct journal *j, const char *path, char *err, size_t errlen)
 		if (db_exec(j->db, schema_sql) != SQLITE_OK ||
 		    db_exec(j->db, schema_v2_sql) != SQLITE_OK ||
 		    db_exec(j->db, schema_v3_sql) != SQLITE_OK ||
-		    db_exec(j->db, schema_v4_sql) != SQLITE_OK)
+		    db_exec(j->db, schema_v4_sql) != SQLITE_OK ||
+		    db_exec(j->db, schema_v5_sql) != SQLITE_OK)
 			goto dberr;
 		if (sqlite3_prepare_v2(j->db, "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
 		    -1, &st, NULL) != SQLITE_OK ||
@@ -558,6 +578,8 @@ journal_open(const char *path, int readonly, char *err, size_t errlen)
 		if (i >= ST_V3_FIRST && j->version < 3)
 			continue;
 		if (i >= ST_V4_FIRST && j->version < 4)
+			continue;
+		if (i >= ST_V5_FIRST && j->version < 5)
 			continue;
 		if (j->version < 4 && stmt_sql_v3[i] != NULL)
 			sql = stmt_sql_v3[i];
@@ -1791,4 +1813,86 @@ journal_stat_clear(struct journal *j, const char *prefix)
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : db_fail(j, "clear counters");
+}
+
+int
+journal_notice_add(struct journal *j, struct notice *no)
+{
+	sqlite3_stmt *st = newer_stmt(j, ST_NOTICE_ADD, "add notice");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = BIND_CSTR(st, 1, no->kind);
+	rc |= sqlite3_bind_int64(st, 2, no->incident_id);
+	rc |= sqlite3_bind_int64(st, 3, no->first_at);
+	rc |= sqlite3_bind_int64(st, 4, no->last_at);
+	rc |= sqlite3_bind_int64(st, 5, no->count);
+	rc |= BIND_CSTR(st, 6, no->detail);
+	if (rc != SQLITE_OK) {
+		db_fail(j, "add notice");
+		stmt_done(st);
+		return -1;
+	}
+	if (stmt_exec(j, st, "add notice") == -1)
+		return -1;
+	no->id = sqlite3_last_insert_rowid(j->db);
+	return 0;
+}
+
+int
+journal_notice_update(struct journal *j, const struct notice *no)
+{
+	sqlite3_stmt *st = newer_stmt(j, ST_NOTICE_UPDATE, "update notice");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_bind_int64(st, 1, no->last_at);
+	rc |= sqlite3_bind_int64(st, 2, no->count);
+	rc |= BIND_CSTR(st, 3, no->detail);
+	rc |= sqlite3_bind_int64(st, 4, no->id);
+	if (rc != SQLITE_OK) {
+		db_fail(j, "update notice");
+		stmt_done(st);
+		return -1;
+	}
+	return stmt_exec(j, st, "update notice");
+}
+
+static void
+fill_notice(sqlite3_stmt *st, void *el)
+{
+	struct notice *no = el;
+
+	memset(no, 0, sizeof *no);
+	no->id = sqlite3_column_int64(st, 0);
+	COL_CSTR(st, 1, no->kind);
+	no->incident_id = sqlite3_column_int64(st, 2);
+	no->first_at = sqlite3_column_int64(st, 3);
+	no->last_at = sqlite3_column_int64(st, 4);
+	no->count = sqlite3_column_int64(st, 5);
+	COL_CSTR(st, 6, no->detail);
+}
+
+int
+journal_notice_list(struct journal *j, int64_t incident_id, size_t max, struct notice **out, size_t *n)
+{
+	sqlite3_stmt *st = j->st[ST_NOTICE_LIST];
+	void *a;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (st == NULL)		/* an older journal open read-only: it has none */
+		return 0;
+	if (sqlite3_bind_int64(st, 1, incident_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, max > INT64_MAX ? INT64_MAX : (int64_t)max) != SQLITE_OK) {
+		db_fail(j, "list notices");
+		stmt_done(st);
+		return -1;
+	}
+	rc = collect_rows(j, st, "list notices", sizeof(struct notice), fill_notice, NULL, &a, n);
+	*out = a;
+	return rc;
 }

@@ -138,6 +138,17 @@ int journal_outbox_claim(struct journal *j, struct outbox_msg *m, int64_t lease_
 int journal_outbox_update(struct journal *j, const struct outbox_msg *m, const char *result,
     const char *detail);
 
+/*
+ * Notices: what the daemon saw that is neither a signal nor an action, such as
+ * kernel events lost to a queue overflow, with incident_id 0 for the daemon's
+ * own and one row per incident it concerns. add sets no->id; update records
+ * last_at, count and detail of no->id.
+ */
+int journal_notice_add(struct journal *j, struct notice *no);
+int journal_notice_update(struct journal *j, const struct notice *no);
+/* Notices of incident_id (0: the daemon's own), the latest first, at most max; *out malloc'd, free() it. */
+int journal_notice_list(struct journal *j, int64_t incident_id, size_t max, struct notice **out, size_t *n);
+
 /* Daemon counters for `status` (lines, events, malformed, heartbeat ...). */
 int journal_stat_set(struct journal *j, const char *key, int64_t value);
 int journal_changed(struct journal *j);

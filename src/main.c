@@ -219,6 +219,8 @@ status_start_snapshot(const char *key, int64_t v, void *arg)
 		printf(": NO clean snapshot: the share has no snapshot backend (see `sharewarden check`)\n");
 }
 
+#define STATUS_NOTICES	3
+
 static int
 cmd_status(int argc, char **argv)
 {
@@ -230,7 +232,7 @@ cmd_status(int argc, char **argv)
 	int64_t pid = 0, hb = 0, started = 0, v;
 	static const char *keys[] = { "lines", "events", "malformed", "skipped", "rotations", "kernel_events",
 	    "kernel_overflows", "kernel_unattributed", "content_analyzed", "content_dropped", "canaries", "denied_opens",
-	    "journal_through" };
+	    "actors", "actors_evicted", "journal_through" };
 	char t[32];
 	int running, rc;
 
@@ -253,8 +255,32 @@ cmd_status(int argc, char **argv)
 	for (size_t i = 0; i < nitems(keys); i++) {
 		v = 0;
 		journal_stat_get(j, keys[i], &v);
-		if (v >= 0)	/* -1: that part is off */
-			printf("%s %lld\n", keys[i], (long long)v);
+		if (v < 0)	/* -1: that part is off */
+			continue;
+		printf("%s %lld", keys[i], (long long)v);
+		if (strcmp(keys[i], "kernel_overflows") == 0 && v > 0) {
+			int64_t last = 0;
+
+			journal_stat_get(j, "last_overflow_at", &last);
+			if (last > 0)
+				printf(" (last %s)", fmt_time(last, t));
+		}
+		putchar('\n');
+	}
+	{
+		struct notice *no = NULL;
+		size_t nn = 0;
+		char t2[32];
+
+		/* The daemon's notices (kernel events lost to queue overflows), the latest first. */
+		if (journal_notice_list(j, 0, STATUS_NOTICES, &no, &nn) == 0)
+			for (size_t i = 0; i < nn; i++) {
+				printf("%s %s to %s: ", no[i].kind, fmt_time(no[i].first_at, t),
+				    fmt_time(no[i].last_at, t2));
+				fput_escaped(stdout, no[i].detail, strlen(no[i].detail));
+				putchar('\n');
+			}
+		free(no);
 	}
 	if (running)
 		journal_stat_each(j, SNAPSCHED_START_KEY, status_start_snapshot, NULL);

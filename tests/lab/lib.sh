@@ -400,13 +400,16 @@ benign_test() {
 			fail "$user's account was disabled: $flags"
 		fi
 	done
+	if [ "$suite_rc" != 0 ]; then
+		cat "$T/benign.txt" >&2
+		for f in "$T"/benign/*.rc; do
+			[ "$(cat "$f")" = 0 ] || { echo "---- ${f%.rc}.err:"; tail -n 20 "${f%.rc}.err"; } >&2
+		done
+		fail "a benign workload failed (see above): a user was refused or saw an error"
+	fi
 	for f in "$T"/benign/*.out; do
 		assert_match '^ops_ok [0-9]+ ops_failed 0$' "$(tail -n 1 "$f")" "$(basename "$f" .out)"
 	done
-	if [ "$suite_rc" != 0 ]; then
-		cat "$T/benign.txt" >&2
-		fail "a benign workload failed (see above): a user was refused or saw an error"
-	fi
 }
 
 # ------------------------------------------------------------------ isolation: the switches, the firewall, mail

@@ -2,6 +2,7 @@
 
 import io
 import os
+import random
 import secrets
 import socket
 import string
@@ -478,6 +479,15 @@ class Ops:
 	def report(self):
 		print(f"ops_ok {self.ok} ops_failed {self.failed}", flush=True)
 		return 1 if self.failed else 0
+
+
+def workload_rng():
+	"""The workload's random source, the same on every run: seeded by SW_LAB_SEED (default 1), the script and the
+	user. SW_LAB_SEED=random gives a new one each run (to explore; print it with the failure to replay it)."""
+	seed = os.environ.get("SW_LAB_SEED", "1")
+	if seed == "random":
+		return random.Random()
+	return random.Random(f"{seed}:{os.path.basename(sys.argv[0])}:{os.environ.get('SMB_USER', '')}")
 
 
 def run_workload(body):

@@ -1103,6 +1103,81 @@ test_source_wait_for_file(void **state)
 	srcdir_remove(&d);
 }
 
+/* Counts events and checks they come in file order: path /srv/share/N, N = 0, 1, 2 ... */
+struct ordered {
+	size_t	 n;
+	int	 out_of_order;
+};
+
+static void
+ordered_cb(const struct sw_event *ev, void *arg)
+{
+	struct ordered *o = arg;
+	char want[32];
+	int n;
+
+	n = snprintf(want, sizeof want, ROOT "/%zu", o->n);
+	if ((size_t)n != ev->path.n || memcmp(want, ev->path.p, ev->path.n) != 0)
+		o->out_of_order++;
+	o->n++;
+}
+
+/*
+ * A burst far larger than a batch (a million-line flood in small): each tick
+ * reads one batch and says a backlog is left, so the event loop gets its turn
+ * between batches; every line still arrives once, in order, and a line
+ * written during the backlog comes after the burst.
+ */
+static void
+test_source_burst(void **state)
+{
+	enum { LINES = 40000 };
+	struct srcdir d;
+	struct audit_parser *ap = parser();
+	struct audit_source *as;
+	struct ordered o = { 0, 0 };
+	char line[128];
+	size_t len = 0, cap = (size_t)LINES * 64, first, turns = 0;
+	char *buf = malloc(cap);
+	int fd;
+
+	assert_non_null(buf);
+	srcdir_make(&d);
+	for (size_t i = 0; i < LINES; i++) {
+		int n = snprintf(line, sizeof line, PFX "unlinkat|ok|" ROOT "/%zu\n", i);
+
+		assert_true(len + (size_t)n <= cap);
+		memcpy(buf + len, line, (size_t)n);
+		len += (size_t)n;
+	}
+	fd = open(d.log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, buf, len), (ssize_t)len);
+	close(fd);
+	as = audit_source_open(ap, d.log, NULL, 0, ordered_cb, &o);
+	assert_non_null(as);
+	audit_source_tick(as);
+	first = o.n;
+	fprintf(stderr, "    %zu lines (%zu KiB): %zu in the first batch\n", (size_t)LINES, len >> 10, first);
+	assert_true(first > 0 && first < LINES);
+	assert_int_equal(audit_source_backlog(as), 1);
+	append(d.log, PFX "unlinkat|ok|" ROOT "/40000\n");
+	while (audit_source_backlog(as) && turns < 100) {
+		audit_source_tick(as);
+		turns++;
+	}
+	assert_int_equal(audit_source_backlog(as), 0);
+	assert_true(turns >= 2);
+	assert_int_equal(o.n, LINES + 1);
+	assert_int_equal(o.out_of_order, 0);
+	assert_int_equal(audit_source_stats(as)->lines, LINES + 1);
+	assert_int_equal(audit_source_stats(as)->malformed, 0);
+	audit_source_close(as);
+	audit_parser_free(ap);
+	free(buf);
+	srcdir_remove(&d);
+}
+
 static void
 test_source_partial(void **state)
 {
@@ -1288,6 +1363,7 @@ main(void)
 		cmocka_unit_test(test_source_old_at_startup),
 		cmocka_unit_test(test_source_start_at_end),
 		cmocka_unit_test(test_source_wait_for_file),
+		cmocka_unit_test(test_source_burst),
 		cmocka_unit_test(test_source_partial),
 		cmocka_unit_test(test_source_errors),
 		cmocka_unit_test(test_source_socket),

@@ -3,10 +3,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "canary.h"
 #include "config.h"
 #include "content.h"
 #include "detect.h"
@@ -548,6 +552,226 @@ test_allowlist(void **state)
 	detect_free(d);
 }
 
+static size_t
+actor_count(struct detect *d)
+{
+	size_t n;
+	uint64_t evicted;
+
+	detect_stats(d, &n, &evicted);
+	return n;
+}
+
+static uint64_t
+evicted_count(struct detect *d)
+{
+	size_t n;
+	uint64_t evicted;
+
+	detect_stats(d, &n, &evicted);
+	return evicted;
+}
+
+/* A user of its own from an address of its own saving one document: a storm of clients. */
+static void
+storm_actor(struct detect *d, int i, int64_t at)
+{
+	char user[32], ip[32], path[64];
+	struct detect_verdict v;
+	struct sw_event e;
+
+	snprintf(user, sizeof user, "storm%05d", i);
+	snprintf(ip, sizeof ip, "10.200.%d.%d", i / 250, i % 250 + 1);
+	snprintf(path, sizeof path, "/srv/share/%s/report.docx", user);
+	e = ev(user, ip, OP_OPEN, 0, at, path, NULL);
+	detect_feed(d, &e, &v);
+	e = ev(user, ip, OP_CREATE, EVF_WRITE | EVF_TRUNC, at, path, NULL);
+	detect_feed(d, &e, &v);
+	e = ev(user, ip, OP_WRITE, 0, at, path, NULL);
+	detect_feed(d, &e, &v);
+	assert_false(v.crossed);
+}
+
+/*
+ * Memory stays bounded in a storm of distinct users and addresses: the least
+ * recently active actors are forgotten down to the cap, the newest kept in
+ * order; an actor with an incident, or one whose score reached the incident
+ * score and waits for it, is never forgotten however long ago it was active.
+ */
+static void
+test_actor_table_bounded(void **state)
+{
+	struct detect *d = detect_new(&cfg.detect, rules);
+	struct detect_verdict v;
+	struct sw_event e;
+	struct actor *a, *alice = NULL, *carol = NULL;
+	size_t n;
+
+	(void)state;
+	e = ev("alice", "10.0.0.11", OP_CREATE, EVF_WRITE | EVF_NEWFILE, 1000,
+	    "/srv/share/Finance/DECRYPT_INSTRUCTIONS.txt", NULL);
+	detect_feed(d, &e, &v);
+	assert_true(v.crossed);
+	alice = v.actor;
+	e = ev("carol", "10.0.0.13", OP_CREATE, EVF_WRITE | EVF_NEWFILE, 1000,
+	    "/srv/share/HR/HOW_TO_DECRYPT.txt", NULL);
+	detect_feed(d, &e, &v);
+	carol = v.actor;
+	carol->incident_id = 7;
+	for (int i = 0; i < 5000; i++)
+		storm_actor(d, i, 2000 + i);
+	assert_int_equal(actor_count(d), 5002);
+	/* Under the cap with nothing idle: nothing goes. */
+	assert_int_equal(detect_trim(d, 6000, 0), 0);
+	n = detect_trim(d, 1000, 0);
+	assert_int_equal(n, 4002);
+	assert_int_equal(actor_count(d), 1000);
+	assert_int_equal(evicted_count(d), 4002);
+	/* The newest 998 storm actors in order, then the two kept. */
+	a = detect_actors(d);
+	assert_string_equal(a->user, "storm04999");
+	for (int i = 0; i < 998; i++, a = a->next) {
+		char want[32];
+
+		snprintf(want, sizeof want, "storm%05d", 4999 - i);
+		assert_non_null(a);
+		assert_string_equal(a->user, want);
+	}
+	assert_ptr_equal(a, carol);
+	assert_ptr_equal(a->next, alice);
+	assert_null(alice->next);
+	/* A forgotten actor comes back as a new one, from a clean slate. */
+	storm_actor(d, 0, 9000);
+	assert_int_equal(actor_count(d), 1001);
+	assert_string_equal(detect_actors(d)->user, "storm00000");
+	assert_int_equal(detect_actors(d)->first_mut_at, 9000);
+	/* The kept attacker is still the same actor, with its evidence: its next signal adds to it. */
+	e = ev("alice", "10.0.0.11", OP_CREATE, EVF_WRITE | EVF_NEWFILE, 9001,
+	    "/srv/share/HR/DECRYPT_INSTRUCTIONS.txt", NULL);
+	detect_feed(d, &e, &v);
+	assert_ptr_equal(v.actor, alice);
+	assert_int_equal(alice->nsig, 2);
+	assert_true(alice->score >= 20);
+	detect_free(d);
+}
+
+/*
+ * The rings grow on demand and then wrap like fixed ones: after 1,000 writes
+ * the most recent 256 are remembered (a rename of one is overwrite-then-rename)
+ * and the first ones are not.
+ */
+static void
+test_rings_grow_and_wrap(void **state)
+{
+	struct detect *d = detect_new(&cfg.detect, rules);
+	struct detect_verdict v;
+	struct sw_event e;
+	char path[64], to[80];
+
+	(void)state;
+	for (int i = 0; i < 1000; i++) {
+		snprintf(path, sizeof path, "/srv/share/w/%04d.docx", i);
+		e = ev("alice", "10.0.0.11", OP_WRITE, 0, 1000 + i, path, NULL);
+		detect_feed(d, &e, &v);
+	}
+	e = ev("alice", "10.0.0.11", OP_RENAME, 0, 3000, "/srv/share/w/0000.docx", "/srv/share/w/0000.docx.qwx");
+	detect_feed(d, &e, &v);
+	assert_int_equal(v.nsig, 0);
+	for (int i = 999; i > 999 - 4; i--) {
+		snprintf(path, sizeof path, "/srv/share/w/%04d.docx", i);
+		snprintf(to, sizeof to, "%s.qwx", path);
+		e = ev("alice", "10.0.0.11", OP_RENAME, 0, 3001, path, to);
+		detect_feed(d, &e, &v);
+		assert_true(v.nsig >= 1);
+		assert_string_equal(v.sig[0]->kind, "overwrite_rename");
+	}
+	detect_free(d);
+}
+
+/* Actors idle for longer than the caller's limit are forgotten even below the cap. */
+static void
+test_idle_actors_forgotten(void **state)
+{
+	struct detect *d = detect_new(&cfg.detect, rules);
+	struct detect_verdict v;
+	struct sw_event e;
+
+	(void)state;
+	for (int i = 0; i < 300; i++)
+		storm_actor(d, i, 1000 + i);
+	e = ev("alice", "10.0.0.11", OP_CREATE, EVF_WRITE | EVF_NEWFILE, 1100,
+	    "/srv/share/Finance/DECRYPT_INSTRUCTIONS.txt", NULL);
+	detect_feed(d, &e, &v);
+	v.actor->incident_id = 3;
+	/* Active again later: storm 0..9 are the recent ones. */
+	for (int i = 0; i < 10; i++)
+		storm_actor(d, i, 5000 + i);
+	assert_int_equal(actor_count(d), 301);
+	assert_int_equal(detect_trim(d, 10000, 4000), 290);
+	assert_int_equal(actor_count(d), 11);
+	for (struct actor *a = detect_actors(d); a; a = a->next)
+		assert_true(a->last_at >= 4000 || a->incident_id != 0);
+	detect_free(d);
+}
+
+/*
+ * Kernel events beside full_audit: a canary the kernel reports touched is a
+ * signal at once (a burst of audit lines may still hold the audit line), the
+ * audit line of the same touch adds nothing, and the kernel's other events
+ * (an ordinary file, metadata) score nothing here.
+ */
+static void
+test_kernel_canary(void **state)
+{
+	char dir[] = "/tmp/test_detect.XXXXXX", reg[128], journal[128];
+	const char *canary = "/srv/share/Finance/!0000 Budget.xlsx";
+	struct detect *d = detect_new(&cfg.detect, rules);
+	struct canary_set *cs;
+	struct detect_verdict v;
+	struct config c2;
+	struct sw_event e;
+	FILE *fp;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(reg, sizeof reg, "%s/canaries.list", dir);
+	snprintf(journal, sizeof journal, "%s/journal.db", dir);
+	fp = fopen(reg, "w");
+	assert_non_null(fp);
+	fprintf(fp, "data\t%064d\t%s\n", 0, canary);
+	fclose(fp);
+	memset(&c2, 0, sizeof c2);
+	c2.journal = journal;
+	c2.canaries = 1;
+	cs = canary_set_load(&c2);
+	assert_non_null(cs);
+	detect_set_canaries(d, cs);
+
+	e = ev("bob", "10.0.0.12", OP_WRITE, 0, 1000, "/srv/share/Finance/report.xlsx", NULL);
+	e.src = SRC_FANOTIFY;
+	detect_canary(d, &e, &v);
+	assert_null(v.actor);
+	e = ev("bob", "10.0.0.12", OP_ATTR, 0, 1000, canary, NULL);
+	e.src = SRC_FANOTIFY;
+	detect_canary(d, &e, &v);
+	assert_int_equal(v.nsig, 0);
+	e = ev("bob", "10.0.0.12", OP_WRITE, 0, 1001, canary, NULL);
+	e.src = SRC_FANOTIFY;
+	detect_canary(d, &e, &v);
+	assert_non_null(v.actor);
+	assert_int_equal(v.nsig, 1);
+	assert_string_equal(v.sig[0]->kind, "canary");
+	assert_true(v.crossed);
+	/* The audit line of that write, read later, is the same touch. */
+	e = ev("bob", "10.0.0.12", OP_WRITE, 0, 1001, canary, NULL);
+	detect_feed(d, &e, &v);
+	assert_int_equal(v.nsig, 0);
+	detect_free(d);
+	canary_set_free(cs);
+	assert_int_equal(unlink(reg), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
@@ -569,6 +793,10 @@ main(void)
 		cmocka_unit_test(test_content_verdicts),
 		cmocka_unit_test(test_weak_kind_never_alone),
 		cmocka_unit_test(test_allowlist),
+		cmocka_unit_test(test_actor_table_bounded),
+		cmocka_unit_test(test_idle_actors_forgotten),
+		cmocka_unit_test(test_rings_grow_and_wrap),
+		cmocka_unit_test(test_kernel_canary),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

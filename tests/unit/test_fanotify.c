@@ -1093,6 +1093,49 @@ test_deny_tick(void **state)
  * The listener cannot take an event (no fd left for it): it must give up
  * towards ALLOW, so that nobody's opens are refused or held from then on.
  */
+/* How many of this process's descriptors are open on path (the deny thread's event descriptors). */
+static int
+fds_open_to(const char *path)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		char link[PATH_MAX], to[PATH_MAX];
+		ssize_t len;
+
+		snprintf(link, sizeof link, "/proc/self/fd/%s", de->d_name);
+		if ((len = readlink(link, to, sizeof to - 1)) <= 0)
+			continue;
+		to[len] = '\0';
+		n += strcmp(to, path) == 0;
+	}
+	closedir(d);
+	return n;
+}
+
+/* The highest descriptor open in this process. */
+static int
+highest_fd(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int top = -1, self;
+
+	assert_non_null(d);
+	self = dirfd(d);
+	while ((de = readdir(d)) != NULL) {
+		int fd = atoi(de->d_name);
+
+		if (de->d_name[0] != '.' && fd != self && fd > top)
+			top = fd;
+	}
+	closedir(d);
+	return top;
+}
+
 static void
 test_deny_fail_open(void **state)
 {
@@ -1100,7 +1143,7 @@ test_deny_fail_open(void **state)
 	struct opener idle, b;
 	struct rlimit rl, low;
 	char err[256], path[PATH_MAX];
-	int fe, de, lowest;
+	int fe, de, top, nfill, fill[256];
 
 	(void)state;
 	NEED_VOLUME();
@@ -1113,16 +1156,32 @@ test_deny_fail_open(void **state)
 	assert_int_equal(fan_deny_add(g_deny, idle.pid), 0);
 	opener_try_now(&b, &fe, &de);
 	assert_int_equal(fe, 0);
-	/* No descriptor left in this process: the kernel cannot hand the next event over. */
+	/*
+	 * No descriptor left in this process: the kernel cannot hand the next
+	 * event over. Every free number below the highest open one is taken and
+	 * the limit set just above it (the group's own number stays usable, as
+	 * when a real table fills up). First the deny thread must have closed
+	 * the last event's descriptor: closed later, it would free one.
+	 */
+	for (int i = 0; i < 200 && fds_open_to(path) > 0; i++)
+		usleep(10000);
+	assert_int_equal(fds_open_to(path), 0);
+	top = highest_fd() + 1;
+	for (nfill = 0; nfill < (int)nitems(fill); nfill++) {
+		if ((fill[nfill] = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= top) {
+			close(fill[nfill]);
+			break;
+		}
+		assert_true(fill[nfill] >= 0);
+	}
 	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
-	lowest = dup(0);
-	assert_true(lowest >= 0);
-	close(lowest);
 	low = rl;
-	low.rlim_cur = (rlim_t)lowest;
+	low.rlim_cur = (rlim_t)top;
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
 	opener_try_now(&b, &fe, &de);
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	while (nfill > 0)
+		close(fill[--nfill]);
 	/* That one open may have been refused by the kernel itself; from then on all pass. */
 	assert_true(fe == 0 || fe == EPERM);
 	opener_try_now(&b, &fe, &de);

@@ -220,7 +220,7 @@ test_create_reopen_schema(void **state)
 	s = raw_text(path, "PRAGMA journal_mode");
 	assert_string_equal(s, "wal");
 	free(s);
-	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 4);
+	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 5);
 	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
 	    " (SELECT name FROM pragma_table_info('events') ORDER BY cid)");
 	assert_string_equal(s, "id,at,src,op,ok,flags,pid,user,ip,host,share,path,path2");
@@ -278,12 +278,12 @@ test_create_reopen_schema(void **state)
 	free(s);
 
 	/* A journal written by a newer sharewarden is refused, read-write and read-only. */
-	raw_exec(path, "UPDATE meta SET value = 5 WHERE key = 'schema_version'");
+	raw_exec(path, "UPDATE meta SET value = 6 WHERE key = 'schema_version'");
 	assert_null(journal_open(path, 0, err, sizeof err));
-	assert_non_null(strstr(err, "schema version 5, newer than"));
+	assert_non_null(strstr(err, "schema version 6, newer than"));
 	assert_null(journal_open(path, 1, err, sizeof err));
-	assert_non_null(strstr(err, "schema version 5, newer than"));
-	raw_exec(path, "UPDATE meta SET value = 4 WHERE key = 'schema_version'");
+	assert_non_null(strstr(err, "schema version 6, newer than"));
+	raw_exec(path, "UPDATE meta SET value = 5 WHERE key = 'schema_version'");
 	journal_close(open_ok(path, 0));
 
 	/* Someone else's database is left alone. */
@@ -1517,12 +1517,12 @@ test_migration(void **state)
 
 	/* The writer upgrades while the old reader stays open. */
 	j = open_ok(path, 0);
-	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 4);
+	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 5);
 	s = raw_text(path, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master"
 	    " WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%' ORDER BY name)");
 	assert_string_equal(s, "actions,actions_incident,events,events_actor,events_at,incidents,"
-	    "meta,outbox,outbox_due,outbox_incident,restore_items,restore_items_incident,restores,"
-	    "signals,signals_incident,snapshots,stats");
+	    "meta,notices,notices_incident,outbox,outbox_due,outbox_incident,restore_items,"
+	    "restore_items_incident,restores,signals,signals_incident,snapshots,stats");
 	free(s);
 	assert_int_equal(journal_incident_get(ro, 1, &inc), 0);
 	journal_close(ro);
@@ -1636,7 +1636,7 @@ test_migration_v2(void **state)
 	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 2);
 
 	j = open_ok(path, 0);
-	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 4);
+	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 5);
 	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
 	    " (SELECT name FROM pragma_table_info('incidents') ORDER BY cid)");
 	assert_string_equal(s, "id,state,first_event_at,detected_at,contained_at,released_at,"
@@ -1720,7 +1720,7 @@ test_migration_v3(void **state)
 	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 3);
 
 	j = open_ok(path, 0);
-	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 4);
+	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 5);
 	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
 	    " (SELECT name FROM pragma_table_info('actions') ORDER BY cid)");
 	assert_string_equal(s, "id,incident_id,kind,target,result,at,detail,undone_at,undo_result,"
@@ -1778,6 +1778,87 @@ test_migration_v3(void **state)
 	s = raw_text(path, "PRAGMA integrity_check");
 	assert_string_equal(s, "ok");
 	free(s);
+}
+
+static struct notice
+notice(int64_t incident_id, int64_t first_at, const char *detail)
+{
+	struct notice no;
+
+	memset(&no, 0, sizeof no);
+	snprintf(no.kind, sizeof no.kind, "%s", NOTICE_KERNEL_OVERFLOW);
+	no.incident_id = incident_id;
+	no.first_at = no.last_at = first_at;
+	no.count = 1;
+	snprintf(no.detail, sizeof no.detail, "%s", detail);
+	return no;
+}
+
+/*
+ * Notices (events lost to a kernel queue overflow): the daemon's own and one
+ * per incident, updated as the overflows go on, listed latest first. A
+ * version-3 journal reads as having none until a writer adds the table.
+ */
+static void
+test_notices(void **state)
+{
+	const char *path = tpath("notices.db");
+	struct journal *j, *ro;
+	struct notice a, b, c, *list;
+	size_t n;
+
+	(void)state;
+	j = open_ok(path, 0);
+	a = notice(0, 1000, "lost");
+	b = notice(1, 1000, "lost during incident 1");
+	assert_int_equal(journal_notice_add(j, &a), 0);
+	assert_int_equal(journal_notice_add(j, &b), 0);
+	assert_true(a.id > 0 && b.id > a.id);
+	a.last_at = 4000;
+	a.count = 37;
+	snprintf(a.detail, sizeof a.detail, "lost 37 times");
+	assert_int_equal(journal_notice_update(j, &a), 0);
+	c = notice(0, 9000, "again");
+	assert_int_equal(journal_notice_add(j, &c), 0);
+
+	assert_int_equal(journal_notice_list(j, 0, 10, &list, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(list[0].id, c.id);
+	assert_int_equal(list[1].id, a.id);
+	assert_string_equal(list[1].kind, NOTICE_KERNEL_OVERFLOW);
+	assert_int_equal(list[1].first_at, 1000);
+	assert_int_equal(list[1].last_at, 4000);
+	assert_int_equal(list[1].count, 37);
+	assert_string_equal(list[1].detail, "lost 37 times");
+	free(list);
+	assert_int_equal(journal_notice_list(j, 0, 1, &list, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(list[0].id, c.id);
+	free(list);
+	assert_int_equal(journal_notice_list(j, 1, 10, &list, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].detail, "lost during incident 1");
+	free(list);
+	assert_int_equal(journal_notice_list(j, 2, 10, &list, &n), 0);
+	assert_int_equal(n, 0);
+	free(list);
+	journal_close(j);
+
+	/* As a version-4 journal: no notices table yet. */
+	raw_exec(path, "DROP TABLE notices; UPDATE meta SET value = 4 WHERE key = 'schema_version'");
+	ro = open_ok(path, 1);
+	assert_int_equal(journal_notice_list(ro, 0, 10, &list, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(journal_notice_add(ro, &a), -1);
+	j = open_ok(path, 0);
+	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 5);
+	a = notice(0, 20000, "after the upgrade");
+	assert_int_equal(journal_notice_add(j, &a), 0);
+	assert_int_equal(journal_notice_list(j, 0, 10, &list, &n), 0);
+	assert_int_equal(n, 1);
+	free(list);
+	journal_close(j);
+	journal_close(ro);
 }
 
 static void
@@ -2112,6 +2193,7 @@ main(void)
 		cmocka_unit_test(test_migration),
 		cmocka_unit_test(test_migration_v2),
 		cmocka_unit_test(test_migration_v3),
+		cmocka_unit_test(test_notices),
 		cmocka_unit_test(test_outbox),
 		cmocka_unit_test(test_action_result),
 		cmocka_unit_test(test_isolations),

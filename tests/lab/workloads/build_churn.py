@@ -12,7 +12,6 @@ Prints "ops_ok N ops_failed M" and exits 1 when M > 0.
 
 import multiprocessing
 import os
-import random
 import struct
 import sys
 
@@ -20,7 +19,7 @@ import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from smblab import Client, Ops, Refused, Stopped, describe, ensure_folder, env_folder, join, run_workload  # noqa: E402
+from smblab import Client, Ops, Refused, Stopped, describe, ensure_folder, env_folder, join, run_workload, workload_rng  # noqa: E402
 
 MODULES = ("app", "core", "db", "http", "json", "net", "render", "storage", "ui", "util")
 WORDS = ("init", "parse", "read", "write", "open", "close", "free", "alloc", "update", "flush", "send", "recv",
@@ -62,7 +61,7 @@ def content(rng, task):
 def job(tasks):
 	"""One compiler or make job: its own session, its share of the tasks; returns (ok, failed, why it was
 	stopped or None)."""
-	rng = random.Random()
+	rng = workload_rng()
 	client = Client()
 	ops = Ops(client)
 	stopped = None
@@ -141,7 +140,7 @@ class Build:
 def body(client, ops):
 	folder = env_folder("BUILD_DIR", "build")
 	build = Build(client, ops, folder, int(os.environ.get("FILES", "3000")), int(os.environ.get("JOBS", "2")),
-		      random.Random())
+		      workload_rng())
 	for _ in range(int(os.environ.get("ROUNDS", "2"))):
 		build.round()
 

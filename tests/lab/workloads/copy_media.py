@@ -11,7 +11,6 @@ Prints "ops_ok N ops_failed M" and exits 1 when M > 0.
 """
 
 import os
-import random
 import struct
 import sys
 
@@ -20,7 +19,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import corpus  # noqa: E402
-from smblab import ensure_folder, env_folder, join, run_workload  # noqa: E402
+from smblab import ensure_folder, env_folder, join, run_workload, workload_rng  # noqa: E402
 
 PHOTO_SIZES = ((640, 480), (480, 640), (800, 600), (1024, 768), (768, 1024), (512, 384), (1024, 576))
 TIMESCALE = 1000
@@ -88,7 +87,7 @@ def make_mp4(rng, size):
 
 
 def body(client, ops):
-	rng = random.Random()
+	rng = workload_rng()
 	folder = env_folder("MEDIA_DIR", "Media\\Import")
 	photos = int(os.environ.get("PHOTOS", "300"))
 	videos = int(os.environ.get("VIDEOS", "20"))

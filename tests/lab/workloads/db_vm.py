@@ -13,7 +13,6 @@ Prints "ops_ok N ops_failed M" and exits 1 when M > 0.
 """
 
 import os
-import random
 import sqlite3
 import struct
 import sys
@@ -26,7 +25,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import corpus  # noqa: E402
-from smblab import ensure_folder, env_folder, join, run_workload  # noqa: E402
+from smblab import ensure_folder, env_folder, join, run_workload, workload_rng  # noqa: E402
 
 PAGE = 4096
 
@@ -154,7 +153,7 @@ def vm_work(client, ops, rng, folder, writes):
 
 
 def body(client, ops):
-	rng = random.Random()
+	rng = workload_rng()
 	folder = env_folder("DB_DIR", "Apps")
 	transactions = int(os.environ.get("TRANSACTIONS", "150"))
 	ensure_folder(client, ops, folder)

@@ -10,7 +10,6 @@ Prints "ops_ok N ops_failed M" and exits 1 when M > 0.
 """
 
 import os
-import random
 import sys
 import zipfile
 import io
@@ -21,7 +20,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import corpus  # noqa: E402
-from smblab import ensure_folder, env_folder, join, run_workload  # noqa: E402
+from smblab import ensure_folder, env_folder, join, run_workload, workload_rng  # noqa: E402
 
 
 def to_pdf(rng, name, docx):
@@ -43,7 +42,7 @@ def to_pdf(rng, name, docx):
 
 
 def body(client, ops):
-	rng = random.Random()
+	rng = workload_rng()
 	folder = env_folder("CONVERT_DIR", "HR\\Reviews\\2025")
 	ensure_folder(client, ops, folder)
 	for i in range(int(os.environ.get("DOCS", "30"))):

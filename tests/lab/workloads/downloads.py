@@ -29,7 +29,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import corpus  # noqa: E402
-from smblab import ensure_folder, env_folder, join, run_workload  # noqa: E402
+from smblab import ensure_folder, env_folder, join, run_workload, workload_rng  # noqa: E402
 
 CHUNK = 256 * 1024
 
@@ -215,7 +215,7 @@ def outlook(client, ops, folder, rng, updates):
 
 
 def body(client, ops):
-	rng = random.Random()
+	rng = workload_rng()
 	folder = env_folder("DOWNLOAD_DIR", "Downloads")
 	rounds = int(os.environ.get("ROUNDS", "3"))
 	ensure_folder(client, ops, folder)

@@ -9,7 +9,6 @@ Prints "final <sha256 of the last saved contents>" and then "ops_ok N ops_failed
 
 import hashlib
 import os
-import random
 import sys
 import time
 
@@ -18,7 +17,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import corpus  # noqa: E402
-from smblab import Client, Refused, describe  # noqa: E402
+from smblab import Client, Refused, describe, workload_rng  # noqa: E402
 
 
 def main():
@@ -28,7 +27,7 @@ def main():
 		return 2
 	duration = float(os.environ.get("DURATION", "30"))
 	stop_file = os.environ.get("STOP_FILE", "")
-	rng = random.Random()
+	rng = workload_rng()
 	client = Client()
 	ok = failed = 0
 	last = None

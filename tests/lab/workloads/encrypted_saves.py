@@ -12,7 +12,6 @@ Prints "ops_ok N ops_failed M" and exits 1 when M > 0.
 """
 
 import os
-import random
 import shutil
 import subprocess
 import sys
@@ -24,7 +23,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import corpus  # noqa: E402
 import officecrypt  # noqa: E402
-from smblab import ensure_folder, env_folder, join, run_workload  # noqa: E402
+from smblab import ensure_folder, env_folder, join, run_workload, workload_rng  # noqa: E402
 
 PASSWORD = "Tr0ub4dor&3"
 STEMS = ("Salary review", "Disciplinary letter", "Patient record", "Contract draft", "Bank details",
@@ -104,7 +103,7 @@ def keepass_saves(client, ops, rng, folder, tmp, saves):
 
 
 def body(client, ops):
-	rng = random.Random()
+	rng = workload_rng()
 	folder = env_folder("SECRET_DIR", "Private")
 	ndocs = int(os.environ.get("DOCS", "40"))
 	ensure_folder(client, ops, folder)

@@ -14,7 +14,6 @@ Prints "ops_ok N ops_failed M" and exits 1 when M > 0.
 """
 
 import os
-import random
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import corpus  # noqa: E402
-from smblab import ensure_folder, env_folder, join, run_workload  # noqa: E402
+from smblab import ensure_folder, env_folder, join, run_workload, workload_rng  # noqa: E402
 
 ENV = dict(os.environ, GIT_AUTHOR_NAME="Bob", GIT_AUTHOR_EMAIL="bob@example.com", GIT_COMMITTER_NAME="Bob",
 	   GIT_COMMITTER_EMAIL="bob@example.com", GIT_CONFIG_NOSYSTEM="1", HOME="/nonexistent")
@@ -56,11 +55,12 @@ def make_repo(rng, root, nfiles):
 		with open(os.path.join(root, name), "wb") as f:
 			f.write(data)
 		paths.append(name)
+	sources = [p for p in paths if p.endswith(".py")]
 	for c in range(20):
-		for name in rng.sample(paths, 5):
-			if name.endswith(".py"):
-				with open(os.path.join(root, name), "ab") as f:
-					f.write(source_file(rng, name))
+		# Each commit changes sources: one of only images and pages would leave git nothing to commit.
+		for name in rng.sample(sources, min(5, len(sources))):
+			with open(os.path.join(root, name), "ab") as f:
+				f.write(source_file(rng, name))
 		git(root, "add", "-A")
 		git(root, "commit", "-q", "-m", corpus.sentence(rng))
 
@@ -75,7 +75,7 @@ def tmp_name(rng, prefix):
 
 
 def body(client, ops):
-	rng = random.Random()
+	rng = workload_rng()
 	user = os.environ.get("SMB_USER", "bob")
 	repo = env_folder("REPO_DIR", f"{user}\\src\\inventory-app")
 	with tempfile.TemporaryDirectory(prefix="sw-git-") as tmp:

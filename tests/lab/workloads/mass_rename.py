@@ -12,7 +12,6 @@ Prints "ops_ok N ops_failed M" and exits 1 when M > 0.
 """
 
 import os
-import random
 import sys
 
 # The shared modules sit one folder up; leave no bytecode in the source tree.
@@ -20,7 +19,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import corpus  # noqa: E402
-from smblab import ensure_folder, join, run_workload  # noqa: E402
+from smblab import ensure_folder, join, run_workload, workload_rng  # noqa: E402
 
 
 def folders(value):
@@ -56,7 +55,7 @@ def body(client, ops):
 	notes = os.environ.get("NOTES_DIR", "IT/Scripts").strip("/\\").replace("/", "\\")
 	# Old exports the user keeps as web pages, then brought to today's extensions.
 	ensure_folder(client, ops, join(notes, "web"))
-	rng = random.Random()
+	rng = workload_rng()
 	for i in range(30):
 		page = f"<html><body><h1>Page {i}</h1><p>{corpus.paragraph(rng)}</p></body></html>\n".encode()
 		ops.do(f"save page {i}", lambda i=i, page=page: client.put(join(join(notes, "web"), f"page-{i:02d}.htm"), page))

@@ -10,7 +10,6 @@ Prints "ops_ok N ops_failed M" and exits 1 when M > 0.
 """
 
 import os
-import random
 import sys
 import time
 
@@ -19,7 +18,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import corpus  # noqa: E402
-from smblab import Client, Refused, describe, join  # noqa: E402
+from smblab import Client, Refused, describe, join, workload_rng  # noqa: E402
 
 STEMS = ("Quarterly report", "Meeting notes", "Budget draft", "Customer list", "Project plan", "Minutes",
 	 "Offer", "Timesheet", "Travel expenses", "Letter")
@@ -116,7 +115,7 @@ def main():
 	duration = float(os.environ.get("DURATION", "20"))
 	folder = os.environ.get("OFFICE_DIR", "bob").strip("/\\").replace("/", "\\")
 	client = Client()
-	office = Office(client, folder, random.Random())
+	office = Office(client, folder, workload_rng())
 	try:
 		client.connect()
 		office.run(duration)

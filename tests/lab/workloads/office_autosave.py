@@ -12,7 +12,6 @@ Prints "ops_ok N ops_failed M" and exits 1 when M > 0.
 """
 
 import os
-import random
 import sys
 
 # The shared modules sit one folder up; leave no bytecode in the source tree.
@@ -20,7 +19,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import corpus  # noqa: E402
-from smblab import ensure_folder, env_folder, join, run_workload  # noqa: E402
+from smblab import ensure_folder, env_folder, join, run_workload, workload_rng  # noqa: E402
 
 
 def owner_file(user, name):
@@ -74,7 +73,7 @@ def lo_save(client, ops, rng, folder, name, data):
 
 
 def body(client, ops):
-	rng = random.Random()
+	rng = workload_rng()
 	user = os.environ.get("SMB_USER", "bob")
 	folder = env_folder("AUTOSAVE_DIR", f"{user}\\Autosave")
 	ndocs = int(os.environ.get("DOCS", "12"))

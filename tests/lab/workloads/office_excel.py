@@ -11,7 +11,6 @@ Prints "ops_ok N ops_failed M" and exits 1 when M > 0.
 """
 
 import os
-import random
 import sys
 import time
 
@@ -20,13 +19,13 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import corpus  # noqa: E402
-from smblab import ensure_folder, env_folder, join, run_workload  # noqa: E402
+from smblab import ensure_folder, env_folder, join, run_workload, workload_rng  # noqa: E402
 
 TITLES = ("Budget 2027", "Sales pipeline", "Cash flow forecast", "Headcount plan", "Price list", "Stock count")
 
 
 def body(client, ops):
-	rng = random.Random()
+	rng = workload_rng()
 	folder = env_folder("EXCEL_DIR", client.user)
 	saves = int(os.environ.get("SAVES", "40"))
 	nbooks = min(len(TITLES), int(os.environ.get("BOOKS", "4")))

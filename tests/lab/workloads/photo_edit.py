@@ -12,7 +12,6 @@ Prints "ops_ok N ops_failed M" and exits 1 when M > 0.
 
 import io
 import os
-import random
 import sqlite3
 import struct
 import sys
@@ -25,7 +24,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from PIL import Image, ImageEnhance, ImageOps  # noqa: E402
 
 import corpus  # noqa: E402
-from smblab import ensure_folder, env_folder, join, run_workload  # noqa: E402
+from smblab import ensure_folder, env_folder, join, run_workload, workload_rng  # noqa: E402
 
 
 def dng(rng, w, h):
@@ -78,7 +77,7 @@ def edit(rng, name, data):
 
 
 def body(client, ops):
-	rng = random.Random()
+	rng = workload_rng()
 	folder = env_folder("EDIT_DIR", "Photos\\Shoot 2026-11")
 	nphotos = int(os.environ.get("PHOTOS", "60"))
 	passes = int(os.environ.get("PASSES", "2"))

@@ -17,7 +17,6 @@ Prints "ops_ok N ops_failed M" and exits 1 when M > 0.
 """
 
 import os
-import random
 import sys
 
 # The shared modules sit one folder up; leave no bytecode in the source tree.
@@ -25,7 +24,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import corpus  # noqa: E402
-from smblab import ensure_folder, env_folder, join, run_workload, walk  # noqa: E402
+from smblab import ensure_folder, env_folder, join, run_workload, walk, workload_rng  # noqa: E402
 
 
 def temp_name(rng, name, style):
@@ -50,7 +49,7 @@ def copy_in(client, ops, rng, dest, data, style):
 
 
 def body(client, ops):
-	rng = random.Random()
+	rng = workload_rng()
 	src = env_folder("SRC", "Projects")
 	dest = env_folder("DEST", "Backups\\Mirror")
 	files = ops.do(f"scan {src}", lambda: walk(client, src))

@@ -11,7 +11,6 @@ Prints "ops_ok N ops_failed M" and exits 1 when M > 0.
 
 import io
 import os
-import random
 import sys
 import zipfile
 
@@ -20,7 +19,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import corpus  # noqa: E402
-from smblab import ensure_folder, env_folder, join, run_workload  # noqa: E402
+from smblab import ensure_folder, env_folder, join, run_workload, workload_rng  # noqa: E402
 
 SUBDIRS = ("src", "src/core", "src/ui", "src/net", "include", "tests", "docs", "docs/img", "data", "build/obj")
 
@@ -42,7 +41,7 @@ def member(rng, i):
 
 
 def body(client, ops):
-	rng = random.Random()
+	rng = workload_rng()
 	dest = env_folder("EXTRACT_DIR", "Projects\\Gamma-2019")
 	n = int(os.environ.get("ENTRIES", "2500"))
 	members = [member(rng, i) for i in range(n)]
