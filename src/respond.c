@@ -234,11 +234,12 @@ respond_incident_fast(struct respond_ctx *ctx)
 {
 	struct incident *inc = ctx->inc;
 	struct action deny, lock, kill, block;
-	int locked, isolated = 0;
+	int locked, isolated = 0, dir_slow = 0;
 
 	/* Asked once: the directory's answer (groups, SID) holds for every responder of this incident. */
 	if (!ctx->cfg->monitor_only && !config_is_protected(ctx->cfg, inc->user))
-		respond_account_protected(ctx->cfg, inc->user, ctx->protected_why, sizeof ctx->protected_why);
+		respond_account_protected(ctx->cfg, inc->user, ctx->protected_why, sizeof ctx->protected_why,
+		    &dir_slow);
 	if (ctx->cfg->monitor_only || config_is_protected(ctx->cfg, inc->user) || ctx->protected_why[0] != '\0') {
 		inc->monitor = 1;
 		journal_incident(ctx->j, inc);
@@ -255,10 +256,25 @@ respond_incident_fast(struct respond_ctx *ctx)
 	/* The deny costs microseconds and stops the next file: nothing goes before it. */
 	respond_action(ctx, &respond_deny, ctx->cfg->deny_writer, &deny);
 	respond_notify(ctx, NOTIFY_DETECTED);
-	respond_action(ctx, &respond_account, ctx->cfg->lock_account, &lock);
-	crash_point("after_lock");
+	/*
+	 * The account first, so a killed session cannot log on again; but a
+	 * directory that did not answer the protection check in time would
+	 * hold the kill and the block for its whole timeout: then they go
+	 * first (the deny already stops the writes, the block the reconnect).
+	 */
+	if (!dir_slow) {
+		respond_action(ctx, &respond_account, ctx->cfg->lock_account, &lock);
+		crash_point("after_lock");
+	}
 	respond_action(ctx, &respond_session, ctx->cfg->kill_session, &kill);
 	ctx->sweep = strcmp(kill.result, "skipped") != 0;
+	if (dir_slow) {
+		log_warnx("incident %lld: the account directory is slow or down: the session kill and the IP block"
+		    " go before the lock", (long long)inc->id);
+		respond_action(ctx, &respond_firewall, ctx->cfg->block_ip, &block);
+		respond_action(ctx, &respond_account, ctx->cfg->lock_account, &lock);
+		crash_point("after_lock");
+	}
 	/* Contained once the account is off and its sessions are gone: the actor writes no more. */
 	locked = strcmp(lock.result, "ok") == 0 ||
 	    (strcmp(lock.result, "skipped") == 0 && strcmp(lock.detail, RESPOND_ALREADY_DISABLED) == 0);
@@ -269,7 +285,8 @@ respond_incident_fast(struct respond_ctx *ctx)
 		log_info("incident %lld: contained", (long long)inc->id);
 	}
 	/* Then the PC is kept out: its address now (a netlink transaction), its switch port in the slow part. */
-	respond_action(ctx, &respond_firewall, ctx->cfg->block_ip, &block);
+	if (!dir_slow)
+		respond_action(ctx, &respond_firewall, ctx->cfg->block_ip, &block);
 }
 
 /* Journals what the slow part found (MAC, switch, port) over the incident's current row. */

@@ -144,6 +144,10 @@ for k in deny_writer kill_session block_ip port_down; do
 done
 detected=$(rfc3339_ms "$(printf '%s' "$inc" | jq -r .detected_at)")
 note "failed lock: $(printf '%s' "$lock" | jq -r .detail)"
+kill4=$(ms_to_action "$detected" "$inc" kill_session)
+block4=$(ms_to_action "$detected" "$inc" block_ip)
+[ "$kill4" -lt 1000 ] && [ "$block4" -lt 1000 ] ||
+    fail "the DC not answering held the kill ($kill4 ms) or the block ($block4 ms) after detection"
 note "after detection with the DC not answering: deny $(ms_to_action "$detected" "$inc" deny_writer) ms, lock $(ms_to_action "$detected" "$inc" lock_account) ms, kill $(ms_to_action "$detected" "$inc" kill_session) ms, block $(ms_to_action "$detected" "$inc" block_ip) ms"
 ldap_answer
 assert_eq "$alice0" "$(uac alice)" "alice's userAccountControl (the lock could not happen)"
