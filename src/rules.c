@@ -1411,6 +1411,55 @@ rules_new(void)
 	return r;
 }
 
+static void *
+dup_array(const void *p, size_t n, size_t size)
+{
+	void *q;
+
+	if (p == NULL || n == 0)
+		return NULL;
+	q = xcalloc(n, size);
+	memcpy(q, p, n * size);
+	return q;
+}
+
+static void
+hset_dup(struct hset *to, const struct hset *from)
+{
+	uint32_t i;
+
+	*to = *from;
+	if (from->e == NULL)
+		return;
+	to->e = dup_array(from->e, (size_t)from->mask + 1, sizeof *from->e);
+	for (i = 0; i <= from->mask; i++)
+		if (from->e[i].key != NULL)
+			to->e[i].key = lower_dup(from->e[i].key, from->e[i].len);
+}
+
+struct rules *
+rules_dup(const struct rules *r)
+{
+	struct rules *c = xcalloc(1, sizeof *c);
+	uint32_t i;
+
+	*c = *r;
+	c->rule = dup_array(r->rule, r->caprule, sizeof *r->rule);
+	for (i = 0; i < r->nrule; i++) {
+		c->rule[i].pat = xstrdup(r->rule[i].pat);
+		c->rule[i].key = lower_dup(r->rule[i].key, r->rule[i].keylen);
+	}
+	hset_dup(&c->names, &r->names);
+	hset_dup(&c->exts, &r->exts);
+	hset_dup(&c->mexts, &r->mexts);
+	hset_dup(&c->wilds, &r->wilds);
+	c->wild = dup_array(r->wild, r->capwild, sizeof *r->wild);
+	c->head = dup_array(r->head, TRI_BUCKETS, sizeof *r->head);
+	c->bits = dup_array(r->bits, TRI_BUCKETS / 64, sizeof *r->bits);
+	c->loose = dup_array(r->loose, r->caploose, sizeof *r->loose);
+	return c;
+}
+
 void
 rules_free(struct rules *r)
 {

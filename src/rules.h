@@ -18,6 +18,8 @@ struct rules;
 /* A rule set holding the built-in curated list. */
 struct rules *rules_new(void);
 void rules_free(struct rules *r);
+/* A copy of r that shares nothing with it but the ordinary-name sample: the same set, without building it again. */
+struct rules *rules_dup(const struct rules *r);
 
 /*
  * Matches a file's base name (any bytes, case-insensitive for ASCII). Sets

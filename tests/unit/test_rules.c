@@ -130,7 +130,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	const char *names[] = { "list.txt", "saved.txt", "saved2.txt", "bad.txt", "weird.txt", "guarded.txt" };
+	const char *names[] = { "list.txt", "saved.txt", "saved2.txt", "bad.txt", "weird.txt", "guarded.txt", "dup.txt" };
 	size_t i;
 
 	(void)state;
@@ -616,6 +616,46 @@ test_import_small(void **state)
 	rules_free(r);
 }
 
+/*
+ * A copy matches as the original does, and the two go separate ways: what
+ * is imported into one is not in the other, and each is freed alone.
+ */
+static void
+test_dup(void **state)
+{
+	static const char list[] = "*.Foobarx\nHELP_ME_NOW_PLEASE.txt\n*.wxyzq*\n*.zz.yy.qq\n";
+	struct rules_import_stats st;
+	struct rules *r = rules_new(), *c, *c2;
+	const char *pat;
+
+	(void)state;
+	write_file(tmp_path("dup.txt"), list, sizeof list - 1);
+	assert_int_equal(rules_import(r, tmp_path("dup.txt"), &st, NULL), 0);
+	assert_int_equal(st.extensions + st.notes + st.wildcards, 4);
+	c = rules_dup(r);
+	c2 = rules_dup(c);
+	rules_free(r);
+	assert_int_equal(match(c, "a.foobarx", NULL), HIT_EXT);
+	assert_int_equal(match(c, "a.b.zz.yy.qq", &pat), HIT_EXT);
+	assert_string_equal(pat, "*.zz.yy.qq");
+	assert_int_equal(match(c, "help_me_now_please.txt", NULL), HIT_NOTE);
+	assert_int_equal(match(c, "x.wxyzq", &pat), HIT_WILDCARD);
+	assert_string_equal(pat, "*.wxyzq*");
+	assert_int_equal(match(c, "report.docx", NULL), HIT_NONE);
+	assert_int_equal(match(c, "x.locky", NULL), HIT_EXT);
+	assert_int_equal(match(c, "x.wxyzq", NULL), HIT_WILDCARD);
+	/* A rule added to the copy is the copy's alone. */
+	assert_int_equal(rules_import_line(c2, "*.qwertz", 8, &st, NULL), 1);
+	assert_int_equal(match(c2, "a.qwertz", NULL), HIT_EXT);
+	assert_int_equal(match(c, "a.qwertz", NULL), HIT_NONE);
+	/* Importing again into the copy finds the originals' rules. */
+	assert_int_equal(rules_import(c, tmp_path("dup.txt"), &st, NULL), 0);
+	assert_int_equal(st.duplicates, 4);
+	rules_free(c);
+	assert_int_equal(match(c2, "a.foobarx", NULL), HIT_EXT);
+	rules_free(c2);
+}
+
 static void
 test_save_load(void **state)
 {
@@ -736,6 +776,7 @@ main(void)
 		cmocka_unit_test(test_builtin_hits),
 		cmocka_unit_test(test_ordinary_builtin),
 		cmocka_unit_test(test_import_real),
+		cmocka_unit_test(test_dup),
 		cmocka_unit_test(test_match_speed),
 		cmocka_unit_test(test_case_insensitive),
 		cmocka_unit_test(test_weird_bytes),
