@@ -234,12 +234,11 @@ respond_incident_fast(struct respond_ctx *ctx)
 {
 	struct incident *inc = ctx->inc;
 	struct action deny, lock, kill, block;
-	int locked, isolated = 0, dir_slow = 0;
+	int locked, isolated = 0, lock_last = account_dir(ctx->cfg) != NULL;
 
 	/* Asked once: the directory's answer (groups, SID) holds for every responder of this incident. */
 	if (!ctx->cfg->monitor_only && !config_is_protected(ctx->cfg, inc->user))
-		respond_account_protected(ctx->cfg, inc->user, ctx->protected_why, sizeof ctx->protected_why,
-		    &dir_slow);
+		respond_account_protected(ctx->cfg, inc->user, ctx->protected_why, sizeof ctx->protected_why);
 	if (ctx->cfg->monitor_only || config_is_protected(ctx->cfg, inc->user) || ctx->protected_why[0] != '\0') {
 		inc->monitor = 1;
 		journal_incident(ctx->j, inc);
@@ -257,20 +256,20 @@ respond_incident_fast(struct respond_ctx *ctx)
 	respond_action(ctx, &respond_deny, ctx->cfg->deny_writer, &deny);
 	respond_notify(ctx, NOTIFY_DETECTED);
 	/*
-	 * The account first, so a killed session cannot log on again; but a
-	 * directory that did not answer the protection check in time would
-	 * hold the kill and the block for its whole timeout: then they go
-	 * first (the deny already stops the writes, the block the reconnect).
+	 * A local account first, so a killed session cannot log on again. An
+	 * account in a directory (a DC, over the network or through its
+	 * database) last: a DC that is slow or down would hold the kill and
+	 * the block for its whole timeout, and a disabled AD account ends no
+	 * session nor Kerberos ticket anyway; the deny already refuses the
+	 * writes, the block the reconnect.
 	 */
-	if (!dir_slow) {
+	if (!lock_last) {
 		respond_action(ctx, &respond_account, ctx->cfg->lock_account, &lock);
 		crash_point("after_lock");
 	}
 	respond_action(ctx, &respond_session, ctx->cfg->kill_session, &kill);
 	ctx->sweep = strcmp(kill.result, "skipped") != 0;
-	if (dir_slow) {
-		log_warnx("incident %lld: the account directory is slow or down: the session kill and the IP block"
-		    " go before the lock", (long long)inc->id);
+	if (lock_last) {
 		respond_action(ctx, &respond_firewall, ctx->cfg->block_ip, &block);
 		respond_action(ctx, &respond_account, ctx->cfg->lock_account, &lock);
 		crash_point("after_lock");
@@ -285,7 +284,7 @@ respond_incident_fast(struct respond_ctx *ctx)
 		log_info("incident %lld: contained", (long long)inc->id);
 	}
 	/* Then the PC is kept out: its address now (a netlink transaction), its switch port in the slow part. */
-	if (!dir_slow)
+	if (!lock_last)
 		respond_action(ctx, &respond_firewall, ctx->cfg->block_ip, &block);
 }
 

@@ -235,11 +235,9 @@ int account_sid_protected(const struct config *cfg, const char *sid, char *why, 
  * runs before the deny: an answer respond_account_prefetch got less than a
  * few minutes ago is used without asking the directory, and a directory
  * that failed in the last minute is not waited on (the account is taken
- * for unprotected; protected accounts by name still hold). *slow is set
- * when the directory did not answer in time or failed recently: the lock
- * would wait for it, so it goes after the kill and the block.
+ * for unprotected; protected accounts by name still hold).
  */
-int respond_account_protected(const struct config *cfg, const char *user, char *why, size_t whylen, int *slow);
+int respond_account_protected(const struct config *cfg, const char *user, char *why, size_t whylen);
 
 /*
  * Asks the directory, in a thread of its own, whether user is protected,

@@ -326,7 +326,7 @@ respond_account_prefetch_stop(void)
 }
 
 int
-respond_account_protected(const struct config *cfg, const char *user, char *why, size_t whylen, int *slow)
+respond_account_protected(const struct config *cfg, const char *user, char *why, size_t whylen)
 {
 	const struct account_dir *dir = account_dir(cfg);
 	char buf[128], shown[160];
@@ -336,7 +336,6 @@ respond_account_protected(const struct config *cfg, const char *user, char *why,
 	int i, rc = 0;
 
 	why[0] = '\0';
-	*slow = 0;
 	if (dir == NULL || (name = account_name(user, buf, sizeof buf)) == NULL)
 		return 0;
 	respond_sanitize(shown, sizeof shown, name, strlen(name));
@@ -350,7 +349,6 @@ respond_account_protected(const struct config *cfg, const char *user, char *why,
 		log_warnx("%s: cannot tell whether %s is in a protected group: the directory failed %lld s ago (%s): "
 		    "not waited on before the deny", dir->name, shown, (long long)((t0 - prot.down_at) / 1000),
 		    prot.down_err);
-		*slow = 1;
 		pthread_mutex_unlock(&prot.mu);
 		return 0;
 	}
@@ -364,16 +362,13 @@ respond_account_protected(const struct config *cfg, const char *user, char *why,
 		snprintf(why, whylen, "%s", prot.slot[i].why);
 		log_debug("%s: %s is %sprotected (known since %lld ms, waited %lld ms)", dir->name, shown,
 		    rc ? "" : "not ", (long long)(mono_ms() - prot.slot[i].at), (long long)(mono_ms() - t0));
-	} else if (i != -1 && prot.slot[i].state == PROT_FAILED && strcasecmp(prot.slot[i].name, name) == 0) {
+	} else if (i != -1 && prot.slot[i].state == PROT_FAILED && strcasecmp(prot.slot[i].name, name) == 0)
 		log_warnx("%s: cannot tell whether %s is in a protected group: %s", dir->name, shown,
 		    prot.slot[i].why);
-		*slow = prot.down_at != 0;
-	} else {
-		*slow = 1;
+	else
 		log_warnx("%s: cannot tell whether %s is in a protected group: no answer from the directory within "
 		    "%d ms: not waited on longer before the deny (the lock asks again)", dir->name, shown,
 		    PROT_WAIT_MS);
-	}
 	pthread_mutex_unlock(&prot.mu);
 	return rc;
 }
