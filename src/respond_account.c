@@ -1,8 +1,10 @@
 /* Locking the incident's account (tdbsam: smbpasswd -d; samba-ad-dc, ldap: userAccountControl), unlocking it on release. */
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -157,6 +159,21 @@ account_sid_protected(const struct config *cfg, const char *sid, char *why, size
 			snprintf(why, whylen, "protected account: SID %.64s", sid);
 			return 1;
 		}
+	return 0;
+}
+
+/* userAccountControl as AD writes it: a 32-bit integer in decimal, which may read negative. */
+int
+account_parse_uac(const char *s, unsigned *uac)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < INT32_MIN || v > UINT32_MAX)
+		return -1;
+	*uac = (unsigned)(uint32_t)v;
 	return 0;
 }
 

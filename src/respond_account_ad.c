@@ -78,15 +78,8 @@ ad_account_read(const struct config *cfg, const char *name, struct ad_account *a
 			run_result_free(&r);
 			return -1;
 		} else if ((v = (char *)ldif_value(line, "userAccountControl")) != NULL) {
-			char *e;
-			unsigned long u;
-
-			errno = 0;
-			u = strtoul(v, &e, 10);
-			if (errno == 0 && e != v && *e == '\0' && u <= 0xffffffffUL) {
-				acc->uac = (unsigned)u;
+			if (account_parse_uac(v, &acc->uac) == 0)
 				have_uac = 1;
-			}
 		} else if ((v = (char *)ldif_value(line, "memberOf")) != NULL) {
 			if (!acc->protected)
 				acc->protected = account_group_protected(cfg, v, acc->why, sizeof acc->why);

@@ -318,21 +318,6 @@ entry_value(LDAP *ld, LDAPMessage *e, const char *attr, char *buf, size_t bufsz)
 	return rc;
 }
 
-/* userAccountControl as AD writes it: a 32-bit integer in decimal, which may read negative. */
-static int
-parse_uac(const char *s, unsigned *uac)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < INT32_MIN || v > UINT32_MAX)
-		return -1;
-	*uac = (unsigned)(uint32_t)v;
-	return 0;
-}
-
 /* Reads the entry for name (or, with dn set, the entry at dn). Called with conn.mu held. */
 static int
 search_account(const struct config *cfg, LDAP *ld, const char *name, const char *dn, struct ad_account *acc,
@@ -382,7 +367,7 @@ search_account(const struct config *cfg, LDAP *ld, const char *name, const char 
 	}
 	snprintf(acc->dn, sizeof acc->dn, "%s", edn);
 	ldap_memfree(edn);
-	if (entry_value(ld, e, "userAccountControl", v, sizeof v) != 0 || parse_uac(v, &acc->uac) != 0) {
+	if (entry_value(ld, e, "userAccountControl", v, sizeof v) != 0 || account_parse_uac(v, &acc->uac) != 0) {
 		snprintf(err, errlen, "%s has no readable userAccountControl (may %s read it?)", shown,
 		    cfg->ldap_bind_dn);
 		ldap_msgfree(res);

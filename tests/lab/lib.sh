@@ -163,6 +163,45 @@ write_as() {
 	SMB_USER=$user SMB_PASS=${pass:-${2:-}} lab attack workloads/touch.py
 }
 
+# ------------------------------------------------------------------ the domain labs (t_domain, t_domain_member)
+
+# USER's userAccountControl in the DC's database, read beside the DC.
+uac() {
+	lab dc ldbsearch -H "$DC_SAM" "(sAMAccountName=$1)" userAccountControl | sed -n 's/^userAccountControl: //p'
+}
+
+# One small write as USER from client2 (bob's PC: client1's port is shut while an incident holds).
+logon_from_client2() {
+	CLIENT2_USER=$1 CLIENT2_PASS=$(lab_pass "$1") lab client2 workloads/touch.py
+}
+
+wait_action() {	# ID KIND [SECONDS]: the incident has journaled that action's result
+	wait_for "action_done \"\$(incident_json $1)\" $2" "${3:-20}"
+}
+
+attack_as() {	# USER OUT: the classic attack as USER from client1
+	SMB_USER=$1 SMB_PASS=$(lab_pass "$1") ATTACK_MAX_FILES=80 lab attack attacks/classic.py \
+	    >"$2" 2>"$2.err" || fail "the attack as $1 failed: $(tail -n 5 "$2.err")"
+}
+
+# svc_backup (a Backup Operator: protected by its group, not by name) attacks: the incident is reported, the
+# lock skipped naming the group, his userAccountControl unchanged; then released.
+protected_member_not_locked() {
+	local svc0 id2 inc lock
+	svc0=$(uac svc_backup)
+	attack_as svc_backup "$T/attack2.out"
+	id2=$(wait_incident 'LAB\svc_backup' 20) || fail "no incident naming LAB\\svc_backup within 20 s"
+	wait_action "$id2" notify_syslog || true
+	inc=$(incident_json "$id2")
+	lock=$(action_of "$inc" lock_account)
+	assert_json "$lock" '.result == "skipped"' "svc_backup's lock_account is skipped ($(printf '%s' "$lock" | jq -r .detail))"
+	assert_json "$lock" '.detail | test("member of Backup Operators")' "the skip names the protected group"
+	assert_eq "$svc0" "$(uac svc_backup)" "svc_backup's userAccountControl"
+	note "svc_backup: $(printf '%s' "$lock" | jq -r .detail)"
+	lab sharewarden release "$id2" >"$T/release2.out" 2>&1 || fail "release $id2 failed: $(cat "$T/release2.out")"
+	PROTECTED_INCIDENT=$id2
+}
+
 # smb_as USER COMMANDS: smbclient commands ("put a b; allinfo b") as USER from client2, over SMB3; smbclient's
 # exit status (it stops at the first command that fails).
 smb_as() {
