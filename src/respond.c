@@ -119,6 +119,9 @@ respond_skip(const struct respond_ctx *ctx, struct action *a)
 		why = ctx->protected_why;
 	else if (ctx->breaker)
 		why = "circuit breaker open: max isolations per hour reached; a human must act";
+	else if (ctx->inc->monitor)
+		/* Resumed after a restart: the journal says the incident was opened to report only. */
+		why = "report only: opened for a protected account or in monitor mode";
 	if (why == NULL)
 		return 0;
 	snprintf(a->result, sizeof a->result, "skipped");

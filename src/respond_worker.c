@@ -19,6 +19,7 @@ struct rw_job {
 	struct incident inc;
 	int breaker;
 	int sweep;
+	char protected_why[128];
 	struct rw_job *next;
 };
 
@@ -47,6 +48,7 @@ run_job(struct respond_worker *w, struct rw_job *job)
 	ctx.notifier = w->notifier;
 	ctx.breaker = job->breaker;
 	ctx.sweep = job->sweep;
+	snprintf(ctx.protected_why, sizeof ctx.protected_why, "%s", job->protected_why);
 	respond_incident_slow(&ctx);
 	log_debug("incident %lld: the slow responders took %lld ms", (long long)job->inc.id,
 	    (long long)(mono_ms() - t0));
@@ -119,6 +121,8 @@ respond_worker_submit(struct respond_worker *w, const struct respond_ctx *ctx)
 	job->inc = *ctx->inc;
 	job->breaker = ctx->breaker;
 	job->sweep = ctx->sweep;
+	/* The directory's answer goes with the job: a protected account's port stays up too. */
+	snprintf(job->protected_why, sizeof job->protected_why, "%s", ctx->protected_why);
 	if (w->tail != NULL)
 		w->tail->next = job;
 	else

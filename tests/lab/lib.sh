@@ -191,12 +191,16 @@ protected_member_not_locked() {
 	svc0=$(uac svc_backup)
 	attack_as svc_backup "$T/attack2.out"
 	id2=$(wait_incident 'LAB\svc_backup' 20) || fail "no incident naming LAB\\svc_backup within 20 s"
-	wait_action "$id2" notify_syslog || true
+	wait_action "$id2" notify_syslog || fail "incident $id2 did not finish its slow part within 20 s"
 	inc=$(incident_json "$id2")
 	lock=$(action_of "$inc" lock_account)
 	assert_json "$lock" '.result == "skipped"' "svc_backup's lock_account is skipped ($(printf '%s' "$lock" | jq -r .detail))"
 	assert_json "$lock" '.detail | test("member of Backup Operators")' "the skip names the protected group"
 	assert_eq "$svc0" "$(uac svc_backup)" "svc_backup's userAccountControl"
+	# Every isolating action is skipped, the slow ones too (they run on another thread).
+	for kind in deny_writer kill_session block_ip port_down; do
+		assert_json "$(action_of "$inc" $kind)" '.result == "skipped"' "svc_backup's $kind is skipped"
+	done
 	note "svc_backup: $(printf '%s' "$lock" | jq -r .detail)"
 	lab sharewarden release "$id2" >"$T/release2.out" 2>&1 || fail "release $id2 failed: $(cat "$T/release2.out")"
 	PROTECTED_INCIDENT=$id2
