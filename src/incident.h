@@ -13,6 +13,7 @@ struct journal;
 #define INC_OPEN	"open"
 #define INC_CONTAINED	"contained"
 #define INC_RESTORED	"restored"
+#define INC_RELEASING	"releasing"	/* `release` is undoing its actions (back to the state before, if one fails) */
 #define INC_RELEASED	"released"
 
 struct incident {

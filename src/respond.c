@@ -320,7 +320,7 @@ released_meanwhile(struct respond_ctx *ctx)
 	struct incident cur;
 
 	return ctx->j != NULL && ctx->inc->id > 0 && journal_incident_get(ctx->j, ctx->inc->id, &cur) == 0 &&
-	    strcmp(cur.state, INC_RELEASED) == 0;
+	    (strcmp(cur.state, INC_RELEASED) == 0 || strcmp(cur.state, INC_RELEASING) == 0);
 }
 
 /*
@@ -401,9 +401,31 @@ release_print(FILE *out, const struct action *a)
 	fputc('\n', out);
 }
 
+/*
+ * The incident's state, over its current row: the responder thread may have
+ * journaled the switch and port since the release read it.
+ */
+static int
+release_state(struct journal *j, int64_t id, const char *state, int64_t released_at)
+{
+	struct incident cur;
+	int tx, rc;
+
+	tx = journal_begin(j) == 0;
+	if ((rc = journal_incident_get(j, id, &cur)) == 0) {
+		snprintf(cur.state, sizeof cur.state, "%s", state);
+		cur.released_at = released_at;
+		rc = journal_incident_update(j, &cur);
+	}
+	if (tx && journal_commit(j) != 0)
+		rc = -1;
+	return rc != 0 ? -1 : 0;
+}
+
 int
 respond_release(const struct config *cfg, struct journal *j, int64_t id, FILE *out)
 {
+	char prev[16];
 	struct incident inc;
 	struct respond_ctx ctx;
 	struct action *acts = NULL;
@@ -419,8 +441,19 @@ respond_release(const struct config *cfg, struct journal *j, int64_t id, FILE *o
 		fprintf(out, "incident %lld is already released\n", (long long)id);
 		return 0;
 	}
+	/*
+	 * Said before the actions are read: a step still running on the
+	 * responder thread (the switch walk) either finished before, and is
+	 * undone here, or sees this once it is done and undoes itself.
+	 */
+	snprintf(prev, sizeof prev, "%s", inc.state);
+	if (release_state(j, id, INC_RELEASING, 0) != 0) {
+		fprintf(out, "incident %lld: the release could not be journaled\n", (long long)id);
+		return 1;
+	}
 	if (journal_action_list(j, id, &acts, &n) != 0) {
 		fprintf(out, "incident %lld: its actions cannot be read from the journal\n", (long long)id);
+		release_state(j, id, prev, 0);
 		return 1;
 	}
 	memset(&ctx, 0, sizeof ctx);
@@ -472,16 +505,13 @@ respond_release(const struct config *cfg, struct journal *j, int64_t id, FILE *o
 	}
 	free(acts);
 	if (failed) {
+		release_state(j, id, prev, 0);
 		fprintf(out, "incident %lld is not released: %d step%s failed; fix the cause and run "
 		    "`sharewarden release %lld` again\n", (long long)id, failed, failed == 1 ? "" : "s",
 		    (long long)id);
 		return 1;
 	}
-	snprintf(inc.state, sizeof inc.state, "%s", INC_RELEASED);
-	inc.released_at = now_ms();
-	tx = journal_begin(j) == 0;
-	rc = journal_incident_update(j, &inc);
-	if ((tx && journal_commit(j) != 0) || rc != 0) {
+	if (release_state(j, id, INC_RELEASED, now_ms()) != 0) {
 		fprintf(out, "incident %lld: the release could not be journaled\n", (long long)id);
 		return 1;
 	}

@@ -1185,6 +1185,19 @@ test_slow_after_release(void **state)
 	assert_string_equal(find_action(acts, n, "port_down")->detail,
 	    "the incident was released before the switch walk");
 	free(acts);
+
+	/* A release still undoing (it said so before it read the actions) counts as one. */
+	inc_init(&inc, U_LOCK, "127.0.0.1");
+	assert_int_equal(journal_incident_add(jrn, &inc), 0);
+	snprintf(inc.state, sizeof inc.state, "%s", INC_RELEASING);
+	assert_int_equal(journal_incident_update(jrn, &inc), 0);
+	cfg.port_down = 1;
+	ctx_init(&ctx, &inc, NULL);
+	respond_incident_slow(&ctx);
+	cfg.port_down = 0;
+	assert_int_equal(journal_action_list(jrn, inc.id, &acts, &n), 0);
+	assert_string_equal(find_action(acts, n, "port_down")->result, "skipped");
+	free(acts);
 }
 
 int
