@@ -259,14 +259,6 @@ account_base(const char *p, size_t n)
 	return v;
 }
 
-int
-detect_same_account(const char *a, size_t an, const char *b, size_t bn)
-{
-	struct sw_str x = account_base(a, an), y = account_base(b, bn);
-
-	return x.n > 0 && x.n == y.n && strncasecmp(x.p, y.p, x.n) == 0;
-}
-
 static int
 same_actor(const struct actor *a, const struct sw_event *ev)
 {

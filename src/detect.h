@@ -74,8 +74,6 @@ void detect_free(struct detect *d);
 void detect_feed(struct detect *d, const struct sw_event *ev, struct detect_verdict *v);
 /* Forgets the actor's score and signals (after an incident is released). */
 void detect_actor_reset(struct actor *a);
-/* Whether two names are one account: "LAB\\alice", "alice@lab.test" and "ALICE" are. */
-int detect_same_account(const char *a, size_t an, const char *b, size_t bn);
 /*
  * When the actor's attack began: the earliest of its mutating events within one
  * window before its first counted signal (the damage precedes the evidence),

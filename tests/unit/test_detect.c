@@ -772,22 +772,6 @@ test_kernel_canary(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
-/* Every form of one account is one account; another account, or an empty name, is not. */
-static void
-test_same_account(void **state)
-{
-	static const char *alice[] = { "alice", "LAB\\alice", "lab\\ALICE", "alice@lab.test", "Alice@LAB.TEST" };
-
-	(void)state;
-	for (size_t i = 0; i < sizeof alice / sizeof alice[0]; i++)
-		for (size_t k = 0; k < sizeof alice / sizeof alice[0]; k++)
-			assert_true(detect_same_account(alice[i], strlen(alice[i]), alice[k], strlen(alice[k])));
-	assert_false(detect_same_account("LAB\\alice", 10, "LAB\\alicia", 11));
-	assert_false(detect_same_account("alice", 5, "bob", 3));
-	assert_false(detect_same_account("LAB\\", 4, "OTHER\\", 6));
-	assert_false(detect_same_account("", 0, "", 0));
-}
-
 int
 main(void)
 {
@@ -813,7 +797,6 @@ main(void)
 		cmocka_unit_test(test_idle_actors_forgotten),
 		cmocka_unit_test(test_rings_grow_and_wrap),
 		cmocka_unit_test(test_kernel_canary),
-		cmocka_unit_test(test_same_account),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
