@@ -229,6 +229,9 @@ int account_group_protected(const struct config *cfg, const char *dn, char *why,
 /* Whether sid (text) is one of cfg's protected accounts; fills why. */
 int account_sid_protected(const struct config *cfg, const char *sid, char *why, size_t whylen);
 
+/* userAccountControl as AD writes it: a 32-bit integer in decimal, which may read negative. 0, or -1. */
+int account_parse_uac(const char *s, unsigned *uac);
+
 /*
  * Whether the account backend names user protected (a protected group or
  * SID); fills why. 0 when not, or when the backend has no such notion. It
@@ -237,9 +240,6 @@ int account_sid_protected(const struct config *cfg, const char *sid, char *why, 
  * that failed in the last minute is not waited on (the account is taken
  * for unprotected; protected accounts by name still hold).
  */
-/* userAccountControl as AD writes it: a 32-bit integer in decimal, which may read negative. 0, or -1. */
-int account_parse_uac(const char *s, unsigned *uac);
-
 int respond_account_protected(const struct config *cfg, const char *user, char *why, size_t whylen);
 
 /*
