@@ -7,7 +7,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS     = sqlite3 jansson libcrypto libnftables libcurl ldap
+PKGS     = sqlite3 jansson libcrypto libnftables libcurl ldap libnats
 WARN     = -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wpointer-arith -Wno-unused-parameter
 OPT     ?= -O2 -g
 SAN     ?=
@@ -23,7 +23,7 @@ LIBOBJ  = $(patsubst src/%.c,$(BUILD)/%.o,$(filter-out src/main.c,$(SRC)))
 TESTS   = $(patsubst tests/unit/%.c,$(BUILD)/%,$(wildcard tests/unit/test_*.c))
 FUZZERS = $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: all deps check unit asan scenarios cli restore-test lab-test demo fuzz fuzz-long bench install clean
+.PHONY: all deps check unit asan scenarios cli restore-test fleet-test lab-test demo fuzz fuzz-long bench install clean
 
 all: $(BUILD)/sharewarden
 
@@ -124,6 +124,10 @@ restore-test: $(BUILD)/sharewarden $(BUILD)/sw-fixture
 	bash tests/snapshots/run $(BUILD)
 	bash tests/restore/run $(BUILD)
 
+# The fleet through a real nats-server (JetStream) on loopback: two daemons, two sites.
+fleet-test: $(BUILD)/sharewarden
+	bash tests/fleet/run $(BUILD)/sharewarden
+
 lab-test: $(BUILD)/sharewarden
 	bash tests/lab/run-tests
 
@@ -134,6 +138,7 @@ check: deps
 	$(MAKE) scenarios
 	$(MAKE) cli
 	$(MAKE) restore-test
+	$(MAKE) fleet-test
 	$(MAKE) fuzz FUZZ_SECONDS=5
 	$(MAKE) lab-test
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "log.h"
@@ -26,6 +27,7 @@ enum cfg_section {
 	SEC_RESTORE,
 	SEC_NETWORK,
 	SEC_NOTIFY,
+	SEC_FLEET,
 	SEC_SHARE,
 	SEC_TARGET,		/* [switch NAME] or [router NAME]: keys of tkeys[] */
 	SEC_UNKNOWN,		/* already reported: its keys are skipped */
@@ -136,6 +138,21 @@ static const struct cfg_key keys[] = {
 	BOOL(SEC_NOTIFY, "tls verify", notify.tls_verify, "yes"),
 	{ SEC_NOTIFY, "timeout", T_DURATION, G(notify.timeout_ms), 0, "10s", 500, 600000 },
 	{ SEC_NOTIFY, "give up after", T_DURATION, G(notify.give_up_ms), 0, "24h", 1000, 30 * DAY },
+
+	{ SEC_FLEET, "nats", T_LIST, G(fleet.nats), G(fleet.n_nats), "", 0, 0 },
+	STR(SEC_FLEET, "site", fleet.site, ""),
+	STR(SEC_FLEET, "server", fleet.server, ""),
+	STR(SEC_FLEET, "user", fleet.user, ""),
+	STR(SEC_FLEET, "password file", fleet.password_file, ""),
+	STR(SEC_FLEET, "credentials", fleet.credentials, ""),
+	STR(SEC_FLEET, "ca file", fleet.ca_file, ""),
+	STR(SEC_FLEET, "cert file", fleet.cert_file, ""),
+	STR(SEC_FLEET, "key file", fleet.key_file, ""),
+	STR(SEC_FLEET, "stream", fleet.stream, "SHAREWARDEN"),
+	{ SEC_FLEET, "replicas", T_INT, G(fleet.replicas), 0, "1", 1, 5 },
+	{ SEC_FLEET, "heartbeat", T_DURATION, G(fleet.heartbeat_ms), 0, "10s", 200, 3600000 },
+	{ SEC_FLEET, "timeout", T_DURATION, G(fleet.timeout_ms), 0, "2s", 100, 60000 },
+	BOOL(SEC_FLEET, "isolate", fleet.isolate, "yes"),
 
 	{ SEC_SNAPSHOTS, "backend", T_SNAPKIND, G(snap.kind), 0, "auto", 0, 0 },
 	STR(SEC_SNAPSHOTS, "dir", snap.dir, ""),
@@ -887,6 +904,9 @@ section_open(struct parser *p, unsigned long line, const char *s, size_t n)
 	} else if (strcmp(name, "notify") == 0) {
 		p->sec = SEC_NOTIFY;
 		p->sec_name = "notify";
+	} else if (strcmp(name, "fleet") == 0) {
+		p->sec = SEC_FLEET;
+		p->sec_name = "fleet";
 	} else if (strncmp(name, "switch ", 7) == 0 || strncmp(name, "router ", 7) == 0 ||
 	    strcmp(name, "switch") == 0 || strcmp(name, "router") == 0) {
 		target_open(p, line, name);
@@ -1083,6 +1103,109 @@ seen_line(const struct parser *p, const char *name)
 	return 0;
 }
 
+/* The line of a key of one section (names such as "timeout" are in several). */
+static unsigned long
+seen_line_in(const struct parser *p, enum cfg_section sec, const char *name)
+{
+	for (size_t i = 0; i < nitems(keys); i++) {
+		if (keys[i].sec == sec && strcmp(keys[i].name, name) == 0)
+			return p->seen[i];
+	}
+	return 0;
+}
+
+/* A name that goes into NATS subjects and consumer names: letters, digits, '_' and '-'. */
+static int
+fleet_token_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= 63 && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+}
+
+static void
+fleet_file_check(struct parser *p, const char *key, const char *path, int secret)
+{
+	unsigned long line = seen_line_in(p, SEC_FLEET, key);
+	char q[QBUF], buf[8192], err[512];
+	struct stat st;
+
+	if (path[0] == '\0')
+		return;
+	quote(q, sizeof q, path, strlen(path));
+	if (path[0] != '/')
+		perr(p, line, "[fleet] %s '%s' must be an absolute path", key, q);
+	else if (secret) {
+		if (secret_file_read(key, path, buf, sizeof buf, err, sizeof err) != 0)
+			perr(p, line, "[fleet] %s", err);
+		explicit_bzero(buf, sizeof buf);
+	} else if (stat(path, &st) == -1)
+		perr(p, line, "[fleet] %s '%s': %s", key, q, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		perr(p, line, "[fleet] %s '%s' is not a file", key, q);
+}
+
+/* [fleet]: checked only when nats names servers (without it sharewarden is alone, as by default). */
+static void
+fleet_check(struct parser *p)
+{
+	struct fleet_cfg *f = &p->cfg->fleet;
+	unsigned long nline = seen_line_in(p, SEC_FLEET, "nats");
+	char q[QBUF], host[256];
+
+	if (f->n_nats == 0)
+		return;
+	for (size_t i = 0; i < f->n_nats; i++) {
+		const char *u = f->nats[i], *h = NULL;
+
+		if (strncmp(u, "nats://", 7) == 0)
+			h = u + 7;
+		else if (strncmp(u, "tls://", 6) == 0)
+			h = u + 6;
+		if (h == NULL || *h == '\0' || *h == ':' || strpbrk(u, " \t\r\n\"'") != NULL) {
+			perr(p, nline, "[fleet] nats: '%s' is not a NATS server URL (nats://host:4222, or tls://host:4222 "
+			    "for TLS)", quote(q, sizeof q, u, strlen(u)));
+			break;
+		}
+	}
+	if (f->site[0] == '\0')
+		perr(p, nline, "[fleet] nats needs 'site' (this server's site: letters, digits, _ -)");
+	else if (!fleet_token_ok(f->site))
+		perr(p, seen_line_in(p, SEC_FLEET, "site"), "[fleet] site '%s' must be 1 to 63 letters, digits, "
+		    "'_' or '-' (it is part of NATS subjects)", quote(q, sizeof q, f->site, strlen(f->site)));
+	if (f->server[0] == '\0') {
+		/* The host name's first label: dots separate NATS subject tokens. */
+		if (gethostname(host, sizeof host) != 0)
+			snprintf(host, sizeof host, "server");
+		host[sizeof host - 1] = '\0';
+		host[strcspn(host, ".")] = '\0';
+		free(f->server);
+		f->server = xstrdup(host);
+	}
+	if (!fleet_token_ok(f->server))
+		perr(p, seen_line_in(p, SEC_FLEET, "server") ? seen_line_in(p, SEC_FLEET, "server") : nline,
+		    "[fleet] server '%s' must be 1 to 63 letters, digits, '_' or '-' (set 'server' when the host "
+		    "name is not)", quote(q, sizeof q, f->server, strlen(f->server)));
+	if (!fleet_token_ok(f->stream))
+		perr(p, seen_line_in(p, SEC_FLEET, "stream"), "[fleet] stream '%s' must be letters, digits, "
+		    "'_' or '-'", quote(q, sizeof q, f->stream, strlen(f->stream)));
+	if (f->password_file[0] != '\0' && f->user[0] == '\0')
+		perr(p, seen_line_in(p, SEC_FLEET, "password file"), "[fleet] password file needs 'user'");
+	if (f->user[0] != '\0' && f->password_file[0] == '\0')
+		perr(p, seen_line_in(p, SEC_FLEET, "user"), "[fleet] user needs 'password file' (a root-only file "
+		    "holding the NATS password)");
+	if (f->user[0] != '\0' && f->credentials[0] != '\0')
+		perr(p, seen_line_in(p, SEC_FLEET, "credentials"), "[fleet] set 'user' or 'credentials', not both");
+	if ((f->cert_file[0] == '\0') != (f->key_file[0] == '\0'))
+		perr(p, seen_line_in(p, SEC_FLEET, f->cert_file[0] ? "cert file" : "key file"),
+		    "[fleet] cert file and key file go together");
+	fleet_file_check(p, "password file", f->password_file, 1);
+	fleet_file_check(p, "credentials", f->credentials, 1);
+	fleet_file_check(p, "key file", f->key_file, 1);
+	fleet_file_check(p, "ca file", f->ca_file, 0);
+	fleet_file_check(p, "cert file", f->cert_file, 0);
+}
+
 /* Checks that need the whole file: they name the line of the key when it was set. */
 static void
 notify_check(struct parser *p)
@@ -1229,6 +1352,7 @@ config_check(struct parser *p)
 	} else if (!S_ISDIR(st.st_mode))
 		perr(p, bin_line, "samba bin dir '%s' is not a directory", q);
 	notify_check(p);
+	fleet_check(p);
 	for (size_t i = 0; i < cfg->n_smb_ports; i++) {
 		char *end;
 		long v = strtol(cfg->smb_ports[i], &end, 10);

@@ -90,6 +90,25 @@ struct notify_cfg {
 	int64_t give_up_ms;		/* give up after = 24h: retries with backoff until then */
 };
 
+/* [fleet]: the other sharewarden servers, over NATS JetStream ("" nats = alone, as by default). */
+struct fleet_cfg {
+	char **nats;			/* nats = (server URLs: nats://host:4222, tls://host:4222; empty = no fleet) */
+	size_t n_nats;
+	char *site;			/* site = (required with nats: a name, letters, digits, _ -) */
+	char *server;			/* server = <the host name> (the same rule) */
+	char *user;			/* user = (NATS user; its account keeps one customer's fleet apart) */
+	char *password_file;		/* password file = (root only, mode 0600) */
+	char *credentials;		/* credentials = (a NATS .creds file: JWT and NKey seed, root only) */
+	char *ca_file;			/* ca file = (PEM: the NATS servers' CA; set = TLS required) */
+	char *cert_file;		/* cert file = (client certificate, when the servers ask for one) */
+	char *key_file;			/* key file = */
+	char *stream;			/* stream = SHAREWARDEN */
+	int replicas;			/* replicas = 1 (3 in a 3-node cluster) */
+	int64_t heartbeat_ms;		/* heartbeat = 10s */
+	int64_t timeout_ms;		/* timeout = 2s: connect and each publish */
+	int isolate;			/* isolate = yes: act on the other servers' incidents here too */
+};
+
 /* Weights and thresholds of detection ([detect]). */
 struct detect_cfg {
 	int64_t window_ms;		/* window = 60s */
@@ -175,6 +194,8 @@ struct config {
 	struct notify_cfg notify;
 	/* [snapshots] */
 	struct snap_cfg snap;
+	/* [fleet] */
+	struct fleet_cfg fleet;
 	/* [restore] */
 	int64_t restore_lookback_ms;	/* look back = 0s: also undo the actor's changes this long before its first event */
 	int restore_verify;		/* verify = yes: hash every restored file against the snapshot */

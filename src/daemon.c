@@ -20,6 +20,7 @@
 #include "event.h"
 #include "fanotify.h"
 #include "firewall.h"
+#include "fleet.h"
 #include "incident.h"
 #include "journal.h"
 #include "leases.h"
@@ -32,6 +33,8 @@
 #include "util.h"
 
 #define MAX_PENDING	64
+#define MAX_HELD	64	/* incidents whose account is held: its new sessions are denied */
+#define HELD_PIDS	64
 #define TICK_MS		250
 #define DEBOUNCE_MS	150	/* audit-only content analysis: a file is read this long after its last write */
 #define MAX_DEBOUNCE	256
@@ -90,6 +93,18 @@ struct parked {
 	int64_t until;		/* mono ms */
 };
 
+/*
+ * An isolated account: a disabled AD account keeps the sessions and Kerberos
+ * tickets it had, and the fleet's incidents come from another client, so
+ * every new session of it is denied until the release.
+ */
+struct held {
+	int64_t incident_id;
+	char user[128];
+	int pids[HELD_PIDS];		/* denied for this incident */
+	int npids;
+};
+
 struct daemon {
 	struct config *cfg;
 	struct journal *j;
@@ -122,6 +137,9 @@ struct daemon {
 	int64_t last_stats, last_prune, last_release_check, last_idle_trim;
 	int actors_warned;			/* the actor table reached max actors once */
 	struct snapsched *snapsched;		/* the snapshot schedule's thread; NULL without a schedule */
+	struct fleet *fleet;			/* NULL without [fleet] nats */
+	struct held held[MAX_HELD];
+	int nheld;
 	struct timespec canary_mtime;		/* of the registry when last loaded (restore re-seeds it) */
 };
 
@@ -291,6 +309,170 @@ score_event(struct daemon *d, const struct sw_event *ev)
 	on_verdict(d, &v);
 }
 
+/* The account part of a name: "LAB\\alice", "alice@lab.test" and "alice" are one account. */
+static struct sw_str
+account_base(const char *s, size_t n)
+{
+	struct sw_str r = { s, n };
+	const char *bs = memrchr(s, '\\', n), *at;
+
+	if (bs != NULL) {
+		r.p = bs + 1;
+		r.n = n - (size_t)(r.p - s);
+	}
+	if ((at = memchr(r.p, '@', r.n)) != NULL)
+		r.n = (size_t)(at - r.p);
+	return r;
+}
+
+/*
+ * One account: the same base name, and the same domain when both names
+ * carry one in the DOMAIN\user form ("LAB\alice" is not "OTHER\alice").
+ */
+static int
+same_account(const char *a, const char *b, size_t bn)
+{
+	size_t an = strlen(a);
+	struct sw_str x = account_base(a, an), y = account_base(b, bn);
+	const char *ad = memchr(a, '\\', an), *bd = memchr(b, '\\', bn);
+
+	if (x.n == 0 || x.n != y.n || strncasecmp(x.p, y.p, x.n) != 0)
+		return 0;
+	if (ad != NULL && bd != NULL &&
+	    ((size_t)(ad - a) != (size_t)(bd - b) || strncasecmp(a, b, (size_t)(ad - a)) != 0))
+		return 0;
+	return 1;
+}
+
+/* Holds inc's account: its sessions denied now (pids) and every new one until the release. */
+static void
+hold_account(struct daemon *d, const struct incident *inc, const int *pids, int n)
+{
+	struct held *h;
+
+	if (d->deny == NULL)
+		return;
+	if (d->nheld == MAX_HELD) {
+		log_warnx("incident %lld: %d accounts are held already: new sessions of this one are not denied "
+		    "(its account lock and IP block still stand)", (long long)inc->id, MAX_HELD);
+		return;
+	}
+	h = &d->held[d->nheld++];
+	memset(h, 0, sizeof *h);
+	h->incident_id = inc->id;
+	snprintf(h->user, sizeof h->user, "%s", inc->user);
+	for (int i = 0; i < n && h->npids < HELD_PIDS; i++)
+		if (pids[i] > 0)
+			h->pids[h->npids++] = pids[i];
+}
+
+/* The denies of every held account again: one released incident lifted pids another still holds. */
+static void
+reapply_held(struct daemon *d)
+{
+	for (int i = 0; i < d->nheld; i++)
+		for (int k = 0; k < d->held[i].npids; k++)
+			if (fan_deny_add(d->deny, d->held[i].pids[k]) != 0 && errno != ESRCH)
+				log_warn("incident %lld: cannot deny smbd %d again", (long long)d->held[i].incident_id,
+				    d->held[i].pids[k]);
+}
+
+/* Whether incident id's deny took effect (the account is then held). */
+static int
+deny_done(struct daemon *d, int64_t id)
+{
+	struct action *acts = NULL;
+	size_t n = 0;
+	int ok = 0;
+
+	if (journal_action_list(d->j, id, &acts, &n) != 0)
+		return 0;
+	for (size_t i = 0; i < n && !ok; i++)
+		ok = strcmp(acts[i].kind, "deny_writer") == 0 && strcmp(acts[i].result, "ok") == 0;
+	free(acts);
+	return ok;
+}
+
+static void release_held(struct daemon *d);
+
+/* A new session of a held account: denied at once, journaled on its incident. */
+static void
+deny_held_session(struct daemon *d, const struct sw_event *ev)
+{
+	char ip[64], user[128];
+	struct action a;
+
+	for (int i = 0; i < d->nheld; i++) {
+		struct held *h = &d->held[i];
+		struct incident inc;
+		int known = 0;
+
+		if (!same_account(h->user, ev->user.p, ev->user.n))
+			continue;
+		for (int k = 0; k < h->npids; k++)
+			known |= h->pids[k] == ev->pid;
+		if (known || ev->pid <= 0)
+			continue;
+		/* Released (by the CLI, a moment ago): the account logs on again freely. */
+		if (journal_incident_get(d->j, h->incident_id, &inc) == 0 && strcmp(inc.state, INC_RELEASED) == 0) {
+			release_held(d);
+			return;
+		}
+		if (h->npids == HELD_PIDS) {
+			log_warnx("incident %lld: %d sessions of the held account are denied already: this one is not",
+			    (long long)h->incident_id, HELD_PIDS);
+			continue;
+		}
+		if (fan_deny_add(d->deny, ev->pid) != 0) {
+			log_warn("incident %lld: cannot deny the new session (smbd %d) of the held account",
+			    (long long)h->incident_id, ev->pid);
+			continue;
+		}
+		h->pids[h->npids++] = ev->pid;
+		memset(&a, 0, sizeof a);
+		a.incident_id = h->incident_id;
+		a.at = now_ms();
+		snprintf(a.kind, sizeof a.kind, "deny_writer");
+		snprintf(a.target, sizeof a.target, "smbd %d", ev->pid);
+		snprintf(a.result, sizeof a.result, "ok");
+		snprintf(a.state, sizeof a.state, "%s", ACT_DONE);
+		snprintf(a.detail, sizeof a.detail, "a new session of the isolated account %s from %s: every open "
+		    "refused until the release", respond_sanitize(user, sizeof user, ev->user.p, ev->user.n),
+		    respond_sanitize(ip, sizeof ip, ev->ip.p, ev->ip.n));
+		tx_begin(d);
+		journal_action_add(d->j, &a);
+		tx_commit(d);
+		log_warnx("incident %lld: %s", (long long)h->incident_id, a.detail);
+	}
+}
+
+/* Released incidents let their account go: the denies of its sessions are lifted. */
+static void
+release_held(struct daemon *d)
+{
+	struct incident inc;
+	char user[128];
+	int lifted = 0;
+
+	for (int i = 0; i < d->nheld;) {
+		struct held *h = &d->held[i];
+
+		/* Only a release that completed: one that failed puts the incident back, still held. */
+		if (journal_incident_get(d->j, h->incident_id, &inc) != 0 || strcmp(inc.state, INC_RELEASED) != 0) {
+			i++;
+			continue;
+		}
+		for (int k = 0; k < h->npids; k++)
+			fan_deny_remove(d->deny, h->pids[k]);
+		log_info("incident %lld released: new sessions of %s are allowed again", (long long)h->incident_id,
+		    respond_sanitize(user, sizeof user, h->user, strlen(h->user)));
+		d->held[i] = d->held[--d->nheld];
+		lifted = 1;
+	}
+	if (lifted)
+		reapply_held(d);
+}
+
 static void
 on_audit_event(const struct sw_event *ev, void *arg)
 {
@@ -305,6 +487,8 @@ on_audit_event(const struct sw_event *ev, void *arg)
 			respond_account_prefetch(d->cfg, str_copy(user, sizeof user, ev->user));
 		if (d->npark)
 			park_replay(d, ev->pid);
+		if (d->nheld && ev->user.n)
+			deny_held_session(d, ev);
 	}
 	if (share_of(d, ev->share) == NULL)
 		return;
@@ -702,6 +886,24 @@ reseed_canaries(struct daemon *d)
 	detect_set_canaries(d->det, d->canaries);
 }
 
+/* The signals in short, for the fleet: "ransom_note, rename_burst (score 25.0)". */
+static void
+signal_summary(const struct actor *a, char *buf, size_t bufsz)
+{
+	size_t n = a->nsig < ACTOR_SIGNALS ? a->nsig : ACTOR_SIGNALS;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		int dup = 0;
+
+		for (size_t k = 0; k < i; k++)
+			dup |= strcmp(a->sig[k].kind, a->sig[i].kind) == 0;
+		if (!dup)
+			str_appendf(buf, bufsz, "%s%s", buf[0] ? ", " : "", a->sig[i].kind);
+	}
+	str_appendf(buf, bufsz, " (score %.1f)", a->score);
+}
+
 static void
 open_incident(struct daemon *d, struct actor *a)
 {
@@ -753,7 +955,22 @@ open_incident(struct daemon *d, struct actor *a)
 	ctx.inc = &inc;
 	ctx.deny = d->deny;
 	ctx.notifier = d->notifier;
+	/* The other servers isolate the actor too, unless this one only reports (monitor, protected, breaker). */
+	if (fleet_enabled(d->cfg) && respond_decide(&ctx)) {
+		char reason[256];
+
+		if (session_lookup_pid(d->sc, inc.smbd_pid, &s) == 0 && s.domain[0])
+			snprintf(inc.domain, sizeof inc.domain, "%s", s.domain);
+		signal_summary(a, reason, sizeof reason);
+		tx_begin(d);
+		if (fleet_queue_incident(d->cfg, d->j, &inc, reason) != 0)
+			log_warnx("incident %lld: cannot queue it for the fleet", (long long)inc.id);
+		tx_commit(d);
+		fleet_kick(d->fleet);
+	}
 	respond_incident_fast(&ctx);
+	if (!inc.monitor && deny_done(d, inc.id))
+		hold_account(d, &inc, &inc.smbd_pid, 1);
 	/* The slower attribution comes after containment: it only adds to the report. */
 	if (session_lookup_pid(d->sc, inc.smbd_pid, &s) == 0 && (s.domain[0] || inc.host[0] == '\0')) {
 		snprintf(inc.domain, sizeof inc.domain, "%s", s.domain);
@@ -773,6 +990,112 @@ open_incident(struct daemon *d, struct actor *a)
 	reseed_canaries(d);
 }
 
+/*
+ * An incident another server of the fleet opened: the same actor is isolated
+ * here (its user's sessions denied and ended, its account locked, its IP
+ * blocked) as an incident of this server that names its origin. Journaled
+ * once per origin: a message delivered again after a crash finds it.
+ */
+static void
+open_fleet_incident(struct daemon *d, const struct fleet_msg *m)
+{
+	struct incident inc;
+	struct respond_ctx ctx;
+	int pids[HELD_PIDS], npids;
+	char detail[256];
+
+	char key[256], user[128], ip[64];
+	int64_t released_at = 0;
+
+	/* Delivered twice (plain NATS, the stream, after a crash): one incident. Same origin, other first event:
+	 * the origin's journal was started afresh and reuses its ids. */
+	if (journal_incident_by_origin(d->j, m->origin, &inc) == 0 && inc.first_event_at == m->first_event_at)
+		return;
+	/* Its release came first (the stream had no leader when the incident was sent): nothing to isolate. */
+	snprintf(key, sizeof key, "fleet_released %s", m->origin);
+	if (journal_stat_get(d->j, key, &released_at) == 0 && released_at > now_ms() - 86400000) {
+		log_info("the fleet's incident %s was released before it arrived here: not acted on", m->origin);
+		return;
+	}
+	memset(&inc, 0, sizeof inc);
+	snprintf(inc.state, sizeof inc.state, "%s", INC_OPEN);
+	inc.detected_at = now_ms();
+	inc.first_event_at = m->first_event_at ? m->first_event_at : inc.detected_at;
+	snprintf(inc.user, sizeof inc.user, "%s", m->user);
+	snprintf(inc.domain, sizeof inc.domain, "%s", m->domain);
+	snprintf(inc.ip, sizeof inc.ip, "%s", m->ip);
+	snprintf(inc.mac, sizeof inc.mac, "%s", m->mac);
+	snprintf(inc.host, sizeof inc.host, "%s", m->host);
+	snprintf(inc.origin, sizeof inc.origin, "%s", m->origin);
+	if (inc.mac[0])
+		snprintf(inc.mac_source, sizeof inc.mac_source, "fleet %s/%s", m->site, m->server);
+	snprintf(detail, sizeof detail, "detected at %s/%s %lld ms before: %.100s", m->site, m->server,
+	    (long long)(m->detected_at ? inc.detected_at - m->detected_at : 0), m->reason);
+	tx_begin(d);
+	if (journal_incident_add(d->j, &inc) != 0)
+		log_warnx("cannot journal the fleet's incident %s; acting anyway", m->origin);
+	else
+		journal_signal_add(d->j, inc.id, "fleet", "", 0, inc.detected_at, 0, detail);
+	tx_commit(d);
+	log_warnx("incident %lld: the fleet's incident %s (%s from %s at %s/%s): isolating the actor here",
+	    (long long)inc.id, m->origin, respond_sanitize(user, sizeof user, inc.user, strlen(inc.user)),
+	    inc.ip[0] ? respond_sanitize(ip, sizeof ip, inc.ip, strlen(inc.ip)) : "?", m->site, m->server);
+	memset(&ctx, 0, sizeof ctx);
+	ctx.cfg = d->cfg;
+	ctx.j = d->j;
+	ctx.sessions = d->sc;
+	ctx.inc = &inc;
+	ctx.deny = d->deny;
+	ctx.notifier = d->notifier;
+	respond_incident_fast(&ctx);
+	if (!inc.monitor && deny_done(d, inc.id)) {
+		/* The pids deny_fleet denied: the same cache, now (those gone were skipped there). */
+		npids = session_pids_known(d->sc, inc.user, NULL, pids, HELD_PIDS);
+		for (int i = 0; i < npids; i++)
+			if (kill(pids[i], 0) == -1 && errno == ESRCH)
+				pids[i] = 0;
+		hold_account(d, &inc, pids, npids > 0 ? npids : 0);
+	}
+	if (respond_worker_submit(d->rw, &ctx) != 0)
+		respond_incident_slow(&ctx);
+}
+
+/* After a restart: the accounts of the incidents still open are held again (respond_resume re-denied their pids). */
+static void
+hold_open_incidents(struct daemon *d)
+{
+	struct incident *list = NULL;
+	size_t n = 0;
+
+	if (journal_incident_list(d->j, &list, &n) != 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(list[i].state, INC_RELEASED) == 0 || list[i].monitor)
+			continue;
+		if (!deny_done(d, list[i].id))
+			continue;
+		hold_account(d, &list[i], &list[i].smbd_pid, list[i].smbd_pid > 0);
+		/* A crash between the incident and its message: queued now (the same message id: sent once). */
+		if (list[i].origin[0] == '\0' && fleet_queue_incident(d->cfg, d->j, &list[i], "resumed after a restart")
+		    != 0)
+			log_warnx("incident %lld: cannot queue it for the fleet", (long long)list[i].id);
+	}
+	free(list);
+}
+
+static void
+handle_fleet(struct daemon *d)
+{
+	struct fleet_msg m;
+	void *token;
+
+	tx_commit(d);
+	while (fleet_take(d->fleet, &m, &token) == 1) {
+		open_fleet_incident(d, &m);
+		fleet_done(d->fleet, token);
+	}
+}
+
 static void
 handle_pending(struct daemon *d)
 {
@@ -787,6 +1110,7 @@ static void
 check_releases(struct daemon *d)
 {
 	struct incident inc;
+	int lifted = 0;
 
 	for (struct actor *a = detect_actors(d->det); a; a = a->next) {
 		if (a->incident_id <= 0)
@@ -798,7 +1122,13 @@ check_releases(struct daemon *d)
 			if (d->deny && inc.smbd_pid > 0)
 				fan_deny_remove(d->deny, inc.smbd_pid);
 			detect_actor_reset(a);
+			lifted = 1;
 		}
+	}
+	if (d->nheld) {
+		release_held(d);
+		if (lifted)
+			reapply_held(d);
 	}
 }
 
@@ -916,6 +1246,7 @@ tick(struct daemon *d)
 		d->last_prune = now;
 		tx_begin(d);
 		journal_prune_events(d->j, now_ms() - d->cfg->event_retention_ms);
+		journal_fleet_prune(d->j, now_ms() - d->cfg->event_retention_ms);
 		tx_commit(d);
 	}
 }
@@ -1038,6 +1369,9 @@ daemon_run(struct config *cfg, int foreground)
 	}
 	/* A crash or kill -9 may have cut a response short: finish it before watching again. */
 	respond_resume(cfg, d.j, d.sc, d.deny, d.notifier);
+	hold_open_incidents(&d);
+	if (fleet_enabled(cfg) && (d.fleet = fleet_start(cfg, err, sizeof err)) == NULL)
+		log_warnx("%s: this server protects its own shares alone", err);
 	/* Protected from the first write on: a clean snapshot of every share exists before we say we are ready. */
 	journal_stat_set(d.j, "snapshots_missing", snapsched_initial(cfg, d.j));
 	d.started_at = now_ms();
@@ -1072,6 +1406,11 @@ daemon_run(struct config *cfg, int foreground)
 			pfd[nf].events = POLLIN;
 			pfd[nf++].revents = 0;
 		}
+		if (d.fleet) {
+			pfd[nf].fd = fleet_fd(d.fleet);
+			pfd[nf].events = POLLIN;
+			pfd[nf++].revents = 0;
+		}
 		if (poll(pfd, (nfds_t)nf, timeout) > 0) {
 			for (int i = 0; i < nf; i++) {
 				if (!(pfd[i].revents & (POLLIN | POLLERR | POLLHUP)))
@@ -1082,6 +1421,8 @@ daemon_run(struct config *cfg, int foreground)
 					fan_source_read(d.fs);
 				else if (d.cw && pfd[i].fd == content_worker_fd(d.cw))
 					content_worker_collect(d.cw, on_content, &d);
+				else if (d.fleet && pfd[i].fd == fleet_fd(d.fleet))
+					handle_fleet(&d);
 				else if (pfd[i].fd == session_fd(d.sc) && session_poll(d.sc) && d.npark)
 					park_replay(&d, 0);
 			}
@@ -1113,6 +1454,7 @@ out:
 		content_worker_stop(d.cw);
 	/* Before the notifier: its last steps queue the "contained" messages. */
 	respond_worker_stop(d.rw);
+	fleet_stop(d.fleet);
 	respond_account_prefetch_stop();
 	if (d.notifier)
 		notifier_stop(d.notifier);

@@ -325,6 +325,8 @@ incident_json(struct journal *j, int64_t id)
 	jset(o, "actor", json_actor(&r.inc));
 	jset(o, "score", jreal(r.inc.score));
 	jset(o, "monitor", json_boolean(r.inc.monitor));
+	/* Another server of the fleet opened it: this one isolated the same actor ("" = here). */
+	jset(o, "origin", jstr_or_null(r.inc.origin));
 	jset(o, "signals", json_signals(r.sig, r.nsig));
 	jset(o, "files", json_files(r.files, r.nfiles));
 	jset(o, "actions", json_actions(r.act, r.nact));
@@ -445,6 +447,11 @@ print_report(FILE *out, const struct report *r)
 		fprintf(out, "   released %s", fmt_time(inc->released_at, t1));
 	fputc('\n', out);
 	fprintf(out, "  score       %.1f\n", inc->score);
+	if (inc->origin[0]) {
+		fputs("  origin      ", out);
+		put_safe(out, inc->origin);
+		fputs(" (opened there; the fleet isolates the actor here too)\n", out);
+	}
 	if (inc->monitor)
 		fputs("  mode        report only (monitor mode or protected account): no action taken\n",
 		    out);

@@ -34,6 +34,7 @@ struct incident {
 	int smbd_pid;
 	double score;
 	int monitor;			/* opened in monitor mode or for a protected account: report only */
+	char origin[192];		/* "site/server#id" when another server of the fleet opened it; "" = here */
 };
 
 struct signal_rec {

@@ -18,7 +18,7 @@
 #include "log.h"
 #include "util.h"
 
-#define SCHEMA_VERSION	5
+#define SCHEMA_VERSION	6
 
 /* Version 1, as the first releases created it. */
 static const char schema_sql[] =
@@ -100,6 +100,24 @@ static const char schema_v5_sql[] =
 	" detail TEXT NOT NULL);"
 	"CREATE INDEX notices_incident ON notices (incident_id, last_at);";
 
+/*
+ * Version 6 adds the fleet: the origin of an incident another server of the
+ * fleet opened ("site/server#id", '' for this server's own), the messages
+ * waiting for NATS, and the last heartbeat of every server heard from.
+ */
+static const char schema_v6_sql[] =
+	"ALTER TABLE incidents ADD COLUMN origin TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX incidents_origin ON incidents (origin);"
+	"CREATE TABLE fleet_out ("
+	" id INTEGER PRIMARY KEY, subject TEXT NOT NULL, msg_id TEXT NOT NULL UNIQUE,"
+	" payload BLOB NOT NULL, created_at INTEGER NOT NULL, sent_at INTEGER NOT NULL,"
+	" attempts INTEGER NOT NULL, last_error TEXT NOT NULL);"
+	"CREATE INDEX fleet_out_due ON fleet_out (sent_at, id);"
+	"CREATE TABLE fleet_servers ("
+	" site TEXT NOT NULL, server TEXT NOT NULL, version TEXT NOT NULL,"
+	" last_seen INTEGER NOT NULL, open_incidents INTEGER NOT NULL, pending INTEGER NOT NULL,"
+	" detail TEXT NOT NULL, PRIMARY KEY (site, server));";
+
 enum stmt {
 	ST_BEGIN,
 	ST_COMMIT,
@@ -150,14 +168,27 @@ enum stmt {
 	ST_V5_FIRST = ST_NOTICE_ADD,
 	ST_NOTICE_UPDATE,
 	ST_NOTICE_LIST,
+	/* From here on the statements need schema version 6. */
+	ST_INC_ORIGIN,
+	ST_V6_FIRST = ST_INC_ORIGIN,
+	ST_FLEET_ADD,
+	ST_FLEET_DUE,
+	ST_FLEET_DONE,
+	ST_FLEET_PENDING,
+	ST_FLEET_SRV_PUT,
+	ST_FLEET_SRV_LIST,
+	ST_FLEET_PRUNE,
 	ST__COUNT
 };
 
 #define INC_COLS	"id, state, first_event_at, detected_at, contained_at, released_at," \
-			" user, domain, ip, mac, host, switch, port, smbd_pid, score, monitor, mac_source"
+			" user, domain, ip, mac, host, switch, port, smbd_pid, score, monitor, mac_source, origin"
+/* A journal older than version 6 read as if every incident were this server's own. */
+#define INC_COLS_V5	"id, state, first_event_at, detected_at, contained_at, released_at," \
+			" user, domain, ip, mac, host, switch, port, smbd_pid, score, monitor, mac_source, ''"
 /* A journal older than version 3 read as if mac_source were empty. */
 #define INC_COLS_V2	"id, state, first_event_at, detected_at, contained_at, released_at," \
-			" user, domain, ip, mac, host, switch, port, smbd_pid, score, monitor, ''"
+			" user, domain, ip, mac, host, switch, port, smbd_pid, score, monitor, '', ''"
 #define OUT_COLS	"id, incident_id, action_id, channel, target, stage, subject, body," \
 			" content_type, attempts, next_at, created_at, sent_at, last_error, state"
 #define ACT_COLS	"id, incident_id, kind, target, result, at, detail, undone_at," \
@@ -216,12 +247,12 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_ITEM_UPDATE] = "UPDATE restore_items SET state = ?, detail = ? WHERE id = ?",
 	[ST_INC_ADD] = "INSERT INTO incidents (state, first_event_at, detected_at, contained_at,"
 	    " released_at, user, domain, ip, mac, host, switch, port, smbd_pid, score, monitor,"
-	    " mac_source)"
-	    " VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+	    " mac_source, origin)"
+	    " VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
 	[ST_INC_UPDATE] = "UPDATE incidents SET state = ?2, first_event_at = ?3, detected_at = ?4,"
 	    " contained_at = ?5, released_at = ?6, user = ?7, domain = ?8, ip = ?9, mac = ?10,"
 	    " host = ?11, switch = ?12, port = ?13, smbd_pid = ?14, score = ?15, monitor = ?16,"
-	    " mac_source = ?17 WHERE id = ?1",
+	    " mac_source = ?17, origin = ?18 WHERE id = ?1",
 	[ST_OUT_ADD] = "INSERT INTO outbox (incident_id, action_id, channel, target, stage, subject,"
 	    " body, content_type, attempts, next_at, created_at, sent_at, last_error, state)"
 	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -241,7 +272,29 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_NOTICE_UPDATE] = "UPDATE notices SET last_at = ?, count = ?, detail = ? WHERE id = ?",
 	[ST_NOTICE_LIST] = "SELECT id, kind, incident_id, first_at, last_at, count, detail FROM notices"
 	    " WHERE incident_id = ? ORDER BY last_at DESC, id DESC LIMIT ?",
+	[ST_INC_ORIGIN] = "SELECT " INC_COLS " FROM incidents WHERE origin = ? ORDER BY id DESC LIMIT 1",
+	[ST_FLEET_ADD] = "INSERT OR IGNORE INTO fleet_out (subject, msg_id, payload, created_at, sent_at,"
+	    " attempts, last_error) VALUES (?, ?, ?, ?, 0, 0, '')",
+	[ST_FLEET_DUE] = "SELECT id, subject, msg_id, payload, created_at, sent_at, attempts, last_error"
+	    " FROM fleet_out WHERE sent_at = 0 ORDER BY id LIMIT ?",
+	[ST_FLEET_DONE] = "UPDATE fleet_out SET sent_at = ?, attempts = ?, last_error = ? WHERE id = ?",
+	[ST_FLEET_PENDING] = "SELECT count(*), coalesce(min(created_at), 0) FROM fleet_out WHERE sent_at = 0",
+	[ST_FLEET_SRV_PUT] = "INSERT OR REPLACE INTO fleet_servers (site, server, version, last_seen,"
+	    " open_incidents, pending, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	[ST_FLEET_PRUNE] = "DELETE FROM fleet_out WHERE sent_at != 0 AND sent_at < ?",
+	[ST_FLEET_SRV_LIST] = "SELECT site, server, version, last_seen, open_incidents, pending, detail"
+	    " FROM fleet_servers ORDER BY site, server",
 	/* Actors (user and IP) isolated since then whose incident no human has released yet. */
+	[ST_ISOLATIONS] = "SELECT count(*) FROM (SELECT DISTINCT i.user, i.ip FROM actions a"
+	    " JOIN incidents i ON i.id = a.incident_id"
+	    " WHERE a.kind IN ('lock_account', 'block_ip', 'port_down') AND a.result = 'ok' AND a.at >= ?"
+	    " AND i.state != 'released' AND i.origin = '')",
+};
+
+/* Read-only opens of a journal older than version 6 read incidents through these. */
+static const char *const stmt_sql_v5[ST__COUNT] = {
+	[ST_INC_GET] = "SELECT " INC_COLS_V5 " FROM incidents WHERE id = ?",
+	[ST_INC_LIST] = "SELECT " INC_COLS_V5 " FROM incidents ORDER BY id DESC",
 	[ST_ISOLATIONS] = "SELECT count(*) FROM (SELECT DISTINCT i.user, i.ip FROM actions a"
 	    " JOIN incidents i ON i.id = a.incident_id"
 	    " WHERE a.kind IN ('lock_account', 'block_ip', 'port_down') AND a.result = 'ok' AND a.at >= ?"
@@ -443,7 +496,8 @@ schema_check(struct journal *j, const char *path, char *err, size_t errlen)
 			if ((version < 2 && db_exec(j->db, schema_v2_sql) != SQLITE_OK) ||
 			    (version < 3 && db_exec(j->db, schema_v3_sql) != SQLITE_OK) ||
 			    (version < 4 && db_exec(j->db, schema_v4_sql) != SQLITE_OK) ||
-			    db_exec(j->db, schema_v5_sql) != SQLITE_OK ||
+			    (version < 5 && db_exec(j->db, schema_v5_sql) != SQLITE_OK) ||
+			    db_exec(j->db, schema_v6_sql) != SQLITE_OK ||
 			    sqlite3_prepare_v2(j->db, "UPDATE meta SET value = ?"
 			    " WHERE key = 'schema_version'", -1, &st, NULL) != SQLITE_OK ||
 			    sqlite3_bind_int(st, 1, SCHEMA_VERSION) != SQLITE_OK ||
@@ -467,7 +521,8 @@ schema_check(struct journal *j, const char *path, char *err, size_t errlen)
 		    db_exec(j->db, schema_v2_sql) != SQLITE_OK ||
 		    db_exec(j->db, schema_v3_sql) != SQLITE_OK ||
 		    db_exec(j->db, schema_v4_sql) != SQLITE_OK ||
-		    db_exec(j->db, schema_v5_sql) != SQLITE_OK)
+		    db_exec(j->db, schema_v5_sql) != SQLITE_OK ||
+		    db_exec(j->db, schema_v6_sql) != SQLITE_OK)
 			goto dberr;
 		if (sqlite3_prepare_v2(j->db, "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
 		    -1, &st, NULL) != SQLITE_OK ||
@@ -581,6 +636,13 @@ journal_open(const char *path, int readonly, char *err, size_t errlen)
 			continue;
 		if (i >= ST_V5_FIRST && j->version < 5)
 			continue;
+		if (i >= ST_V6_FIRST && j->version < 6)
+			continue;
+		/* Incidents are written only once the journal has their origin column. */
+		if ((i == ST_INC_ADD || i == ST_INC_UPDATE) && j->version < 6)
+			continue;
+		if (j->version < 6 && stmt_sql_v5[i] != NULL)
+			sql = stmt_sql_v5[i];
 		if (j->version < 4 && stmt_sql_v3[i] != NULL)
 			sql = stmt_sql_v3[i];
 		if (j->version < 3 && stmt_sql_v2[i] != NULL)
@@ -710,6 +772,7 @@ bind_incident(sqlite3_stmt *st, const struct incident *inc)
 	rc |= sqlite3_bind_double(st, 15, inc->score);
 	rc |= sqlite3_bind_int(st, 16, inc->monitor ? 1 : 0);
 	rc |= BIND_CSTR(st, 17, inc->mac_source);
+	rc |= BIND_CSTR(st, 18, inc->origin);
 	return rc;
 }
 
@@ -734,6 +797,7 @@ col_incident(sqlite3_stmt *st, struct incident *inc)
 	inc->score = sqlite3_column_double(st, 14);
 	inc->monitor = sqlite3_column_int(st, 15);
 	COL_CSTR(st, 16, inc->mac_source);
+	COL_CSTR(st, 17, inc->origin);
 }
 
 int
@@ -1895,4 +1959,218 @@ journal_notice_list(struct journal *j, int64_t incident_id, size_t max, struct n
 	rc = collect_rows(j, st, "list notices", sizeof(struct notice), fill_notice, NULL, &a, n);
 	*out = a;
 	return rc;
+}
+
+int
+journal_incident_by_origin(struct journal *j, const char *origin, struct incident *inc)
+{
+	sqlite3_stmt *st = j->st[ST_INC_ORIGIN];
+	int rc;
+
+	if (st == NULL)		/* an older journal open read-only: no incident came from the fleet */
+		return 1;
+	if (bind_text(st, 1, origin, strlen(origin)) != SQLITE_OK) {
+		db_fail(j, "find incident by origin");
+		stmt_done(st);
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		col_incident(st, inc);
+		stmt_done(st);
+		return 0;
+	}
+	stmt_done(st);
+	if (rc == SQLITE_DONE)
+		return 1;
+	db_fail(j, "find incident by origin");
+	return -1;
+}
+
+void
+fleet_out_free(struct fleet_out *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(m[i].payload);
+	free(m);
+}
+
+int
+journal_fleet_add(struct journal *j, const char *subject, const char *msg_id, const char *payload, size_t len)
+{
+	sqlite3_stmt *st = newer_stmt(j, ST_FLEET_ADD, "queue fleet message");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = bind_text(st, 1, subject, strlen(subject));
+	rc |= bind_text(st, 2, msg_id, strlen(msg_id));
+	rc |= bind_blob(st, 3, payload, len);
+	rc |= sqlite3_bind_int64(st, 4, now_ms());
+	if (rc != SQLITE_OK) {
+		db_fail(j, "queue fleet message");
+		stmt_done(st);
+		return -1;
+	}
+	return stmt_exec(j, st, "queue fleet message") == -1 ? -1 : 0;
+}
+
+static void
+fill_fleet_out(sqlite3_stmt *st, void *el)
+{
+	struct fleet_out *m = el;
+
+	memset(m, 0, sizeof *m);
+	m->id = sqlite3_column_int64(st, 0);
+	COL_CSTR(st, 1, m->subject);
+	COL_CSTR(st, 2, m->msg_id);
+	m->len = (size_t)sqlite3_column_bytes(st, 3);
+	m->payload = xmalloc(m->len + 1);
+	if (m->len)
+		memcpy(m->payload, sqlite3_column_blob(st, 3), m->len);
+	m->payload[m->len] = '\0';
+	m->created_at = sqlite3_column_int64(st, 4);
+	m->sent_at = sqlite3_column_int64(st, 5);
+	m->attempts = sqlite3_column_int(st, 6);
+	COL_CSTR(st, 7, m->last_error);
+}
+
+static void
+free_fleet_rows(void *a, size_t n)
+{
+	fleet_out_free(a, n);
+}
+
+int
+journal_fleet_due(struct journal *j, size_t max, struct fleet_out **out, size_t *n)
+{
+	sqlite3_stmt *st = newer_stmt(j, ST_FLEET_DUE, "list fleet messages");
+	void *a;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (st == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, max > INT64_MAX ? INT64_MAX : (int64_t)max) != SQLITE_OK) {
+		db_fail(j, "list fleet messages");
+		stmt_done(st);
+		return -1;
+	}
+	rc = collect_rows(j, st, "list fleet messages", sizeof(struct fleet_out), fill_fleet_out, free_fleet_rows,
+	    &a, n);
+	*out = a;
+	return rc;
+}
+
+int
+journal_fleet_done(struct journal *j, const struct fleet_out *m)
+{
+	sqlite3_stmt *st = newer_stmt(j, ST_FLEET_DONE, "record fleet message");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_bind_int64(st, 1, m->sent_at);
+	rc |= sqlite3_bind_int(st, 2, m->attempts);
+	rc |= BIND_CSTR(st, 3, m->last_error);
+	rc |= sqlite3_bind_int64(st, 4, m->id);
+	if (rc != SQLITE_OK) {
+		db_fail(j, "record fleet message");
+		stmt_done(st);
+		return -1;
+	}
+	return stmt_exec(j, st, "record fleet message") == -1 ? -1 : 0;
+}
+
+int
+journal_fleet_pending(struct journal *j, int64_t *count, int64_t *oldest_at)
+{
+	sqlite3_stmt *st = j->st[ST_FLEET_PENDING];
+	int rc;
+
+	*count = 0;
+	*oldest_at = 0;
+	if (st == NULL)
+		return 0;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*count = sqlite3_column_int64(st, 0);
+		*oldest_at = sqlite3_column_int64(st, 1);
+	}
+	stmt_done(st);
+	if (rc != SQLITE_ROW) {
+		db_fail(j, "count fleet messages");
+		return -1;
+	}
+	return 0;
+}
+
+int
+journal_fleet_server_put(struct journal *j, const struct fleet_server *s)
+{
+	sqlite3_stmt *st = newer_stmt(j, ST_FLEET_SRV_PUT, "record fleet server");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = BIND_CSTR(st, 1, s->site);
+	rc |= BIND_CSTR(st, 2, s->server);
+	rc |= BIND_CSTR(st, 3, s->version);
+	rc |= sqlite3_bind_int64(st, 4, s->last_seen);
+	rc |= sqlite3_bind_int64(st, 5, s->open_incidents);
+	rc |= sqlite3_bind_int64(st, 6, s->pending);
+	rc |= BIND_CSTR(st, 7, s->detail);
+	if (rc != SQLITE_OK) {
+		db_fail(j, "record fleet server");
+		stmt_done(st);
+		return -1;
+	}
+	return stmt_exec(j, st, "record fleet server") == -1 ? -1 : 0;
+}
+
+static void
+fill_fleet_server(sqlite3_stmt *st, void *el)
+{
+	struct fleet_server *s = el;
+
+	memset(s, 0, sizeof *s);
+	COL_CSTR(st, 0, s->site);
+	COL_CSTR(st, 1, s->server);
+	COL_CSTR(st, 2, s->version);
+	s->last_seen = sqlite3_column_int64(st, 3);
+	s->open_incidents = sqlite3_column_int64(st, 4);
+	s->pending = sqlite3_column_int64(st, 5);
+	COL_CSTR(st, 6, s->detail);
+}
+
+int
+journal_fleet_server_list(struct journal *j, struct fleet_server **out, size_t *n)
+{
+	sqlite3_stmt *st = j->st[ST_FLEET_SRV_LIST];
+	void *a;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (st == NULL)
+		return 0;
+	rc = collect_rows(j, st, "list fleet servers", sizeof(struct fleet_server), fill_fleet_server, NULL, &a, n);
+	*out = a;
+	return rc;
+}
+
+int
+journal_fleet_prune(struct journal *j, int64_t older_than_ms)
+{
+	sqlite3_stmt *st = newer_stmt(j, ST_FLEET_PRUNE, "prune fleet messages");
+
+	if (st == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, older_than_ms) != SQLITE_OK) {
+		db_fail(j, "prune fleet messages");
+		stmt_done(st);
+		return -1;
+	}
+	return stmt_exec(j, st, "prune fleet messages") == -1 ? -1 : 0;
 }

@@ -116,6 +116,49 @@ struct outbox_msg {
 void outbox_msg_free(struct outbox_msg *m, size_t n);
 
 /*
+ * The fleet's journal: the incident another server opened, found by its
+ * origin ("site/server#id"): 0 found, 1 none, -1 error.
+ */
+int journal_incident_by_origin(struct journal *j, const char *origin, struct incident *inc);
+
+/* A message for the fleet (NATS JetStream), kept until the stream acknowledged it. */
+struct fleet_out {
+	int64_t id;
+	char subject[256];
+	char msg_id[256];		/* JetStream's de-duplication id: a retry never acts twice */
+	char *payload;			/* owned, NUL-terminated; len bytes */
+	size_t len;
+	int64_t created_at;
+	int64_t sent_at;		/* 0 = not acknowledged yet */
+	int attempts;
+	char last_error[256];
+};
+void fleet_out_free(struct fleet_out *m, size_t n);
+/* Queues a message; one with the same msg_id already queued or sent is left as it is. */
+int journal_fleet_add(struct journal *j, const char *subject, const char *msg_id, const char *payload, size_t len);
+/* The oldest max messages not sent yet, in the order they were queued. */
+int journal_fleet_due(struct journal *j, size_t max, struct fleet_out **out, size_t *n);
+/* Records m's sent_at, attempts and last_error. */
+int journal_fleet_done(struct journal *j, const struct fleet_out *m);
+/* Forgets the messages sent before older_than_ms (the stream has them; those not sent are kept). */
+int journal_fleet_prune(struct journal *j, int64_t older_than_ms);
+/* How many messages wait, and since when (0 = none). */
+int journal_fleet_pending(struct journal *j, int64_t *count, int64_t *oldest_at);
+
+/* The last heartbeat heard from one server of the fleet (this one's own included). */
+struct fleet_server {
+	char site[64];
+	char server[64];
+	char version[32];
+	int64_t last_seen;		/* ms */
+	int64_t open_incidents;
+	int64_t pending;		/* messages it has not been able to send yet */
+	char detail[256];
+};
+int journal_fleet_server_put(struct journal *j, const struct fleet_server *s);
+int journal_fleet_server_list(struct journal *j, struct fleet_server **out, size_t *n);
+
+/*
  * Journals action a (sets a->id) and queues m for it (sets m->action_id,
  * m->incident_id from a, and m->id) as one change: both or neither. Inside
  * the caller's transaction when one is open.

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "detect.h"
+#include "fleet.h"
 #include "incident.h"
 #include "journal.h"
 #include "log.h"
@@ -31,8 +32,6 @@
 #define EXIT_OK		0
 #define EXIT_FAILED	1
 #define EXIT_USAGE	2
-
-#define SW_VERSION	"0.1.0"
 
 static const char *config_path = SW_DEFAULT_CONFIG;
 static int config_explicit;
@@ -1041,6 +1040,103 @@ cmd_ticket(int argc, char **argv)
 	return rc;
 }
 
+/* A server of the fleet is silent when three heartbeats did not come. */
+static int
+fleet_silent(const struct config *cfg, const struct fleet_server *s, int64_t now)
+{
+	return now - s->last_seen > 3 * cfg->fleet.heartbeat_ms + 1000;
+}
+
+static int
+cmd_fleet(int argc, char **argv)
+{
+	const struct command *c = find_command("fleet");
+	struct fleet_server *list = NULL;
+	struct config cfg;
+	struct journal *j;
+	size_t n = 0;
+	int rc, json = 0;
+	int64_t now;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else
+			return usage_error(c, "unknown argument");
+	}
+	if ((rc = load_config(&cfg, 0, 0)) != 0)
+		return rc;
+	if (!fleet_enabled(&cfg)) {
+		if (json)
+			printf("{\"fleet\": false, \"servers\": []}\n");
+		else
+			printf("no fleet: [fleet] nats is not set, this server is on its own\n");
+		config_free(&cfg);
+		return EXIT_OK;
+	}
+	if ((j = open_journal(&cfg, 1)) == NULL) {
+		config_free(&cfg);
+		return EXIT_FAILED;
+	}
+	rc = journal_fleet_server_list(j, &list, &n);
+	journal_close(j);
+	if (rc != 0) {
+		config_free(&cfg);
+		return EXIT_FAILED;
+	}
+	now = now_ms();
+	if (json) {
+		json_t *o = json_object(), *arr = json_array();
+		char t[32];
+
+		json_object_set_new(o, "fleet", json_true());
+		json_object_set_new(o, "site", json_string(cfg.fleet.site));
+		json_object_set_new(o, "server", json_string(cfg.fleet.server));
+		for (size_t i = 0; i < n; i++) {
+			json_t *s = json_object();
+
+			json_object_set_new(s, "site", json_string(list[i].site));
+			json_object_set_new(s, "server", json_string(list[i].server));
+			json_object_set_new(s, "version", json_string(list[i].version));
+			json_object_set_new(s, "last_heartbeat", json_string(fmt_time(list[i].last_seen, t)));
+			json_object_set_new(s, "age_ms", json_integer(now - list[i].last_seen));
+			json_object_set_new(s, "silent", json_boolean(fleet_silent(&cfg, &list[i], now)));
+			json_object_set_new(s, "open_incidents", json_integer(list[i].open_incidents));
+			json_object_set_new(s, "unsent", json_integer(list[i].pending));
+			/* Replication between sites is not built yet: no lag to report. */
+			json_object_set_new(s, "replication_lag_s", json_null());
+			json_object_set_new(s, "detail", json_string(list[i].detail));
+			json_array_append_new(arr, s);
+		}
+		json_object_set_new(o, "servers", arr);
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(o);
+	} else {
+		printf("fleet: site %s, server %s, %zu NATS server%s, stream %s\n", cfg.fleet.site, cfg.fleet.server,
+		    cfg.fleet.n_nats, cfg.fleet.n_nats == 1 ? "" : "s", cfg.fleet.stream);
+		printf("%-16s %-16s %-8s %-16s %5s %7s %11s  %s\n", "SITE", "SERVER", "VERSION", "LAST HEARD", "OPEN",
+		    "UNSENT", "REPLICATION", "STATE");
+		for (size_t i = 0; i < n; i++) {
+			char age[32];
+			int64_t ms = now - list[i].last_seen;
+
+			if (ms < 0)
+				ms = 0;
+			snprintf(age, sizeof age, "%lld.%llds ago%s", (long long)(ms / 1000),
+			    (long long)(ms % 1000 / 100), fleet_silent(&cfg, &list[i], now) ? " SILENT" : "");
+			printf("%-16s %-16s %-8s %-16s %5lld %7lld %11s  %s\n", list[i].site, list[i].server,
+			    list[i].version, age, (long long)list[i].open_incidents, (long long)list[i].pending, "-",
+			    list[i].detail);
+		}
+		if (n == 0)
+			printf("(no heartbeat journaled yet: is the daemon running?)\n");
+	}
+	free(list);
+	config_free(&cfg);
+	return EXIT_OK;
+}
+
 static int cmd_help(int argc, char **argv);
 
 static const struct command commands[] = {
@@ -1086,6 +1182,9 @@ static const struct command commands[] = {
 	{ "canaries", cmd_canaries, "[--seed | --remove]",
 	  "Lists the canary files and whether each is intact (exit 1 if any is not). --seed creates the\n"
 	  "missing ones and restores changed ones now; --remove deletes them (set `canaries = no` too)." },
+	{ "fleet", cmd_fleet, "[--json]",
+	  "Lists the servers of the fleet ([fleet] nats): site, version, last heartbeat (SILENT after three\n"
+	  "missed), open incidents, messages not sent yet, and this server's NATS state." },
 	{ "replay", cmd_replay, "[--json] [FILE|-]",
 	  "Runs full_audit lines from FILE (or stdin) through the parser and detection, acts on nothing,\n"
 	  "and prints the incidents it would open, then the lines/s on stderr. Use it to tune thresholds." },

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "fleet.h"
 #include "journal.h"
 #include "leases.h"
 #include "log.h"
@@ -228,17 +229,22 @@ respond_notify(struct respond_ctx *ctx, const char *stage)
 {
 	if (ctx->j == NULL || ctx->inc->id <= 0)
 		return;
+	/* IT hears of an attack once, from the server that saw it, not from every server of the fleet. */
+	if (ctx->inc->origin[0] != '\0')
+		return;
 	if (notify_enqueue(ctx->cfg, ctx->j, ctx->inc->id, stage) > 0 && ctx->notifier)
 		notifier_kick(ctx->notifier);
 }
 
-void
-respond_incident_fast(struct respond_ctx *ctx)
+int
+respond_decide(struct respond_ctx *ctx)
 {
 	struct incident *inc = ctx->inc;
-	struct action deny, lock, kill, block;
-	int locked, isolated = 0, lock_last = account_dir(ctx->cfg) != NULL;
+	int isolated = 0;
 
+	if (ctx->decided)
+		return !inc->monitor && !ctx->breaker;
+	ctx->decided = 1;
 	/* Asked once: the directory's answer (groups, SID) holds for every responder of this incident. */
 	if (!ctx->cfg->monitor_only && !config_is_protected(ctx->cfg, inc->user))
 		respond_account_protected(ctx->cfg, inc->user, ctx->protected_why, sizeof ctx->protected_why);
@@ -255,6 +261,17 @@ respond_incident_fast(struct respond_ctx *ctx)
 			    ctx->cfg->max_isolations);
 		}
 	}
+	return !inc->monitor && !ctx->breaker;
+}
+
+void
+respond_incident_fast(struct respond_ctx *ctx)
+{
+	struct incident *inc = ctx->inc;
+	struct action deny, lock, kill, block;
+	int locked, lock_last = account_dir(ctx->cfg) != NULL;
+
+	respond_decide(ctx);
 	/* The deny costs microseconds and stops the next file: nothing goes before it. */
 	respond_action(ctx, &respond_deny, ctx->cfg->deny_writer, &deny);
 	respond_notify(ctx, NOTIFY_DETECTED);
@@ -422,8 +439,8 @@ release_state(struct journal *j, int64_t id, const char *state, int64_t released
 	return rc != 0 ? -1 : 0;
 }
 
-int
-respond_release(const struct config *cfg, struct journal *j, int64_t id, FILE *out)
+static int
+release(const struct config *cfg, struct journal *j, int64_t id, FILE *out, int tell_fleet)
 {
 	char prev[16];
 	struct incident inc;
@@ -516,5 +533,27 @@ respond_release(const struct config *cfg, struct journal *j, int64_t id, FILE *o
 		return 1;
 	}
 	fprintf(out, "incident %lld released\n", (long long)id);
+	/* Released here, released everywhere: the fleet thread sends it (now, or once NATS answers). */
+	if (tell_fleet && fleet_enabled(cfg)) {
+		tx = journal_begin(j) == 0;
+		rc = fleet_queue_release(cfg, j, &inc);
+		if ((tx && journal_commit(j) != 0) || rc != 0)
+			fprintf(out, "incident %lld: the release could not be queued for the fleet: release it at "
+			    "the other servers too\n", (long long)id);
+		else
+			fprintf(out, "incident %lld: the fleet's other servers release it too\n", (long long)id);
+	}
 	return 0;
+}
+
+int
+respond_release(const struct config *cfg, struct journal *j, int64_t id, FILE *out)
+{
+	return release(cfg, j, id, out, 1);
+}
+
+int
+respond_release_fleet(const struct config *cfg, struct journal *j, int64_t id, FILE *out)
+{
+	return release(cfg, j, id, out, 0);
 }

@@ -30,6 +30,7 @@ struct respond_ctx {
 	 */
 	const struct action *resume;
 	int sweep;			/* the kill ran: the slow part asks smbstatus for sessions it missed */
+	int decided;			/* respond_decide ran */
 };
 
 /*
@@ -98,6 +99,14 @@ void respond_resume(const struct config *cfg, struct journal *j, struct session_
 void respond_incident_fast(struct respond_ctx *ctx);
 
 /*
+ * What respond_incident_fast decides first, once per incident: report only
+ * (monitor mode, a protected account: inc->monitor set and journaled) or
+ * the circuit breaker open (ctx->breaker). Returns 1 when the incident's
+ * actor is to be isolated (the fleet hears only of those).
+ */
+int respond_decide(struct respond_ctx *ctx);
+
+/*
  * The part that may wait seconds on hung peers, for the responder worker
  * (its own journal connection; ctx->sessions and ctx->deny unused): the
  * smbstatus sweep, the MAC from routers or leases when the neighbour table
@@ -130,6 +139,8 @@ void respond_worker_stop(struct respond_worker *w);
  * succeeded, 1 otherwise.
  */
 int respond_release(const struct config *cfg, struct journal *j, int64_t id, FILE *out);
+/* The same for a release another server of the fleet did: it is not announced again. */
+int respond_release_fleet(const struct config *cfg, struct journal *j, int64_t id, FILE *out);
 
 /* Helpers shared by the responders. */
 struct run_result;

@@ -6,11 +6,57 @@
 #include "fanotify.h"
 #include "incident.h"
 #include "respond.h"
+#include "session.h"
+#include "util.h"
+
+#define DENY_MAX_PIDS	64
+
+/*
+ * An incident another server of the fleet opened: every session of its
+ * user here is denied (the actor works from another client at this site);
+ * the daemon refuses the user's new sessions too until the release.
+ */
+static int
+deny_fleet(struct respond_ctx *ctx, struct action *a)
+{
+	int pids[DENY_MAX_PIDS], n = 0, denied = 0;
+
+	snprintf(a->target, sizeof a->target, "user %s", ctx->inc->user);
+	if (respond_skip(ctx, a) || respond_dry_run(ctx, a, "deny every open by this user's sessions here"))
+		return 1;
+	if (ctx->deny == NULL) {
+		snprintf(a->result, sizeof a->result, "skipped");
+		snprintf(a->detail, sizeof a->detail, "no deny group (kernel events off, or not root)");
+		return 1;
+	}
+	if (ctx->sessions != NULL)
+		n = session_pids_known(ctx->sessions, ctx->inc->user, NULL, pids, DENY_MAX_PIDS);
+	a->detail[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		if (fan_deny_add(ctx->deny, pids[i]) != 0) {
+			str_appendf(a->detail, sizeof a->detail, "cannot deny smbd %d: %s; ", pids[i], strerror(errno));
+			continue;
+		}
+		str_appendf(a->target, sizeof a->target, "%s%d", denied ? "," : ": smbd ", pids[i]);
+		denied++;
+	}
+	if (denied < n) {
+		snprintf(a->result, sizeof a->result, "failed");
+		return -1;
+	}
+	snprintf(a->result, sizeof a->result, "ok");
+	str_appendf(a->detail, sizeof a->detail, "%d session%s of this user here denied every open (the fleet's "
+	    "incident %s); new ones are refused until the release", denied, denied == 1 ? "" : "s", ctx->inc->origin);
+	return 0;
+}
 
 static int
 deny_run(struct respond_ctx *ctx, struct action *a)
 {
 	int pid = ctx->inc->smbd_pid;
+
+	if (ctx->inc->origin[0] != '\0')
+		return deny_fleet(ctx, a);
 
 	snprintf(a->target, sizeof a->target, "smbd %d", pid);
 	if (respond_skip(ctx, a) || respond_dry_run(ctx, a, "deny this smbd every further open"))

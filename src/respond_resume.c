@@ -104,7 +104,8 @@ stage_queued(struct journal *j, int64_t id, const char *stage)
 static void
 notify_once(struct respond_ctx *ctx, const char *stage)
 {
-	if (stage_queued(ctx->j, ctx->inc->id, stage))
+	/* IT hears of the fleet's incidents from their origin. */
+	if (ctx->inc->origin[0] != '\0' || stage_queued(ctx->j, ctx->inc->id, stage))
 		return;
 	if (notify_enqueue(ctx->cfg, ctx->j, ctx->inc->id, stage) > 0 && ctx->notifier)
 		notifier_kick(ctx->notifier);

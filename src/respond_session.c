@@ -181,6 +181,16 @@ end_sessions(struct respond_ctx *ctx, struct action *a, int *pids, int n)
 	return -1;
 }
 
+/*
+ * The IP whose sessions are ended (NULL = every session of the user): the
+ * fleet's incidents end the user's sessions from any client of this site.
+ */
+static const char *
+actor_ip(const struct incident *inc)
+{
+	return inc->origin[0] == '\0' && inc->ip[0] != '\0' ? inc->ip : NULL;
+}
+
 /* Keeps the pids that may be shut down, each once; returns how many. */
 static int
 keep_acceptable(int *pids, int n)
@@ -224,8 +234,7 @@ session_run(struct respond_ctx *ctx, struct action *a)
 		return 1;
 	a->detail[0] = '\0';
 	if (ctx->sessions != NULL)
-		n = session_pids_known(ctx->sessions, inc->user, inc->ip[0] ? inc->ip : NULL, pids,
-		    SESSION_MAX_PIDS - 1);
+		n = session_pids_known(ctx->sessions, inc->user, actor_ip(inc), pids, SESSION_MAX_PIDS - 1);
 	if (n < 0)
 		n = 0;
 	if (is_client_smbd(inc->smbd_pid, &is_main))
@@ -272,8 +281,7 @@ sweep_run(struct respond_ctx *ctx, struct action *a)
 	if (respond_skip(ctx, a) || respond_dry_run(ctx, a, "end the SMB sessions of this user and IP"))
 		return 1;
 	a->detail[0] = '\0';
-	n = session_pids_now(ctx->cfg, inc->user, inc->ip[0] ? inc->ip : NULL, pids, SESSION_MAX_PIDS, err,
-	    sizeof err);
+	n = session_pids_now(ctx->cfg, inc->user, actor_ip(inc), pids, SESSION_MAX_PIDS, err, sizeof err);
 	if (n < 0) {
 		snprintf(a->result, sizeof a->result, "failed");
 		snprintf(a->detail, sizeof a->detail, "sweep: %s: sessions no audit line named may remain "

@@ -143,6 +143,13 @@ switch_run(struct respond_ctx *ctx, struct action *a)
 	snprintf(a->target, sizeof a->target, "%s", inc->mac[0] != '\0' ? inc->mac : inc->user);
 	if (respond_skip(ctx, a))
 		return 1;
+	if (inc->origin[0] != '\0') {
+		/* The PC is at the origin's site: its switches are walked there. */
+		snprintf(a->result, sizeof a->result, "skipped");
+		snprintf(a->detail, sizeof a->detail, "the fleet's incident %s: the origin site shuts the port",
+		    inc->origin);
+		return 1;
+	}
 	if (inc->mac[0] == '\0') {
 		snprintf(a->result, sizeof a->result, "skipped");
 		snprintf(a->detail, sizeof a->detail, "MAC unknown");

@@ -9,6 +9,8 @@
 
 #define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
+#define SW_VERSION	"0.1.0"
+
 /* A borrowed byte string (not NUL-terminated, may hold any byte). */
 struct sw_str {
 	const char *p;

@@ -220,7 +220,7 @@ test_create_reopen_schema(void **state)
 	s = raw_text(path, "PRAGMA journal_mode");
 	assert_string_equal(s, "wal");
 	free(s);
-	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 5);
+	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 6);
 	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
 	    " (SELECT name FROM pragma_table_info('events') ORDER BY cid)");
 	assert_string_equal(s, "id,at,src,op,ok,flags,pid,user,ip,host,share,path,path2");
@@ -228,7 +228,7 @@ test_create_reopen_schema(void **state)
 	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
 	    " (SELECT name FROM pragma_table_info('incidents') ORDER BY cid)");
 	assert_string_equal(s, "id,state,first_event_at,detected_at,contained_at,released_at,"
-	    "user,domain,ip,mac,host,switch,port,smbd_pid,score,monitor,mac_source");
+	    "user,domain,ip,mac,host,switch,port,smbd_pid,score,monitor,mac_source,origin");
 	free(s);
 	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
 	    " (SELECT name FROM pragma_table_info('outbox') ORDER BY cid)");
@@ -278,12 +278,12 @@ test_create_reopen_schema(void **state)
 	free(s);
 
 	/* A journal written by a newer sharewarden is refused, read-write and read-only. */
-	raw_exec(path, "UPDATE meta SET value = 6 WHERE key = 'schema_version'");
+	raw_exec(path, "UPDATE meta SET value = 7 WHERE key = 'schema_version'");
 	assert_null(journal_open(path, 0, err, sizeof err));
-	assert_non_null(strstr(err, "schema version 6, newer than"));
+	assert_non_null(strstr(err, "schema version 7, newer than"));
 	assert_null(journal_open(path, 1, err, sizeof err));
-	assert_non_null(strstr(err, "schema version 6, newer than"));
-	raw_exec(path, "UPDATE meta SET value = 5 WHERE key = 'schema_version'");
+	assert_non_null(strstr(err, "schema version 7, newer than"));
+	raw_exec(path, "UPDATE meta SET value = 6 WHERE key = 'schema_version'");
 	journal_close(open_ok(path, 0));
 
 	/* Someone else's database is left alone. */
@@ -1517,12 +1517,13 @@ test_migration(void **state)
 
 	/* The writer upgrades while the old reader stays open. */
 	j = open_ok(path, 0);
-	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 5);
+	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 6);
 	s = raw_text(path, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master"
 	    " WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%' ORDER BY name)");
-	assert_string_equal(s, "actions,actions_incident,events,events_actor,events_at,incidents,"
-	    "meta,notices,notices_incident,outbox,outbox_due,outbox_incident,restore_items,"
-	    "restore_items_incident,restores,signals,signals_incident,snapshots,stats");
+	assert_string_equal(s, "actions,actions_incident,events,events_actor,events_at,fleet_out,fleet_out_due,"
+	    "fleet_servers,incidents,incidents_origin,meta,notices,notices_incident,outbox,outbox_due,"
+	    "outbox_incident,restore_items,restore_items_incident,restores,signals,signals_incident,snapshots,"
+	    "stats");
 	free(s);
 	assert_int_equal(journal_incident_get(ro, 1, &inc), 0);
 	journal_close(ro);
@@ -1636,11 +1637,11 @@ test_migration_v2(void **state)
 	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 2);
 
 	j = open_ok(path, 0);
-	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 5);
+	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 6);
 	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
 	    " (SELECT name FROM pragma_table_info('incidents') ORDER BY cid)");
 	assert_string_equal(s, "id,state,first_event_at,detected_at,contained_at,released_at,"
-	    "user,domain,ip,mac,host,switch,port,smbd_pid,score,monitor,mac_source");
+	    "user,domain,ip,mac,host,switch,port,smbd_pid,score,monitor,mac_source,origin");
 	free(s);
 	/* The old reader keeps reading through its version-2 statements. */
 	assert_int_equal(journal_incident_get(ro, 1, &inc), 0);
@@ -1687,6 +1688,94 @@ static const char schema_v3_add_sql[] =
 	"CREATE INDEX outbox_incident ON outbox (incident_id);"
 	"UPDATE meta SET value = 3 WHERE key = 'schema_version';";
 
+/* What version 6 added, taken away again: a version-6 journal made to look as version 5 left it. */
+#define UNDO_V6 \
+	"DROP INDEX incidents_origin; ALTER TABLE incidents DROP COLUMN origin;" \
+	"DROP TABLE fleet_out; DROP TABLE fleet_servers;"
+
+/*
+ * A version-5 journal: its incidents read as this server's own (no origin),
+ * read-only opens find no fleet; the writer adds the origin and the fleet's
+ * tables, and the old incidents keep every field.
+ */
+static void
+test_migration_v5(void **state)
+{
+	const char *path = tpath("v5.db");
+	struct journal *ro, *j;
+	struct incident inc, got;
+	struct fleet_out *m;
+	struct fleet_server *fs;
+	int64_t count, oldest;
+	size_t n;
+
+	(void)state;
+	j = open_ok(path, 0);
+	memset(&inc, 0, sizeof inc);
+	snprintf(inc.state, sizeof inc.state, "%s", INC_CONTAINED);
+	snprintf(inc.user, sizeof inc.user, "alice");
+	snprintf(inc.ip, sizeof inc.ip, "10.0.0.11");
+	inc.detected_at = 1000;
+	assert_int_equal(journal_incident_add(j, &inc), 0);
+	journal_close(j);
+	raw_exec(path, UNDO_V6 "UPDATE meta SET value = 5 WHERE key = 'schema_version'");
+
+	ro = open_ok(path, 1);
+	assert_int_equal(journal_incident_get(ro, inc.id, &got), 0);
+	assert_string_equal(got.user, "alice");
+	assert_string_equal(got.origin, "");
+	assert_int_equal(journal_incident_by_origin(ro, "a/b#1", &got), 1);
+	assert_int_equal(journal_fleet_server_list(ro, &fs, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(journal_fleet_pending(ro, &count, &oldest), 0);
+	assert_int_equal(count, 0);
+	assert_int_equal(journal_incident_add(ro, &inc), -1);
+
+	j = open_ok(path, 0);
+	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 6);
+	assert_int_equal(journal_incident_get(j, inc.id, &got), 0);
+	assert_string_equal(got.user, "alice");
+	assert_string_equal(got.state, INC_CONTAINED);
+	assert_int_equal(got.detected_at, 1000);
+	/* An incident of the fleet, found by its origin. */
+	memset(&inc, 0, sizeof inc);
+	snprintf(inc.state, sizeof inc.state, "%s", INC_OPEN);
+	snprintf(inc.user, sizeof inc.user, "bob");
+	snprintf(inc.origin, sizeof inc.origin, "site1/srv1#7");
+	assert_int_equal(journal_incident_add(j, &inc), 0);
+	assert_int_equal(journal_incident_by_origin(j, "site1/srv1#7", &got), 0);
+	assert_int_equal(got.id, inc.id);
+	assert_string_equal(got.user, "bob");
+	assert_int_equal(journal_incident_by_origin(j, "site1/srv1#8", &got), 1);
+	/* The fleet's outbox: one row per message id, oldest first, until sent. */
+	assert_int_equal(journal_fleet_add(j, "sharewarden.s.a.incident", "incident s/a#1", "{}", 2), 0);
+	assert_int_equal(journal_fleet_add(j, "sharewarden.s.a.incident", "incident s/a#1", "{}", 2), 0);
+	assert_int_equal(journal_fleet_add(j, "sharewarden.s.a.release", "release s/a#1", "{\"x\":1}", 7), 0);
+	assert_int_equal(journal_fleet_due(j, 10, &m, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(m[0].msg_id, "incident s/a#1");
+	assert_string_equal(m[1].payload, "{\"x\":1}");
+	assert_int_equal(m[1].len, 7);
+	m[0].sent_at = 5;
+	m[0].attempts = 1;
+	assert_int_equal(journal_fleet_done(j, &m[0]), 0);
+	snprintf(m[1].last_error, sizeof m[1].last_error, "no responders");
+	m[1].attempts = 1;
+	assert_int_equal(journal_fleet_done(j, &m[1]), 0);
+	fleet_out_free(m, n);
+	assert_int_equal(journal_fleet_pending(j, &count, &oldest), 0);
+	assert_int_equal(count, 1);
+	assert_true(oldest > 0);
+	assert_int_equal(journal_fleet_due(j, 10, &m, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(m[0].last_error, "no responders");
+	fleet_out_free(m, n);
+	journal_close(j);
+	/* The old reader still reads through its version-5 statements. */
+	assert_int_equal(journal_incident_get(ro, 1, &got), 0);
+	journal_close(ro);
+}
+
 /*
  * A version-3 journal: its actions read as done (read-only, and after the
  * writer adds version 4's action state); a running action is journaled and
@@ -1720,7 +1809,7 @@ test_migration_v3(void **state)
 	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 3);
 
 	j = open_ok(path, 0);
-	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 5);
+	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 6);
 	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
 	    " (SELECT name FROM pragma_table_info('actions') ORDER BY cid)");
 	assert_string_equal(s, "id,incident_id,kind,target,result,at,detail,undone_at,undo_result,"
@@ -1845,13 +1934,13 @@ test_notices(void **state)
 	journal_close(j);
 
 	/* As a version-4 journal: no notices table yet. */
-	raw_exec(path, "DROP TABLE notices; UPDATE meta SET value = 4 WHERE key = 'schema_version'");
+	raw_exec(path, UNDO_V6 "DROP TABLE notices; UPDATE meta SET value = 4 WHERE key = 'schema_version'");
 	ro = open_ok(path, 1);
 	assert_int_equal(journal_notice_list(ro, 0, 10, &list, &n), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(journal_notice_add(ro, &a), -1);
 	j = open_ok(path, 0);
-	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 5);
+	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 6);
 	a = notice(0, 20000, "after the upgrade");
 	assert_int_equal(journal_notice_add(j, &a), 0);
 	assert_int_equal(journal_notice_list(j, 0, 10, &list, &n), 0);
@@ -2193,6 +2282,7 @@ main(void)
 		cmocka_unit_test(test_migration),
 		cmocka_unit_test(test_migration_v2),
 		cmocka_unit_test(test_migration_v3),
+		cmocka_unit_test(test_migration_v5),
 		cmocka_unit_test(test_notices),
 		cmocka_unit_test(test_outbox),
 		cmocka_unit_test(test_action_result),
