@@ -886,6 +886,19 @@ reseed_canaries(struct daemon *d)
 	detect_set_canaries(d->det, d->canaries);
 }
 
+/* The responders' context in the event loop: its journal, sessions, deny group and sender. */
+static void
+loop_ctx(struct daemon *d, struct respond_ctx *ctx, struct incident *inc)
+{
+	memset(ctx, 0, sizeof *ctx);
+	ctx->cfg = d->cfg;
+	ctx->j = d->j;
+	ctx->sessions = d->sc;
+	ctx->inc = inc;
+	ctx->deny = d->deny;
+	ctx->notifier = d->notifier;
+}
+
 /* The signals in short, for the fleet: "ransom_note, rename_burst (score 25.0)". */
 static void
 signal_summary(const struct actor *a, char *buf, size_t bufsz)
@@ -948,13 +961,7 @@ open_incident(struct daemon *d, struct actor *a)
 	a->incident_id = inc.id > 0 ? inc.id : -1;
 	log_warnx("incident %lld: ransomware activity by %s from %s (mac %s), score %.1f",
 	    (long long)inc.id, inc.user, inc.ip, inc.mac[0] ? inc.mac : "unknown", inc.score);
-	memset(&ctx, 0, sizeof ctx);
-	ctx.cfg = d->cfg;
-	ctx.j = d->j;
-	ctx.sessions = d->sc;
-	ctx.inc = &inc;
-	ctx.deny = d->deny;
-	ctx.notifier = d->notifier;
+	loop_ctx(d, &ctx, &inc);
 	/* The other servers isolate the actor too, unless this one only reports (monitor, protected, breaker). */
 	if (fleet_enabled(d->cfg) && respond_decide(&ctx)) {
 		char reason[256];
@@ -1040,13 +1047,7 @@ open_fleet_incident(struct daemon *d, const struct fleet_msg *m)
 	log_warnx("incident %lld: the fleet's incident %s (%s from %s at %s/%s): isolating the actor here",
 	    (long long)inc.id, m->origin, respond_sanitize(user, sizeof user, inc.user, strlen(inc.user)),
 	    inc.ip[0] ? respond_sanitize(ip, sizeof ip, inc.ip, strlen(inc.ip)) : "?", m->site, m->server);
-	memset(&ctx, 0, sizeof ctx);
-	ctx.cfg = d->cfg;
-	ctx.j = d->j;
-	ctx.sessions = d->sc;
-	ctx.inc = &inc;
-	ctx.deny = d->deny;
-	ctx.notifier = d->notifier;
+	loop_ctx(d, &ctx, &inc);
 	respond_incident_fast(&ctx);
 	if (!inc.monitor && deny_done(d, inc.id)) {
 		/* The pids deny_fleet denied: the same cache, now (those gone were skipped there). */
