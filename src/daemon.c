@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <pwd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -101,6 +102,7 @@ struct parked {
 struct held {
 	int64_t incident_id;
 	char user[128];
+	unsigned uid;			/* its Unix uid, held in the deny group (0: unknown, pids only) */
 	int pids[HELD_PIDS];		/* denied for this incident */
 	int npids;
 };
@@ -344,11 +346,30 @@ same_account(const char *a, const char *b, size_t bn)
 	return 1;
 }
 
+/* The Unix uid of an account as smbd runs its sessions ("LAB\\alice" through winbind, or "alice"); 0 = none. */
+static unsigned
+account_uid(const char *user)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	struct sw_str base = account_base(user, strlen(user));
+	char name[128];
+
+	if (getpwnam_r(user, &pw, buf, sizeof buf, &res) == 0 && res != NULL && pw.pw_uid != 0)
+		return pw.pw_uid;
+	snprintf(name, sizeof name, "%.*s", (int)base.n, base.p);
+	if (strcmp(name, user) != 0 && getpwnam_r(name, &pw, buf, sizeof buf, &res) == 0 && res != NULL &&
+	    pw.pw_uid != 0)
+		return pw.pw_uid;
+	return 0;
+}
+
 /* Holds inc's account: its sessions denied now (pids) and every new one until the release. */
 static void
 hold_account(struct daemon *d, const struct incident *inc, const int *pids, int n)
 {
 	struct held *h;
+	char key[64];
 
 	if (d->deny == NULL)
 		return;
@@ -364,6 +385,17 @@ hold_account(struct daemon *d, const struct incident *inc, const int *pids, int 
 	for (int i = 0; i < n && h->npids < HELD_PIDS; i++)
 		if (pids[i] > 0)
 			h->pids[h->npids++] = pids[i];
+	/* smbd works as the session's user: its uid denies a new session from its first open. */
+	h->uid = account_uid(inc->user);
+	if (h->uid != 0 && fan_deny_hold_uid(d->deny, h->uid) != 0) {
+		log_warn("incident %lld: cannot hold uid %u in the deny group", (long long)inc->id, h->uid);
+		h->uid = 0;
+	}
+	/* `release` waits for the daemon to let the account go (see release_held). */
+	snprintf(key, sizeof key, "%s%lld", RESPOND_HELD_KEY, (long long)inc->id);
+	tx_begin(d);
+	journal_stat_set(d->j, key, now_ms());
+	tx_commit(d);
 }
 
 /* The denies of every held account again: one released incident lifted pids another still holds. */
@@ -451,7 +483,7 @@ static void
 release_held(struct daemon *d)
 {
 	struct incident inc;
-	char user[128];
+	char user[128], key[64];
 	int lifted = 0;
 
 	for (int i = 0; i < d->nheld;) {
@@ -464,8 +496,14 @@ release_held(struct daemon *d)
 		}
 		for (int k = 0; k < h->npids; k++)
 			fan_deny_remove(d->deny, h->pids[k]);
+		if (h->uid != 0)
+			fan_deny_release_uid(d->deny, h->uid);
 		log_info("incident %lld released: new sessions of %s are allowed again", (long long)h->incident_id,
 		    respond_sanitize(user, sizeof user, h->user, strlen(h->user)));
+		snprintf(key, sizeof key, "%s%lld", RESPOND_HELD_KEY, (long long)h->incident_id);
+		tx_begin(d);
+		journal_stat_set(d->j, key, 0);
+		tx_commit(d);
 		d->held[i] = d->held[--d->nheld];
 		lifted = 1;
 	}

@@ -984,6 +984,7 @@ fan_source_read(struct fan_source *s)
 /* ---- the deny group ---- */
 
 #define DENY_MAX	64
+#define DENY_UIDS	16		/* accounts held: every process running as one is denied */
 #define DENY_BUFSZ	2048		/* about 85 events: as many open fds at once, at most */
 
 struct fan_deny {
@@ -1001,6 +1002,9 @@ struct fan_deny {
 	/* Shared with the listener, through atomics only. */
 	int		 pids[DENY_MAX];	/* 0 = free */
 	int		 count;
+	unsigned	 uids[DENY_UIDS];	/* 0 = free (root is never held) */
+	int		 uidrefs[DENY_UIDS];	/* under lock: holders of each uid */
+	int		 nuids;
 	int		 failed;	/* the listener gave up and let every open through */
 	int		 fail_errno;
 	uint64_t	 denied;
@@ -1060,15 +1064,57 @@ proc_start_time(int pid)
 	return v;
 }
 
+/*
+ * The effective and file-system uids of pid, from /proc/PID/status (procfs,
+ * never a file of the shares: no event of our own). 0, or -1 when gone.
+ */
+static int
+proc_uids(int pid, unsigned *euid, unsigned *fsuid)
+{
+	char path[64], buf[2048], *p;
+	unsigned r, s;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%d/status", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	do
+		n = read(fd, buf, sizeof buf - 1);
+	while (n == -1 && errno == EINTR);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	if ((p = strstr(buf, "\nUid:")) == NULL || sscanf(p + 5, "%u %u %u %u", &r, euid, &s, fsuid) != 4)
+		return -1;
+	return 0;
+}
+
 static uint32_t
 deny_verdict(struct fan_deny *dn, int pid)
 {
+	unsigned euid, fsuid;
+
 	if (pid <= 0 || pid == dn->self)
 		return FAN_ALLOW;
 	for (int i = 0; i < DENY_MAX; i++)
 		if (__atomic_load_n(&dn->pids[i], __ATOMIC_ACQUIRE) == pid) {
 			__atomic_add_fetch(&dn->denied, 1, __ATOMIC_RELAXED);
 			return FAN_DENY;
+		}
+	/*
+	 * A held account: smbd works as its user, so a session that began a
+	 * moment ago is refused from its first open, before its audit line.
+	 */
+	if (__atomic_load_n(&dn->nuids, __ATOMIC_ACQUIRE) > 0 && proc_uids(pid, &euid, &fsuid) == 0)
+		for (int i = 0; i < DENY_UIDS; i++) {
+			unsigned u = __atomic_load_n(&dn->uids[i], __ATOMIC_ACQUIRE);
+
+			if (u != 0 && (u == euid || u == fsuid)) {
+				__atomic_add_fetch(&dn->denied, 1, __ATOMIC_RELAXED);
+				return FAN_DENY;
+			}
 		}
 	return FAN_ALLOW;
 }
@@ -1119,9 +1165,10 @@ deny_answer(struct fan_deny *dn, const unsigned char *buf, size_t n)
 }
 
 /*
- * The listener: poll, read, answer. It never opens, stats or reads a file,
- * never allocates, never logs and never takes a lock, so an answer never
- * waits on another thread or on the disk.
+ * The listener: poll, read, answer. It never opens, stats or reads a file
+ * (only /proc/PID/status while an account is held: procfs, no disk), never
+ * allocates, never logs and never takes a lock, so an answer never waits on
+ * another thread or on the disk.
  */
 static void *
 deny_listen(void *arg)
@@ -1214,7 +1261,8 @@ deny_mark(struct fan_deny *dn)
 static void
 deny_unmark_if_empty(struct fan_deny *dn)
 {
-	if (dn->marked && __atomic_load_n(&dn->count, __ATOMIC_ACQUIRE) == 0) {
+	if (dn->marked && __atomic_load_n(&dn->count, __ATOMIC_ACQUIRE) == 0 &&
+	    __atomic_load_n(&dn->nuids, __ATOMIC_ACQUIRE) == 0) {
 		if (fanotify_mark(dn->gfd, FAN_MARK_FLUSH | FAN_MARK_FILESYSTEM, 0, AT_FDCWD, NULL) == -1 &&
 		    !__atomic_load_n(&dn->failed, __ATOMIC_ACQUIRE))
 			log_warn("fanotify deny: unmark");
@@ -1414,6 +1462,11 @@ fan_deny_tick(struct fan_deny *dn)
 		for (int i = 0; i < DENY_MAX; i++)
 			if (__atomic_load_n(&dn->pids[i], __ATOMIC_RELAXED) != 0)
 				deny_drop_slot(dn, i);
+		for (int i = 0; i < DENY_UIDS; i++) {
+			__atomic_store_n(&dn->uids[i], 0, __ATOMIC_RELEASE);
+			dn->uidrefs[i] = 0;
+		}
+		__atomic_store_n(&dn->nuids, 0, __ATOMIC_RELEASE);
 		dn->marked = 0;
 	}
 	pthread_mutex_unlock(&dn->lock);
@@ -1423,4 +1476,76 @@ uint64_t
 fan_deny_denied(const struct fan_deny *dn)
 {
 	return __atomic_load_n(&dn->denied, __ATOMIC_RELAXED);
+}
+
+int
+fan_deny_hold_uid(struct fan_deny *dn, unsigned uid)
+{
+	int slot = -1;
+
+	if (uid == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	pthread_mutex_lock(&dn->lock);
+	if (__atomic_load_n(&dn->failed, __ATOMIC_ACQUIRE)) {
+		pthread_mutex_unlock(&dn->lock);
+		errno = EIO;
+		return -1;
+	}
+	for (int i = 0; i < DENY_UIDS; i++) {
+		unsigned u = __atomic_load_n(&dn->uids[i], __ATOMIC_RELAXED);
+
+		if (u == uid) {
+			dn->uidrefs[i]++;
+			pthread_mutex_unlock(&dn->lock);
+			return 0;
+		}
+		if (u == 0 && slot == -1)
+			slot = i;
+	}
+	if (slot == -1) {
+		pthread_mutex_unlock(&dn->lock);
+		errno = ENOSPC;
+		return -1;
+	}
+	if (!dn->marked) {
+		if (deny_mark(dn) == -1) {
+			int e = errno;
+
+			pthread_mutex_unlock(&dn->lock);
+			errno = e;
+			return -1;
+		}
+		dn->marked = 1;
+	}
+	dn->uidrefs[slot] = 1;
+	__atomic_store_n(&dn->uids[slot], uid, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&dn->nuids, 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&dn->lock);
+	return 0;
+}
+
+int
+fan_deny_release_uid(struct fan_deny *dn, unsigned uid)
+{
+	int found = 0;
+
+	pthread_mutex_lock(&dn->lock);
+	for (int i = 0; i < DENY_UIDS && uid != 0; i++)
+		if (__atomic_load_n(&dn->uids[i], __ATOMIC_RELAXED) == uid) {
+			found = 1;
+			if (--dn->uidrefs[i] == 0) {
+				__atomic_store_n(&dn->uids[i], 0, __ATOMIC_RELEASE);
+				__atomic_sub_fetch(&dn->nuids, 1, __ATOMIC_RELEASE);
+			}
+			break;
+		}
+	deny_unmark_if_empty(dn);
+	pthread_mutex_unlock(&dn->lock);
+	if (!found) {
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
 }

@@ -55,6 +55,13 @@ void fan_deny_close(struct fan_deny *fd);
 int fan_deny_add(struct fan_deny *fd, int pid);
 int fan_deny_remove(struct fan_deny *fd, int pid);
 int fan_deny_count(const struct fan_deny *fd);
+/*
+ * Holds an account: every open by a process whose effective or file-system
+ * uid is uid (smbd works as its session's user) is denied, whatever its
+ * pid, until as many releases as holds. Never root. 0, or -1 (errno).
+ */
+int fan_deny_hold_uid(struct fan_deny *fd, unsigned uid);
+int fan_deny_release_uid(struct fan_deny *fd, unsigned uid);
 /* Drops entries whose process ended; unmarks when the list becomes empty. Call about once a second. */
 void fan_deny_tick(struct fan_deny *fd);
 /* Opens denied so far (for the incident report and tests). */

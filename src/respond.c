@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "fleet.h"
@@ -439,6 +440,28 @@ release_state(struct journal *j, int64_t id, const char *state, int64_t released
 	return rc != 0 ? -1 : 0;
 }
 
+/*
+ * The daemon denies every session of a held account; it sees the release
+ * within a turn of its loop. Waiting for it here makes "released" true when
+ * the command returns: the account's next session is let in.
+ */
+static void
+wait_unheld(struct journal *j, int64_t id, FILE *out)
+{
+	char key[64];
+	int64_t held = 0, deadline = mono_ms() + 3000;
+
+	snprintf(key, sizeof key, "%s%lld", RESPOND_HELD_KEY, (long long)id);
+	while (journal_stat_get(j, key, &held) == 0 && held != 0) {
+		if (mono_ms() >= deadline) {
+			fprintf(out, "incident %lld: the daemon has not let the account's sessions in yet (is it "
+			    "running?): they are refused until it does\n", (long long)id);
+			return;
+		}
+		usleep(10000);
+	}
+}
+
 static int
 release(const struct config *cfg, struct journal *j, int64_t id, FILE *out, int tell_fleet)
 {
@@ -533,6 +556,7 @@ release(const struct config *cfg, struct journal *j, int64_t id, FILE *out, int 
 		return 1;
 	}
 	fprintf(out, "incident %lld released\n", (long long)id);
+	wait_unheld(j, id, out);
 	/* Released here, released everywhere: the fleet thread sends it (now, or once NATS answers). */
 	if (tell_fleet && fleet_enabled(cfg)) {
 		tx = journal_begin(j) == 0;

@@ -145,6 +145,12 @@ int respond_release_fleet(const struct config *cfg, struct journal *j, int64_t i
 /* Helpers shared by the responders. */
 struct run_result;
 
+/*
+ * The journal's stat "held.ID" is set while the daemon holds incident ID's
+ * account (its sessions denied), 0 once it let it go: `release` waits for it.
+ */
+#define RESPOND_HELD_KEY	"held."
+
 /* lock_account's detail when the account was disabled before the incident: never enabled on release. */
 #define RESPOND_ALREADY_DISABLED	"already disabled"
 

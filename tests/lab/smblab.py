@@ -112,7 +112,9 @@ class Client:
 	def connect(self):
 		"""Connects and logs in; login refusals raise Refused, network errors propagate."""
 		self.close()
-		conn = SMBConnection(self.server, self.server, sess_port=445, timeout=self.timeout,
+		# Kerberos names the server by its host name (the ticket is for cifs/NAME): SMB_SERVER_NAME.
+		name = os.environ.get("SMB_SERVER_NAME") or self.server
+		conn = SMBConnection(name, self.server, sess_port=445, timeout=self.timeout,
 				     preferredDialect=SMB2_DIALECT_30)
 		try:
 			if self.kerberos:

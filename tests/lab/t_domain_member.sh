@@ -24,6 +24,13 @@ ldap_drop() {
 	lab dc nft add rule inet swlab_ldap input tcp dport '{ 389, 636 }' drop
 }
 ldap_answer() { lab dc nft delete table inet swlab_ldap 2>/dev/null || true; }
+
+# Kerberos from client2 (USER's second PC): MODE get asks the KDC for a ticket to cifs/swlab-srv.lab.test and
+# keeps it in USER's ccache; MODE use logs on with that ticket alone and writes krb-USER.txt.
+krb() {	# USER MODE
+	SMB_DOMAIN=LAB.TEST SMB_SERVER_NAME=swlab-srv.lab.test KRB5CCNAME="$T/$1.ccache" MODE=$2 \
+	    CLIENT2_USER=$1 CLIENT2_PASS=$(lab_pass "$1") lab client2 workloads/krb_ticket.py
+}
 trap ldap_answer EXIT
 
 # ---- 0. The member is joined, and sharewarden binds to the DC as the lock will
@@ -38,6 +45,10 @@ alice0=$(uac alice)
 bob0=$(uac bob)
 assert_eq 66048 "$alice0" "alice's userAccountControl before the attack"
 note "before: alice userAccountControl $alice0, bob $bob0"
+# Kerberos works for both; alice's second PC (client2) keeps her ticket, as Windows does for ten hours.
+krb bob get >"$T/krb-bob.out" && krb bob use >>"$T/krb-bob.out" || fail "bob's Kerberos logon failed: $(cat "$T/krb-bob.out")"
+krb alice get >"$T/krb-alice0.out" || fail "alice gets no Kerberos ticket: $(cat "$T/krb-alice0.out")"
+rm -f "$SHARE_PATH/krb-alice.txt" "$SHARE_PATH/krb-bob.txt"
 attack_as alice "$T/attack1.out"
 note "attack: $(attack_summary "$T/attack1.out")"
 id=$(wait_incident 'LAB\alice' 20) || fail "no incident naming LAB\\alice within 20 s"
@@ -65,6 +76,17 @@ if logon_from_client2 alice >"$T/logon1.out" 2>&1; then
 fi
 grep -q ACCOUNT_DISABLED "$T/logon1.out" || fail "alice's logon is not refused as disabled: $(cat "$T/logon1.out")"
 note "alice's logon from client2: $(grep -m1 -o 'STATUS_ACCOUNT_DISABLED' "$T/logon1.out")"
+# Over Kerberos: the KDC refuses her a new ticket, but the one her second PC got before the lock still opens a
+# session at the member (a disabled AD account ends no ticket): the deny refuses its every open.
+if krb alice get >"$T/krb-alice1.out" 2>&1; then
+	fail "the KDC still gives alice a ticket after the lock: $(cat "$T/krb-alice1.out")"
+fi
+if krb alice use >"$T/krb-alice2.out" 2>&1; then
+	fail "alice's ticket from before the lock still writes: $(cat "$T/krb-alice2.out")"
+fi
+[ ! -e "$SHARE_PATH/krb-alice.txt" ] || fail "alice's write with her old ticket landed in the share"
+note "alice over Kerberos after the lock: new ticket: $(cut -c1-120 "$T/krb-alice1.out"); old ticket: $(cut -c1-120 "$T/krb-alice2.out")"
+krb bob use >"$T/krb-bob2.out" || fail "bob's Kerberos logon failed after alice's lock: $(cat "$T/krb-bob2.out")"
 logon_from_client2 bob >"$T/bob.out" 2>&1 || fail "bob cannot log on: $(cat "$T/bob.out")"
 lab sharewarden release "$id" >"$T/release1.out" 2>&1 || fail "release $id failed: $(cat "$T/release1.out")"
 assert_eq "$alice0" "$(uac alice)" "alice's userAccountControl after release (exactly as before)"

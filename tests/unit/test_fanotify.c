@@ -804,8 +804,17 @@ opener_try(const char *path, int flags)
 	return 0;
 }
 
+static void opener_start_as(struct opener *o, const char *path, unsigned uid);
+
 static void
 opener_start(struct opener *o, const char *path)
+{
+	opener_start_as(o, path, 0);
+}
+
+/* An opener that works as uid (as smbd works as its session's user); 0 = stays root. */
+static void
+opener_start_as(struct opener *o, const char *path, unsigned uid)
 {
 	assert_int_equal(pipe(o->go), 0);
 	assert_int_equal(pipe(o->res), 0);
@@ -818,6 +827,8 @@ opener_start(struct opener *o, const char *path)
 		for (int fd = 3; fd < 1024; fd++)
 			if (fd != o->go[0] && fd != o->res[1])
 				close(fd);
+		if (uid != 0 && setresuid(uid, uid, 0) != 0)
+			_exit(1);
 		while (read(o->go[0], &c, 1) == 1) {
 			int r[2] = { opener_try(path, O_RDONLY), opener_try(vol.lv.share, O_RDONLY | O_DIRECTORY) };
 
@@ -964,6 +975,51 @@ test_deny(void **state)
 	opener_stop(&a);
 	opener_stop(&b);
 	assert_int_equal(fan_deny_denied(g_deny), 2);
+	fan_deny_close(g_deny);
+	g_deny = NULL;
+	share_free(sh);
+}
+
+/* A held account: a process working as its uid is denied from its first open, whatever its pid. */
+static void
+test_deny_uid(void **state)
+{
+	struct opener a, b;
+	struct share *sh;
+	char err[256], path[PATH_MAX];
+	int fe, de;
+
+	(void)state;
+	NEED_VOLUME();
+	path_in(path, vol.lv.share, "held.doc");
+	assert_int_equal(write_file(path, "data", 4), 0);
+	assert_int_equal(chmod(path, 0644), 0);
+	sh = share_make("data", vol.lv.share);
+	assert_non_null(g_deny = fan_deny_open(sh, err, sizeof err));
+	opener_start_as(&a, path, 65534);
+	opener_start_as(&b, path, 65533);
+	opener_try_now(&a, &fe, &de);
+	assert_int_equal(fe, 0);
+
+	assert_int_equal(fan_deny_hold_uid(g_deny, 65534), 0);
+	assert_int_equal(fan_deny_hold_uid(g_deny, 65534), 0);	/* two incidents of one account */
+	assert_int_equal(deny_marks(), 1);
+	opener_try_now(&a, &fe, &de);
+	assert_int_equal(fe, EPERM);
+	opener_try_now(&b, &fe, &de);
+	assert_int_equal(fe, 0);
+	assert_int_equal(fan_deny_release_uid(g_deny, 65534), 0);
+	opener_try_now(&a, &fe, &de);
+	assert_int_equal(fe, EPERM);			/* the other incident still holds it */
+	assert_int_equal(fan_deny_release_uid(g_deny, 65534), 0);
+	assert_int_equal(deny_marks(), 0);
+	opener_try_now(&a, &fe, &de);
+	assert_int_equal(fe, 0);
+	assert_int_equal(fan_deny_release_uid(g_deny, 65534), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(fan_deny_hold_uid(g_deny, 0), -1);	/* never root */
+	opener_stop(&a);
+	opener_stop(&b);
 	fan_deny_close(g_deny);
 	g_deny = NULL;
 	share_free(sh);
@@ -1240,6 +1296,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_source_rate, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_deny, test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_deny_uid, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_deny_tick, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_deny_fail_open, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_deny_latency, test_setup, test_teardown),
