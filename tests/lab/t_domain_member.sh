@@ -84,7 +84,10 @@ fi
 if krb alice use >"$T/krb-alice2.out" 2>&1; then
 	fail "alice's ticket from before the lock still writes: $(cat "$T/krb-alice2.out")"
 fi
-[ ! -e "$SHARE_PATH/krb-alice.txt" ] || fail "alice's write with her old ticket landed in the share"
+# (A refused create may leave an empty file: the kernel creates it before it asks whether the open may go on.)
+[ ! -s "$SHARE_PATH/krb-alice.txt" ] || fail "alice's write with her old ticket landed in the share: $(cat "$SHARE_PATH/krb-alice.txt")"
+wait_for 'incident_json "$id" | jq -e "any(.actions[]; .kind == \"deny_writer\" and (.detail | test(\"new session of the isolated account\")))"' 5 ||
+    fail "no deny_writer action for alice's new session: $(incident_json "$id" | jq -c '[.actions[] | select(.kind == "deny_writer")]')"
 note "alice over Kerberos after the lock: new ticket: $(cut -c1-120 "$T/krb-alice1.out"); old ticket: $(cut -c1-120 "$T/krb-alice2.out")"
 krb bob use >"$T/krb-bob2.out" || fail "bob's Kerberos logon failed after alice's lock: $(cat "$T/krb-bob2.out")"
 logon_from_client2 bob >"$T/bob.out" 2>&1 || fail "bob cannot log on: $(cat "$T/bob.out")"
