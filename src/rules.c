@@ -1387,16 +1387,24 @@ ordinary_build(void)
 }
 
 struct rules *
-rules_new(void)
+rules_new_empty(void)
 {
 	struct rules *r = xcalloc(1, sizeof *r);
-	const char *s;
-	size_t i;
 
 	pthread_once(&ordinary_once, ordinary_build);
 	r->ord = &ordinary;
 	r->head = xcalloc(TRI_BUCKETS, sizeof *r->head);
 	r->bits = xcalloc(TRI_BUCKETS / 64, sizeof *r->bits);
+	return r;
+}
+
+struct rules *
+rules_new(void)
+{
+	struct rules *r = rules_new_empty();
+	const char *s;
+	size_t i;
+
 	for (i = 0; i < nitems(builtin_weak_notes); i++)
 		add_name(r, builtin_weak_notes[i], strlen(builtin_weak_notes[i]), KIND_WEAK, 1);
 	for (i = 0; i < nitems(builtin_notes); i++)

@@ -17,6 +17,8 @@ struct rules;
 
 /* A rule set holding the built-in curated list. */
 struct rules *rules_new(void);
+/* A set without the built-in rules (the same guards): what an import adds, alone. */
+struct rules *rules_new_empty(void);
 void rules_free(struct rules *r);
 /* A copy of r that shares nothing with it but the ordinary-name sample: the same set, without building it again. */
 struct rules *rules_dup(const struct rules *r);
