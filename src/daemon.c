@@ -962,6 +962,7 @@ open_incident(struct daemon *d, struct actor *a)
 	struct smb_session s;
 	struct respond_ctx ctx;
 	int64_t existing;
+	int known;
 
 	existing = unreleased_incident(d, a);
 	if (existing > 0) {
@@ -1000,12 +1001,14 @@ open_incident(struct daemon *d, struct actor *a)
 	log_warnx("incident %lld: ransomware activity by %s from %s (mac %s), score %.1f",
 	    (long long)inc.id, inc.user, inc.ip, inc.mac[0] ? inc.mac : "unknown", inc.score);
 	loop_ctx(d, &ctx, &inc);
+	/* Never waits: what the audit lines and smbstatus' last answer say of the session. */
+	known = session_lookup_pid(d->sc, inc.smbd_pid, &s) == 0;
+	if (known && s.domain[0])
+		snprintf(inc.domain, sizeof inc.domain, "%s", s.domain);
 	/* The other servers isolate the actor too, unless this one only reports (monitor, protected, breaker). */
 	if (fleet_enabled(d->cfg) && respond_decide(&ctx)) {
 		char reason[256];
 
-		if (session_lookup_pid(d->sc, inc.smbd_pid, &s) == 0 && s.domain[0])
-			snprintf(inc.domain, sizeof inc.domain, "%s", s.domain);
 		signal_summary(a, reason, sizeof reason);
 		tx_begin(d);
 		if (fleet_queue_incident(d->cfg, d->j, &inc, reason) != 0)
@@ -1016,9 +1019,8 @@ open_incident(struct daemon *d, struct actor *a)
 	respond_incident_fast(&ctx);
 	if (!inc.monitor && deny_done(d, inc.id))
 		hold_account(d, &inc, &inc.smbd_pid, 1);
-	/* The slower attribution comes after containment: it only adds to the report. */
-	if (session_lookup_pid(d->sc, inc.smbd_pid, &s) == 0 && (s.domain[0] || inc.host[0] == '\0')) {
-		snprintf(inc.domain, sizeof inc.domain, "%s", s.domain);
+	/* The domain and host go into the journal after containment: they only add to the report. */
+	if (known && (s.domain[0] || inc.host[0] == '\0')) {
 		if (inc.host[0] == '\0')
 			snprintf(inc.host, sizeof inc.host, "%s", s.host);
 		tx_begin(d);

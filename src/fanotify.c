@@ -1257,6 +1257,18 @@ deny_mark(struct fan_deny *dn)
 	return 0;
 }
 
+/* Under lock: the shares' filesystems are marked (the first pid or uid listed marks them). 0, or -1. */
+static int
+deny_marked(struct fan_deny *dn)
+{
+	if (dn->marked)
+		return 0;
+	if (deny_mark(dn) == -1)
+		return -1;
+	dn->marked = 1;
+	return 0;
+}
+
 /* With nobody listed the marks go: the file server then pays nothing for the group. */
 static void
 deny_unmark_if_empty(struct fan_deny *dn)
@@ -1382,16 +1394,13 @@ fan_deny_add(struct fan_deny *dn, int pid)
 	dn->start[freeslot] = st;
 	__atomic_store_n(&dn->pids[freeslot], pid, __ATOMIC_RELEASE);
 	__atomic_add_fetch(&dn->count, 1, __ATOMIC_RELEASE);
-	if (!dn->marked) {
-		if (deny_mark(dn) == -1) {
-			int e = errno;
+	if (deny_marked(dn) == -1) {
+		int e = errno;
 
-			deny_drop_slot(dn, freeslot);
-			pthread_mutex_unlock(&dn->lock);
-			errno = e;
-			return -1;
-		}
-		dn->marked = 1;
+		deny_drop_slot(dn, freeslot);
+		pthread_mutex_unlock(&dn->lock);
+		errno = e;
+		return -1;
 	}
 	pthread_mutex_unlock(&dn->lock);
 	log_debug("fanotify deny: opens by pid %d are refused", pid);
@@ -1509,15 +1518,12 @@ fan_deny_hold_uid(struct fan_deny *dn, unsigned uid)
 		errno = ENOSPC;
 		return -1;
 	}
-	if (!dn->marked) {
-		if (deny_mark(dn) == -1) {
-			int e = errno;
+	if (deny_marked(dn) == -1) {
+		int e = errno;
 
-			pthread_mutex_unlock(&dn->lock);
-			errno = e;
-			return -1;
-		}
-		dn->marked = 1;
+		pthread_mutex_unlock(&dn->lock);
+		errno = e;
+		return -1;
 	}
 	dn->uidrefs[slot] = 1;
 	__atomic_store_n(&dn->uids[slot], uid, __ATOMIC_RELEASE);
