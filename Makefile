@@ -23,7 +23,7 @@ LIBOBJ  = $(patsubst src/%.c,$(BUILD)/%.o,$(filter-out src/main.c,$(SRC)))
 TESTS   = $(patsubst tests/unit/%.c,$(BUILD)/%,$(wildcard tests/unit/test_*.c))
 FUZZERS = $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: all deps check unit asan scenarios cli restore-test fleet-test lab-test demo fuzz fuzz-long bench install clean
+.PHONY: all deps check unit asan scenarios cli restore-test fleet-test replication-test lab-test demo fuzz fuzz-long bench install clean
 
 all: $(BUILD)/sharewarden
 
@@ -128,6 +128,10 @@ restore-test: $(BUILD)/sharewarden $(BUILD)/sw-fixture
 fleet-test: $(BUILD)/sharewarden
 	bash tests/fleet/run $(BUILD)/sharewarden
 
+# Replication over a real sshd on loopback between real btrfs volumes and zfs-fuse pools, with the real CLI.
+replication-test: $(BUILD)/sharewarden
+	bash tests/replication/run $(BUILD)/sharewarden
+
 lab-test: $(BUILD)/sharewarden
 	bash tests/lab/run-tests
 
@@ -139,6 +143,7 @@ check: deps
 	$(MAKE) cli
 	$(MAKE) restore-test
 	$(MAKE) fleet-test
+	$(MAKE) replication-test
 	$(MAKE) fuzz FUZZ_SECONDS=5
 	$(MAKE) lab-test
 

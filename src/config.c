@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "replicate.h"
 #include "util.h"
 
 #define TESTPARM_TIMEOUT_MS	10000
@@ -28,6 +29,8 @@ enum cfg_section {
 	SEC_NETWORK,
 	SEC_NOTIFY,
 	SEC_FLEET,
+	SEC_REPLICATION,
+	SEC_REPLICA,
 	SEC_SHARE,
 	SEC_TARGET,		/* [switch NAME] or [router NAME]: keys of tkeys[] */
 	SEC_UNKNOWN,		/* already reported: its keys are skipped */
@@ -153,6 +156,21 @@ static const struct cfg_key keys[] = {
 	{ SEC_FLEET, "heartbeat", T_DURATION, G(fleet.heartbeat_ms), 0, "10s", 200, 3600000 },
 	{ SEC_FLEET, "timeout", T_DURATION, G(fleet.timeout_ms), 0, "2s", 100, 60000 },
 	BOOL(SEC_FLEET, "isolate", fleet.isolate, "yes"),
+
+	STR(SEC_REPLICATION, "target", repl.target, ""),
+	STR(SEC_REPLICATION, "ssh key", repl.ssh_key, ""),
+	STR(SEC_REPLICATION, "known hosts", repl.known_hosts, ""),
+	STR(SEC_REPLICATION, "ssh", repl.ssh, "/usr/bin/ssh"),
+	{ SEC_REPLICATION, "interval", T_DURATION, G(repl.interval_ms), 0, "15m", 0, 7 * DAY },
+	{ SEC_REPLICATION, "settle", T_DURATION, G(repl.settle_ms), 0, "2m", 0, DAY },
+	STR(SEC_REPLICATION, "bandwidth", repl.bandwidth, "0"),
+	{ SEC_REPLICATION, "timeout", T_DURATION, G(repl.timeout_ms), 0, "60s", 1000, DAY },
+
+	STR(SEC_REPLICA, "dir", replica.dir, ""),
+	STR(SEC_REPLICA, "zfs dataset", replica.zfs_dataset, ""),
+	{ SEC_REPLICA, "keep recent", T_INT, G(replica.keep_recent), 0, "8", 1, 100000 },
+	{ SEC_REPLICA, "keep hourly", T_INT, G(replica.keep_hourly), 0, "24", 0, 100000 },
+	{ SEC_REPLICA, "keep daily", T_INT, G(replica.keep_daily), 0, "30", 0, 100000 },
 
 	{ SEC_SNAPSHOTS, "backend", T_SNAPKIND, G(snap.kind), 0, "auto", 0, 0 },
 	STR(SEC_SNAPSHOTS, "dir", snap.dir, ""),
@@ -907,6 +925,12 @@ section_open(struct parser *p, unsigned long line, const char *s, size_t n)
 	} else if (strcmp(name, "fleet") == 0) {
 		p->sec = SEC_FLEET;
 		p->sec_name = "fleet";
+	} else if (strcmp(name, "replication") == 0) {
+		p->sec = SEC_REPLICATION;
+		p->sec_name = "replication";
+	} else if (strcmp(name, "replica") == 0) {
+		p->sec = SEC_REPLICA;
+		p->sec_name = "replica";
 	} else if (strncmp(name, "switch ", 7) == 0 || strncmp(name, "router ", 7) == 0 ||
 	    strcmp(name, "switch") == 0 || strcmp(name, "router") == 0) {
 		target_open(p, line, name);
@@ -1206,6 +1230,61 @@ fleet_check(struct parser *p)
 	fleet_file_check(p, "cert file", f->cert_file, 0);
 }
 
+/* [replication] when a target is set, [replica] when a dir or dataset is. */
+static void
+repl_check(struct parser *p)
+{
+	struct repl_cfg *r = &p->cfg->repl;
+	const struct replica_cfg *rc = &p->cfg->replica;
+	char q[QBUF], err[512], buf[8192];
+	struct repl_target t;
+	struct stat st;
+
+	if (repl_rate_parse(r->bandwidth, &r->bandwidth_bps) == -1)
+		perr(p, seen_line_in(p, SEC_REPLICATION, "bandwidth"), "[replication] bandwidth '%s': expected bytes "
+		    "per second, at least 1K (500K, 10M, 1G) or 0 for no limit",
+		    quote(q, sizeof q, r->bandwidth, strlen(r->bandwidth)));
+	if (r->target[0] != '\0') {
+		unsigned long tline = seen_line_in(p, SEC_REPLICATION, "target");
+
+		if (repl_target_parse(r->target, &t, err, sizeof err) == -1)
+			perr(p, tline, "[replication] %s", err);
+		if (r->ssh_key[0] == '\0')
+			perr(p, tline, "[replication] target needs 'ssh key' (a root-only private key the replica's "
+			    "forced command admits)");
+		else if (r->ssh_key[0] != '/' || strpbrk(r->ssh_key, " \t\"'") != NULL)
+			perr(p, seen_line_in(p, SEC_REPLICATION, "ssh key"), "[replication] ssh key must be an absolute "
+			    "path without blanks or quotes");
+		else if (secret_file_read("ssh key", r->ssh_key, buf, sizeof buf, err, sizeof err) != 0)
+			perr(p, seen_line_in(p, SEC_REPLICATION, "ssh key"), "[replication] %s", err);
+		explicit_bzero(buf, sizeof buf);
+		if (r->known_hosts[0] == '\0')
+			perr(p, tline, "[replication] target needs 'known hosts' (the replica's host key, e.g. from "
+			    "ssh-keyscan checked by hand): sharewarden never trusts a host key on first use");
+		else if (r->known_hosts[0] != '/' || strpbrk(r->known_hosts, " \t\"'") != NULL)
+			perr(p, seen_line_in(p, SEC_REPLICATION, "known hosts"), "[replication] known hosts must be an "
+			    "absolute path without blanks or quotes");
+		else if (stat(r->known_hosts, &st) == -1)
+			perr(p, seen_line_in(p, SEC_REPLICATION, "known hosts"), "[replication] known hosts '%s': %s",
+			    quote(q, sizeof q, r->known_hosts, strlen(r->known_hosts)), strerror(errno));
+		else if (!S_ISREG(st.st_mode))
+			perr(p, seen_line_in(p, SEC_REPLICATION, "known hosts"), "[replication] known hosts '%s' is "
+			    "not a file", quote(q, sizeof q, r->known_hosts, strlen(r->known_hosts)));
+		if (r->ssh[0] != '/' || access(r->ssh, X_OK) != 0)
+			perr(p, seen_line_in(p, SEC_REPLICATION, "ssh") ? seen_line_in(p, SEC_REPLICATION, "ssh") : tline,
+			    "[replication] ssh '%s' is not an executable (install openssh-client or set ssh)",
+			    quote(q, sizeof q, r->ssh, strlen(r->ssh)));
+	}
+	if (rc->dir[0] != '\0' && rc->dir[0] != '/')
+		perr(p, seen_line_in(p, SEC_REPLICA, "dir"), "[replica] dir '%s' must be an absolute path",
+		    quote(q, sizeof q, rc->dir, strlen(rc->dir)));
+	if (rc->zfs_dataset[0] != '\0' && (rc->zfs_dataset[0] == '/' || rc->zfs_dataset[0] == '-' ||
+	    strspn(rc->zfs_dataset, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.:/") !=
+	    strlen(rc->zfs_dataset)))
+		perr(p, seen_line_in(p, SEC_REPLICA, "zfs dataset"), "[replica] zfs dataset '%s' is not a zfs "
+		    "dataset name (pool/replicas)", quote(q, sizeof q, rc->zfs_dataset, strlen(rc->zfs_dataset)));
+}
+
 /* Checks that need the whole file: they name the line of the key when it was set. */
 static void
 notify_check(struct parser *p)
@@ -1353,6 +1432,7 @@ config_check(struct parser *p)
 		perr(p, bin_line, "samba bin dir '%s' is not a directory", q);
 	notify_check(p);
 	fleet_check(p);
+	repl_check(p);
 	for (size_t i = 0; i < cfg->n_smb_ports; i++) {
 		char *end;
 		long v = strtol(cfg->smb_ports[i], &end, 10);

@@ -109,6 +109,28 @@ struct fleet_cfg {
 	int isolate;			/* isolate = yes: act on the other servers' incidents here too */
 };
 
+/* [replication]: where this server sends its shares' snapshots ("" target = no replication). */
+struct repl_cfg {
+	char *target;			/* target = [user@]host[:port] (the receiving server, over SSH) */
+	char *ssh_key;			/* ssh key = (root only, mode 0600: the key the replica's forced command admits) */
+	char *known_hosts;		/* known hosts = (the replica's host key: StrictHostKeyChecking=yes) */
+	char *ssh;			/* ssh = /usr/bin/ssh */
+	int64_t interval_ms;		/* interval = 15m: the daemon's cycles (0 = only `sharewarden replicate`) */
+	int64_t settle_ms;		/* settle = 2m: a snapshot is sent only once this old */
+	char *bandwidth;		/* bandwidth = 0 (bytes/s, K M G suffixes; 0 = unlimited) */
+	int64_t bandwidth_bps;		/* bandwidth, parsed */
+	int64_t timeout_ms;		/* timeout = 60s: a send that moves no byte for this long is stopped */
+};
+
+/* [replica]: this server keeps other servers' replicas (`sharewarden receive`, an SSH forced command). */
+struct replica_cfg {
+	char *dir;			/* dir = (btrfs: one folder per sender and share; "" = no replicas kept) */
+	char *zfs_dataset;		/* zfs dataset = (zfs: received under DATASET/SENDER/SHARE) */
+	int keep_recent;		/* keep recent = 8 */
+	int keep_hourly;		/* keep hourly = 24 */
+	int keep_daily;			/* keep daily = 30 */
+};
+
 /* Weights and thresholds of detection ([detect]). */
 struct detect_cfg {
 	int64_t window_ms;		/* window = 60s */
@@ -196,6 +218,9 @@ struct config {
 	struct snap_cfg snap;
 	/* [fleet] */
 	struct fleet_cfg fleet;
+	/* [replication], [replica] */
+	struct repl_cfg repl;
+	struct replica_cfg replica;
 	/* [restore] */
 	int64_t restore_lookback_ms;	/* look back = 0s: also undo the actor's changes this long before its first event */
 	int restore_verify;		/* verify = yes: hash every restored file against the snapshot */

@@ -30,6 +30,7 @@
 #include "respond.h"
 #include "rules.h"
 #include "session.h"
+#include "replicate.h"
 #include "snapsched.h"
 #include "util.h"
 
@@ -139,6 +140,7 @@ struct daemon {
 	int64_t last_stats, last_prune, last_release_check, last_idle_trim;
 	int actors_warned;			/* the actor table reached max actors once */
 	struct snapsched *snapsched;		/* the snapshot schedule's thread; NULL without a schedule */
+	struct replsched *replsched;		/* replication's thread; NULL without [replication] target */
 	struct fleet *fleet;			/* NULL without [fleet] nats */
 	struct held held[MAX_HELD];
 	int nheld;
@@ -1399,6 +1401,9 @@ daemon_run(struct config *cfg, int foreground)
 		log_warnx("IP blocking will fail: %s", err);
 	if (cfg->snap.interval_ms > 0 && (d.snapsched = snapsched_start(cfg, err, sizeof err)) == NULL)
 		log_warnx("scheduled snapshots off: %s", err);
+	if (cfg->repl.target[0] && cfg->repl.interval_ms > 0 &&
+	    (d.replsched = replsched_start(cfg, err, sizeof err)) == NULL)
+		log_warnx("replication off: %s", err);
 	if ((cfg->notify.smtp_url[0] || cfg->notify.n_webhooks) &&
 	    (d.notifier = notifier_start(cfg, err, sizeof err)) == NULL)
 		log_warnx("mail and webhooks off: %s", err);
@@ -1499,6 +1504,8 @@ out:
 	respond_account_prefetch_stop();
 	if (d.notifier)
 		notifier_stop(d.notifier);
+	if (d.replsched)
+		replsched_stop(d.replsched);
 	if (d.snapsched)
 		snapsched_stop(d.snapsched);
 	if (d.as)

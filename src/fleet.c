@@ -17,6 +17,7 @@
 #include "incident.h"
 #include "journal.h"
 #include "log.h"
+#include "replicate.h"
 #include "respond.h"
 #include "util.h"
 
@@ -619,6 +620,16 @@ open_incidents(struct journal *j)
 	return open;
 }
 
+/* A server's replication lag, for `fleet`. */
+static void
+lag_put(struct journal *j, const struct fleet_server *s)
+{
+	char key[192];
+
+	snprintf(key, sizeof key, "%s%.63s/%.63s", FLEET_LAG_KEY, s->site, s->server);
+	journal_stat_set(j, key, s->repl_lag_s);
+}
+
 /* This server's heartbeat to the fleet, and the ones heard since the last, into the journal. */
 static void
 heartbeat(struct fleet *f, struct journal *j)
@@ -637,6 +648,7 @@ heartbeat(struct fleet *f, struct journal *j)
 	me.open_incidents = open_incidents(j);
 	journal_fleet_pending(j, &pending, &oldest);
 	me.pending = pending;
+	me.repl_lag_s = replication_lag_s(f->cfg, j);
 	pthread_mutex_lock(&f->mu);
 	snprintf(me.detail, sizeof me.detail, "%.240s", f->state[0] ? f->state : "starting");
 	nheard = f->nhbs;
@@ -645,15 +657,19 @@ heartbeat(struct fleet *f, struct journal *j)
 	pthread_mutex_unlock(&f->mu);
 	if (journal_begin(j) == 0) {
 		journal_fleet_server_put(j, &me);
-		for (size_t i = 0; i < nheard; i++)
+		lag_put(j, &me);
+		for (size_t i = 0; i < nheard; i++) {
 			journal_fleet_server_put(j, &heard[i]);
+			lag_put(j, &heard[i]);
+		}
 		journal_commit(j);
 	}
 	if (!connected(f))
 		return;
-	o = json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "v", 1, "site", me.site, "server", me.server,
+	o = json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "v", 1, "site", me.site, "server", me.server,
 	    "version", me.version, "at", (json_int_t)me.last_seen, "open_incidents", (json_int_t)me.open_incidents,
-	    "pending", (json_int_t)me.pending, "oldest_pending_at", (json_int_t)oldest);
+	    "pending", (json_int_t)me.pending, "oldest_pending_at", (json_int_t)oldest,
+	    "replication_lag_s", (json_int_t)me.repl_lag_s);
 	if (o == NULL)
 		return;
 	if ((s = json_dumps(o, JSON_COMPACT)) != NULL) {
@@ -673,14 +689,15 @@ on_heartbeat(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *arg)
 	json_error_t jerr;
 	json_t *o;
 	const char *site = NULL, *server = NULL, *version = "";
-	json_int_t at = 0, open = 0, pending = 0;
+	json_int_t at = 0, open = 0, pending = 0, lag = -1;
 
 	(void)nc;
 	(void)sub;
 	memset(&s, 0, sizeof s);
 	o = json_loadb(natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), JSON_REJECT_DUPLICATES, &jerr);
-	if (o == NULL || json_unpack(o, "{s:s, s:s, s?s, s:I, s?I, s?I}", "site", &site, "server", &server,
-	    "version", &version, "at", &at, "open_incidents", &open, "pending", &pending) != 0 ||
+	if (o == NULL || json_unpack(o, "{s:s, s:s, s?s, s:I, s?I, s?I, s?I}", "site", &site, "server", &server,
+	    "version", &version, "at", &at, "open_incidents", &open, "pending", &pending,
+	    "replication_lag_s", &lag) != 0 ||
 	    !token_ok(site, strlen(site)) || !token_ok(server, strlen(server)) ||
 	    (strcmp(site, f->cfg->fleet.site) == 0 && strcmp(server, f->cfg->fleet.server) == 0))
 		goto out;
@@ -691,6 +708,7 @@ on_heartbeat(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *arg)
 	s.last_seen = now_ms();
 	s.open_incidents = open;
 	s.pending = pending;
+	s.repl_lag_s = lag >= 0 ? lag : -1;
 	snprintf(s.detail, sizeof s.detail, "heartbeat");
 	pthread_mutex_lock(&f->mu);
 	for (size_t i = 0; i < f->nhbs; i++)

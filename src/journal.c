@@ -18,7 +18,7 @@
 #include "log.h"
 #include "util.h"
 
-#define SCHEMA_VERSION	6
+#define SCHEMA_VERSION	7
 
 /* Version 1, as the first releases created it. */
 static const char schema_sql[] =
@@ -118,6 +118,21 @@ static const char schema_v6_sql[] =
 	" last_seen INTEGER NOT NULL, open_incidents INTEGER NOT NULL, pending INTEGER NOT NULL,"
 	" detail TEXT NOT NULL, PRIMARY KEY (site, server));";
 
+/*
+ * Version 7 adds replication between sites: every snapshot sent to the
+ * replica, and per share what the last cycle found (the replica's newest
+ * snapshot, why it held, the last error).
+ */
+static const char schema_v7_sql[] =
+	"CREATE TABLE replication ("
+	" id INTEGER PRIMARY KEY, share TEXT NOT NULL, snapshot TEXT NOT NULL, taken_at INTEGER NOT NULL,"
+	" parent TEXT NOT NULL, target TEXT NOT NULL, sent_at INTEGER NOT NULL, bytes INTEGER NOT NULL,"
+	" ms INTEGER NOT NULL);"
+	"CREATE INDEX replication_share ON replication (share, sent_at);"
+	"CREATE TABLE replication_state ("
+	" share TEXT PRIMARY KEY, checked_at INTEGER NOT NULL, replica_newest TEXT NOT NULL,"
+	" held TEXT NOT NULL, last_error TEXT NOT NULL, last_error_at INTEGER NOT NULL);";
+
 enum stmt {
 	ST_BEGIN,
 	ST_COMMIT,
@@ -178,6 +193,12 @@ enum stmt {
 	ST_FLEET_SRV_PUT,
 	ST_FLEET_SRV_LIST,
 	ST_FLEET_PRUNE,
+	/* From here on the statements need schema version 7. */
+	ST_REPL_ADD,
+	ST_V7_FIRST = ST_REPL_ADD,
+	ST_REPL_LAST,
+	ST_REPL_STATE_PUT,
+	ST_REPL_STATE_GET,
 	ST__COUNT
 };
 
@@ -284,6 +305,14 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_FLEET_PRUNE] = "DELETE FROM fleet_out WHERE sent_at != 0 AND sent_at < ?",
 	[ST_FLEET_SRV_LIST] = "SELECT site, server, version, last_seen, open_incidents, pending, detail"
 	    " FROM fleet_servers ORDER BY site, server",
+	[ST_REPL_ADD] = "INSERT INTO replication (share, snapshot, taken_at, parent, target, sent_at, bytes, ms)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	[ST_REPL_LAST] = "SELECT share, snapshot, taken_at, parent, target, sent_at, bytes, ms FROM replication"
+	    " WHERE share = ? ORDER BY sent_at DESC, id DESC LIMIT 1",
+	[ST_REPL_STATE_PUT] = "INSERT OR REPLACE INTO replication_state (share, checked_at, replica_newest, held,"
+	    " last_error, last_error_at) VALUES (?, ?, ?, ?, ?, ?)",
+	[ST_REPL_STATE_GET] = "SELECT share, checked_at, replica_newest, held, last_error, last_error_at"
+	    " FROM replication_state WHERE share = ?",
 	/* Actors (user and IP) isolated since then whose incident no human has released yet. */
 	[ST_ISOLATIONS] = "SELECT count(*) FROM (SELECT DISTINCT i.user, i.ip FROM actions a"
 	    " JOIN incidents i ON i.id = a.incident_id"
@@ -497,7 +526,8 @@ schema_check(struct journal *j, const char *path, char *err, size_t errlen)
 			    (version < 3 && db_exec(j->db, schema_v3_sql) != SQLITE_OK) ||
 			    (version < 4 && db_exec(j->db, schema_v4_sql) != SQLITE_OK) ||
 			    (version < 5 && db_exec(j->db, schema_v5_sql) != SQLITE_OK) ||
-			    db_exec(j->db, schema_v6_sql) != SQLITE_OK ||
+			    (version < 6 && db_exec(j->db, schema_v6_sql) != SQLITE_OK) ||
+			    db_exec(j->db, schema_v7_sql) != SQLITE_OK ||
 			    sqlite3_prepare_v2(j->db, "UPDATE meta SET value = ?"
 			    " WHERE key = 'schema_version'", -1, &st, NULL) != SQLITE_OK ||
 			    sqlite3_bind_int(st, 1, SCHEMA_VERSION) != SQLITE_OK ||
@@ -522,7 +552,8 @@ schema_check(struct journal *j, const char *path, char *err, size_t errlen)
 		    db_exec(j->db, schema_v3_sql) != SQLITE_OK ||
 		    db_exec(j->db, schema_v4_sql) != SQLITE_OK ||
 		    db_exec(j->db, schema_v5_sql) != SQLITE_OK ||
-		    db_exec(j->db, schema_v6_sql) != SQLITE_OK)
+		    db_exec(j->db, schema_v6_sql) != SQLITE_OK ||
+		    db_exec(j->db, schema_v7_sql) != SQLITE_OK)
 			goto dberr;
 		if (sqlite3_prepare_v2(j->db, "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
 		    -1, &st, NULL) != SQLITE_OK ||
@@ -637,6 +668,8 @@ journal_open(const char *path, int readonly, char *err, size_t errlen)
 		if (i >= ST_V5_FIRST && j->version < 5)
 			continue;
 		if (i >= ST_V6_FIRST && j->version < 6)
+			continue;
+		if (i >= ST_V7_FIRST && j->version < 7)
 			continue;
 		/* Incidents are written only once the journal has their origin column. */
 		if ((i == ST_INC_ADD || i == ST_INC_UPDATE) && j->version < 6)
@@ -2173,4 +2206,114 @@ journal_fleet_prune(struct journal *j, int64_t older_than_ms)
 		return -1;
 	}
 	return stmt_exec(j, st, "prune fleet messages") == -1 ? -1 : 0;
+}
+
+int
+journal_repl_add(struct journal *j, const struct repl_rec *r)
+{
+	sqlite3_stmt *st = newer_stmt(j, ST_REPL_ADD, "record replication");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = BIND_CSTR(st, 1, r->share);
+	rc |= BIND_CSTR(st, 2, r->snapshot);
+	rc |= sqlite3_bind_int64(st, 3, r->taken_at);
+	rc |= BIND_CSTR(st, 4, r->parent);
+	rc |= BIND_CSTR(st, 5, r->target);
+	rc |= sqlite3_bind_int64(st, 6, r->sent_at);
+	rc |= sqlite3_bind_int64(st, 7, r->bytes);
+	rc |= sqlite3_bind_int64(st, 8, r->ms);
+	if (rc != SQLITE_OK) {
+		db_fail(j, "record replication");
+		stmt_done(st);
+		return -1;
+	}
+	return stmt_exec(j, st, "record replication") == -1 ? -1 : 0;
+}
+
+int
+journal_repl_last(struct journal *j, const char *share, struct repl_rec *r)
+{
+	sqlite3_stmt *st = j->st[ST_REPL_LAST];
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	if (st == NULL)
+		return 1;
+	if (bind_text(st, 1, share, strlen(share)) != SQLITE_OK) {
+		db_fail(j, "read replication");
+		stmt_done(st);
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		COL_CSTR(st, 0, r->share);
+		COL_CSTR(st, 1, r->snapshot);
+		r->taken_at = sqlite3_column_int64(st, 2);
+		COL_CSTR(st, 3, r->parent);
+		COL_CSTR(st, 4, r->target);
+		r->sent_at = sqlite3_column_int64(st, 5);
+		r->bytes = sqlite3_column_int64(st, 6);
+		r->ms = sqlite3_column_int64(st, 7);
+	}
+	stmt_done(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return 1;
+	return db_fail(j, "read replication");
+}
+
+int
+journal_repl_state_put(struct journal *j, const struct repl_state *s)
+{
+	sqlite3_stmt *st = newer_stmt(j, ST_REPL_STATE_PUT, "record replication state");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = BIND_CSTR(st, 1, s->share);
+	rc |= sqlite3_bind_int64(st, 2, s->checked_at);
+	rc |= BIND_CSTR(st, 3, s->replica_newest);
+	rc |= BIND_CSTR(st, 4, s->held);
+	rc |= BIND_CSTR(st, 5, s->last_error);
+	rc |= sqlite3_bind_int64(st, 6, s->last_error_at);
+	if (rc != SQLITE_OK) {
+		db_fail(j, "record replication state");
+		stmt_done(st);
+		return -1;
+	}
+	return stmt_exec(j, st, "record replication state") == -1 ? -1 : 0;
+}
+
+int
+journal_repl_state_get(struct journal *j, const char *share, struct repl_state *s)
+{
+	sqlite3_stmt *st = j->st[ST_REPL_STATE_GET];
+	int rc;
+
+	memset(s, 0, sizeof *s);
+	snprintf(s->share, sizeof s->share, "%s", share);
+	if (st == NULL)
+		return 1;
+	if (bind_text(st, 1, share, strlen(share)) != SQLITE_OK) {
+		db_fail(j, "read replication state");
+		stmt_done(st);
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		s->checked_at = sqlite3_column_int64(st, 1);
+		COL_CSTR(st, 2, s->replica_newest);
+		COL_CSTR(st, 3, s->held);
+		COL_CSTR(st, 4, s->last_error);
+		s->last_error_at = sqlite3_column_int64(st, 5);
+	}
+	stmt_done(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return 1;
+	return db_fail(j, "read replication state");
 }

@@ -154,7 +154,10 @@ struct fleet_server {
 	int64_t open_incidents;
 	int64_t pending;		/* messages it has not been able to send yet */
 	char detail[256];
+	int64_t repl_lag_s;		/* its replication's lag (-1: none); journaled as the stat FLEET_LAG_KEY */
 };
+/* The stat that holds a fleet server's replication lag: FLEET_LAG_KEY "site/server". */
+#define FLEET_LAG_KEY	"fleet_replication_lag:"
 int journal_fleet_server_put(struct journal *j, const struct fleet_server *s);
 int journal_fleet_server_list(struct journal *j, struct fleet_server **out, size_t *n);
 
@@ -202,5 +205,34 @@ int journal_stat_each(struct journal *j, const char *prefix, void (*fn)(const ch
     void *arg);
 /* Deletes every counter whose key starts with prefix. */
 int journal_stat_clear(struct journal *j, const char *prefix);
+
+/* A snapshot sent to the replica (replication between sites). */
+struct repl_rec {
+	char share[128];
+	char snapshot[64];
+	int64_t taken_at;		/* from the snapshot's name, ms */
+	char parent[64];		/* "" = a full send */
+	char target[256];
+	int64_t sent_at;		/* when the replica confirmed it */
+	int64_t bytes;			/* the stream's size */
+	int64_t ms;			/* how long the send took */
+};
+
+/* What the last replication cycle of a share found. */
+struct repl_state {
+	char share[128];
+	int64_t checked_at;		/* 0 = never */
+	char replica_newest[64];	/* the newest complete snapshot on the replica ("" = none) */
+	char held[512];			/* why snapshots were not sent ("" = nothing held) */
+	char last_error[512];		/* "" = the last cycle went well */
+	int64_t last_error_at;
+};
+
+int journal_repl_add(struct journal *j, const struct repl_rec *r);
+/* The share's last snapshot sent: 0 found, 1 none, -1 error. */
+int journal_repl_last(struct journal *j, const char *share, struct repl_rec *r);
+int journal_repl_state_put(struct journal *j, const struct repl_state *s);
+/* 0 found, 1 none (s zeroed, its share set), -1 error. */
+int journal_repl_state_get(struct journal *j, const char *share, struct repl_state *s);
 
 #endif

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "notify.h"
 #include "respond.h"
+#include "replicate.h"
 #include "restore.h"
 #include "rules.h"
 #include "snapshot.h"
@@ -818,6 +819,59 @@ cmd_canaries(int argc, char **argv)
 	return bad == 0 ? EXIT_OK : EXIT_FAILED;
 }
 
+/*
+ * restore --from-replica: every share without a local snapshot taken before
+ * the incident began gets the replica's newest such snapshot back first.
+ */
+static int
+restore_fetch_replicas(const struct config *cfg, struct journal *j, int64_t id, int dry_run)
+{
+	struct incident inc;
+	int64_t before;
+
+	if (cfg->repl.target[0] == '\0') {
+		fprintf(stderr, "sharewarden restore: --from-replica needs [replication] target (the replica)\n");
+		return EXIT_USAGE;
+	}
+	if (journal_incident_get(j, id, &inc) != 0) {
+		fprintf(stderr, "sharewarden restore: no incident %lld\n", (long long)id);
+		return EXIT_USAGE;
+	}
+	before = (inc.first_event_at > 0 ? inc.first_event_at : inc.detected_at) - cfg->restore_lookback_ms;
+	for (const struct share *sh = cfg->shares; sh; sh = sh->next) {
+		struct snap_info *list = NULL;
+		size_t n = 0;
+		char err[1024], name[SNAP_NAME_MAX];
+		int have;
+
+		if (snapshot_backend(sh, err, sizeof err) == NULL)
+			continue;
+		if (snapshot_list(sh, &list, &n, err, sizeof err) != 0) {
+			fprintf(stderr, "sharewarden restore: share %s: %s\n", sh->name, err);
+			return EXIT_FAILED;
+		}
+		have = snapshot_before(list, n, before) != NULL;
+		if (have) {
+			printf("%s: clean snapshot %s is here: the replica is not needed\n", sh->name,
+			    snapshot_before(list, n, before)->name);
+			free(list);
+			continue;
+		}
+		free(list);
+		if (dry_run) {
+			printf("%s: no local snapshot from before the attack: would bring one back from %s\n",
+			    sh->name, cfg->repl.target);
+			continue;
+		}
+		if (replica_fetch(cfg, j, sh, before, id, name, sizeof name, err, sizeof err) != 0) {
+			fprintf(stderr, "sharewarden restore: share %s: from the replica: %s\n", sh->name, err);
+			return EXIT_FAILED;
+		}
+		printf("%s: snapshot %s brought back from the replica on %s\n", sh->name, name, cfg->repl.target);
+	}
+	return 0;
+}
+
 static int
 cmd_restore(int argc, char **argv)
 {
@@ -827,7 +881,7 @@ cmd_restore(int argc, char **argv)
 	struct config cfg;
 	struct journal *j;
 	int64_t id = 0;
-	int rc, have_id = 0, was_restored;
+	int rc, have_id = 0, was_restored, from_replica = 0;
 
 	memset(&o, 0, sizeof o);
 	o.progress = isatty(STDERR_FILENO);
@@ -838,6 +892,8 @@ cmd_restore(int argc, char **argv)
 			o.force = 1;
 		else if (strcmp(argv[i], "--progress") == 0)
 			o.progress = 1;
+		else if (strcmp(argv[i], "--from-replica") == 0)
+			from_replica = 1;
 		else if (!have_id && parse_id(argv[i], &id) == 0)
 			have_id = 1;
 		else
@@ -854,6 +910,11 @@ cmd_restore(int argc, char **argv)
 		return EXIT_FAILED;
 	}
 	was_restored = journal_incident_get(j, id, &inc) == 0 && strcmp(inc.state, INC_RESTORED) == 0;
+	if (from_replica && (rc = restore_fetch_replicas(&cfg, j, id, o.dry_run)) != 0) {
+		journal_close(j);
+		config_free(&cfg);
+		return rc;
+	}
 	rc = restore_run(&cfg, j, id, &o, stdout);
 	/* Once, when the incident became restored; the daemon's sender delivers it. */
 	if (!o.dry_run && rc == RESTORE_EXIT_OK && !was_restored &&
@@ -1040,6 +1101,19 @@ cmd_ticket(int argc, char **argv)
 	return rc;
 }
 
+/* A server's replication lag from its last heartbeat, seconds; -1 when it replicates nothing. */
+static int64_t
+fleet_lag(struct journal *j, const struct fleet_server *s)
+{
+	char key[192];
+	int64_t v = -1;
+
+	snprintf(key, sizeof key, "%s%.63s/%.63s", FLEET_LAG_KEY, s->site, s->server);
+	if (journal_stat_get(j, key, &v) != 0)
+		return -1;
+	return v;
+}
+
 /* A server of the fleet is silent when three heartbeats did not come. */
 static int
 fleet_silent(const struct config *cfg, const struct fleet_server *s, int64_t now)
@@ -1056,7 +1130,8 @@ cmd_fleet(int argc, char **argv)
 	struct journal *j;
 	size_t n = 0;
 	int rc, json = 0;
-	int64_t now;
+	int64_t now, lag;
+	char lagbuf[32];
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
@@ -1079,8 +1154,8 @@ cmd_fleet(int argc, char **argv)
 		return EXIT_FAILED;
 	}
 	rc = journal_fleet_server_list(j, &list, &n);
-	journal_close(j);
 	if (rc != 0) {
+		journal_close(j);
 		config_free(&cfg);
 		return EXIT_FAILED;
 	}
@@ -1103,8 +1178,8 @@ cmd_fleet(int argc, char **argv)
 			json_object_set_new(s, "silent", json_boolean(fleet_silent(&cfg, &list[i], now)));
 			json_object_set_new(s, "open_incidents", json_integer(list[i].open_incidents));
 			json_object_set_new(s, "unsent", json_integer(list[i].pending));
-			/* Replication between sites is not built yet: no lag to report. */
-			json_object_set_new(s, "replication_lag_s", json_null());
+			lag = fleet_lag(j, &list[i]);
+			json_object_set_new(s, "replication_lag_s", lag >= 0 ? json_integer(lag) : json_null());
 			json_object_set_new(s, "detail", json_string(list[i].detail));
 			json_array_append_new(arr, s);
 		}
@@ -1125,8 +1200,13 @@ cmd_fleet(int argc, char **argv)
 				ms = 0;
 			snprintf(age, sizeof age, "%lld.%llds ago%s", (long long)(ms / 1000),
 			    (long long)(ms % 1000 / 100), fleet_silent(&cfg, &list[i], now) ? " SILENT" : "");
+			lag = fleet_lag(j, &list[i]);
+			if (lag >= 0)
+				snprintf(lagbuf, sizeof lagbuf, "%llds", (long long)lag);
+			else
+				snprintf(lagbuf, sizeof lagbuf, "-");
 			printf("%-16s %-16s %-8s %-16s %5lld %7lld %11s  %s\n", list[i].site, list[i].server,
-			    list[i].version, age, (long long)list[i].open_incidents, (long long)list[i].pending, "-",
+			    list[i].version, age, (long long)list[i].open_incidents, (long long)list[i].pending, lagbuf,
 			    list[i].detail);
 		}
 		if (n == 0)
@@ -1135,6 +1215,114 @@ cmd_fleet(int argc, char **argv)
 	free(list);
 	config_free(&cfg);
 	return EXIT_OK;
+}
+
+static int
+cmd_replicate(int argc, char **argv)
+{
+	const struct command *c = find_command("replicate");
+	const struct share *only;
+	struct repl_opts o = { .stop = NULL, .out = stdout };
+	struct config cfg;
+	struct journal *j;
+	int rc;
+
+	const char *share = NULL, *rate = NULL;
+	int64_t bps = -1;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--bandwidth") == 0 && i + 1 < argc)
+			rate = argv[++i];
+		else if (argv[i][0] != '-' && share == NULL)
+			share = argv[i];
+		else
+			return usage_error(c, "expected [SHARE] [--bandwidth RATE]");
+	}
+	if (rate && repl_rate_parse(rate, &bps) == -1)
+		return usage_error(c, "--bandwidth: bytes per second, at least 1K (500K, 10M, 1G), or 0 for no limit");
+	if ((rc = require_root("replicate")) != 0)
+		return rc;
+	if ((rc = load_config(&cfg, 0, 1)) != 0)
+		return rc;
+	if (bps >= 0)
+		cfg.repl.bandwidth_bps = bps;
+	if (cfg.repl.target[0] == '\0') {
+		fprintf(stderr, "sharewarden replicate: no replication: set target in [replication]\n");
+		config_free(&cfg);
+		return EXIT_USAGE;
+	}
+	if (pick_share(&cfg, share, &only) != 0) {
+		config_free(&cfg);
+		return EXIT_USAGE;
+	}
+	if ((j = open_journal(&cfg, 0)) == NULL) {
+		config_free(&cfg);
+		return EXIT_FAILED;
+	}
+	rc = replicate_run(&cfg, j, only, &o) == 0 ? EXIT_OK : EXIT_FAILED;
+	journal_close(j);
+	config_free(&cfg);
+	return rc;
+}
+
+static int
+cmd_replication(int argc, char **argv)
+{
+	const struct command *c = find_command("replication");
+	struct config cfg;
+	struct journal *j;
+	int rc, json = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else
+			return usage_error(c, "unknown argument");
+	}
+	if ((rc = load_config(&cfg, 0, 1)) != 0)
+		return rc;
+	if (cfg.repl.target[0] == '\0' || access(cfg.journal, F_OK) != 0) {
+		if (cfg.repl.target[0] != '\0')
+			printf("%s\n", json ? "{\"replication\": true, \"shares\": []}" :
+			    "replication configured; nothing journaled yet (no cycle has run)");
+		else
+			replication_report(&cfg, NULL, json, stdout);
+		config_free(&cfg);
+		return EXIT_OK;
+	}
+	if ((j = open_journal(&cfg, 1)) == NULL) {
+		config_free(&cfg);
+		return EXIT_FAILED;
+	}
+	rc = replication_report(&cfg, j, json, stdout);
+	journal_close(j);
+	config_free(&cfg);
+	return rc == 0 ? EXIT_OK : EXIT_FAILED;
+}
+
+static int
+cmd_receive(int argc, char **argv)
+{
+	const struct command *c = find_command("receive");
+	const char *from = NULL;
+	struct config cfg;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--from") == 0 && i + 1 < argc)
+			from = argv[++i];
+		else
+			return usage_error(c, "expected --from SENDER");
+	}
+	if (from == NULL)
+		return usage_error(c, "expected --from SENDER (set in the forced command of the sender's key)");
+	if ((rc = require_root("receive")) != 0)
+		return rc;
+	if ((rc = load_config(&cfg, 0, 0)) != 0)
+		return rc;
+	rc = replica_serve(&cfg, from, getenv("SSH_ORIGINAL_COMMAND"));
+	config_free(&cfg);
+	return rc;
 }
 
 static int cmd_help(int argc, char **argv);
@@ -1154,12 +1342,13 @@ static const struct command commands[] = {
 	  "Shows one incident: who, from where, every signal, every action and every file touched." },
 	{ "release", cmd_release, "ID",
 	  "Undoes what was done for an incident (enables the account again) and records it. Root only." },
-	{ "restore", cmd_restore, "ID [--dry-run] [--force] [--progress]",
+	{ "restore", cmd_restore, "ID [--dry-run] [--force] [--progress] [--from-replica]",
 	  "Puts back exactly the files the incident's actor damaged, from the newest snapshot taken before\n"
 	  "the attack began; removes its ransom notes and encrypted copies; verifies every file by SHA-256.\n"
 	  "A file someone else changed since is kept, with the clean copy beside it. Resumes after a crash;\n"
 	  "running it twice is harmless. --dry-run prints the plan and changes nothing; --force restores\n"
-	  "although the actor is not contained yet. Exit 0 all restored, 1 something failed (rerun to\n"
+	  "although the actor is not contained yet; --from-replica first brings the clean snapshot back from\n"
+	  "the replica ([replication]) when it is gone here. Exit 0 all restored, 1 something failed (rerun to\n"
 	  "resume), 2 refused (nothing changed). Root only." },
 	{ "snapshot", cmd_snapshot, "[SHARE]",
 	  "Takes a read-only snapshot of every protected share (or of SHARE) now, named in Samba's @GMT\n"
@@ -1185,6 +1374,17 @@ static const struct command commands[] = {
 	{ "fleet", cmd_fleet, "[--json]",
 	  "Lists the servers of the fleet ([fleet] nats): site, version, last heartbeat (SILENT after three\n"
 	  "missed), open incidents, messages not sent yet, and this server's NATS state." },
+	{ "replicate", cmd_replicate, "[SHARE] [--bandwidth RATE]",
+	  "Runs one replication cycle now ([replication] target): sends each share's snapshots the replica\n"
+	  "lacks, incrementally from the newest both have. Never one taken while an incident was going on;\n"
+	  "while one is open, everything after its start is held. --bandwidth overrides [replication]\n"
+	  "bandwidth for this run. Exit 1 when a share failed. Root only." },
+	{ "replication", cmd_replication, "[--json]",
+	  "Shows per share the replica's newest snapshot, the lag, the last send, what is held and why, and\n"
+	  "the last error." },
+	{ "receive", cmd_receive, "--from SENDER",
+	  "The receiving side of replication, run by sshd as the forced command of SENDER's key:\n"
+	  "command=\"sharewarden receive --from SENDER\",restrict ssh-ed25519 AAAA... ([replica] dir)." },
 	{ "replay", cmd_replay, "[--json] [FILE|-]",
 	  "Runs full_audit lines from FILE (or stdin) through the parser and detection, acts on nothing,\n"
 	  "and prints the incidents it would open, then the lines/s on stderr. Use it to tune thresholds." },

@@ -1607,6 +1607,9 @@ again:
 				fprintf(out, " has no snapshot taken before the attack began (%s); the oldest is %s "
 				    "(%s)", t, sc->snaps[0].name, o);
 			}
+			if (!sc->snap && pl->cfg->repl.target[0] != '\0')
+				fprintf(out, "; the replica on %s may hold one: `sharewarden restore %lld --from-replica`",
+				    pl->cfg->repl.target, (long long)pl->inc.id);
 			fputs("; nothing was changed\n", out);
 		}
 		free(created);

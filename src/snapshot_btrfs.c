@@ -230,6 +230,17 @@ btrfs_list(const struct share *sh, struct snap_info **out, size_t *n, char *err,
 			free(list);
 			goto out;
 		}
+		/*
+		 * A snapshot brought back from a replica (btrfs receive) was created
+		 * when it came: its name says when it was taken.
+		 */
+		if (memcmp(info.received_uuid, (const uint8_t[16]){ 0 }, sizeof info.received_uuid) != 0) {
+			int64_t t;
+
+			if (snapshot_parse_name(de->d_name, &t) == 0)
+				snap_list_add(&list, &cnt, &cap, de->d_name, t, 0);
+			continue;
+		}
 		snap_list_add(&list, &cnt, &cap, de->d_name,
 		    (int64_t)info.otime.tv_sec * 1000 + info.otime.tv_nsec / 1000000, 1);
 	}

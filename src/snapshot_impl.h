@@ -34,4 +34,8 @@ int btrfs_snap_paths(const struct share *sh, char *snapdir, size_t snapdirsz, ch
 /* zfs: the mount point of the share's dataset. */
 int zfs_snap_mountpoint(const struct share *sh, char *buf, size_t bufsz, char *err, size_t errlen);
 
+/* zfs: the dataset the share's files live in, and the zfs command (NULL: not installed). */
+int zfs_snap_dataset(const struct share *sh, char *buf, size_t bufsz, char *err, size_t errlen);
+const char *zfs_bin(void);
+
 #endif

@@ -23,7 +23,7 @@ struct zfs_loc {
 	char rel[PATH_MAX];		/* the share below the mount point ("" = the mount point itself) */
 };
 
-static const char *
+const char *
 zfs_bin(void)
 {
 	static const char *const dirs[] = { "/usr/sbin/zfs", "/sbin/zfs", "/usr/local/sbin/zfs" };
@@ -145,6 +145,18 @@ zfs_snap_mountpoint(const struct share *sh, char *buf, size_t bufsz, char *err, 
 
 	if (rc == 0)
 		snprintf(buf, bufsz, "%s", loc->mountpoint);
+	free(loc);
+	return rc;
+}
+
+int
+zfs_snap_dataset(const struct share *sh, char *buf, size_t bufsz, char *err, size_t errlen)
+{
+	struct zfs_loc *loc = xmalloc(sizeof *loc);
+	int rc = zfs_locate(sh, loc, err, errlen);
+
+	if (rc == 0)
+		snprintf(buf, bufsz, "%s", loc->dataset);
 	free(loc);
 	return rc;
 }

@@ -4,6 +4,8 @@
    manifest.py take DIR OUT            every file (sha256, size, mode, owner, mtime) and folder below DIR, to OUT
    manifest.py diff OLD NEW [SKIP]     compares two manifests; prints one line per difference and a summary line
    manifest.py damage OLD NEW [SKIP]   prints "changed N gone M new K" (files only) and exits 0
+   manifest.py carried OLD NEW DIR...  lists every file below the DIRs whose bytes are those of a file the attack
+                                       wrote (in NEW, changed or new since OLD); exits 1 when there is one
 
 SKIP is a file of DIR-relative paths (one a line) left out of the comparison, e.g. canaries that are re-seeded;
 a line ending in "/" leaves out everything below that folder.
@@ -104,6 +106,19 @@ def main(argv):
 			print(f"{kind} {show(rel)}" + (f" ({detail})" if detail else ""))
 		print(f"differences {len(diffs)}")
 		return 1 if diffs else 0
+	if len(argv) >= 4 and argv[0] == "carried":
+		old, new = load(argv[1]), load(argv[2])
+		before = {r.get("sha256") for r in old.values() if r["type"] == "f"}
+		bad = {r["sha256"]: rel for rel, r in new.items()
+		       if r["type"] == "f" and r["sha256"] not in before}
+		found = 0
+		for d in argv[3:]:
+			for rel, r in take(d).items():
+				if r["type"] == "f" and r["sha256"] in bad:
+					print(f"carried {show(os.path.join(d, rel))} (the bytes of {show(bad[r['sha256']])})")
+					found += 1
+		print(f"carried {found} (of {len(bad)} files the attack wrote)")
+		return 1 if found else 0
 	print(__doc__, file=sys.stderr)
 	return 2
 

@@ -220,7 +220,7 @@ test_create_reopen_schema(void **state)
 	s = raw_text(path, "PRAGMA journal_mode");
 	assert_string_equal(s, "wal");
 	free(s);
-	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 6);
+	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 7);
 	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
 	    " (SELECT name FROM pragma_table_info('events') ORDER BY cid)");
 	assert_string_equal(s, "id,at,src,op,ok,flags,pid,user,ip,host,share,path,path2");
@@ -276,14 +276,22 @@ test_create_reopen_schema(void **state)
 	    " (SELECT name FROM pragma_index_info('restore_items_incident') ORDER BY seqno)");
 	assert_string_equal(s, "incident_id,seq");
 	free(s);
+	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
+	    " (SELECT name FROM pragma_table_info('replication') ORDER BY cid)");
+	assert_string_equal(s, "id,share,snapshot,taken_at,parent,target,sent_at,bytes,ms");
+	free(s);
+	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
+	    " (SELECT name FROM pragma_table_info('replication_state') ORDER BY cid)");
+	assert_string_equal(s, "share,checked_at,replica_newest,held,last_error,last_error_at");
+	free(s);
 
 	/* A journal written by a newer sharewarden is refused, read-write and read-only. */
-	raw_exec(path, "UPDATE meta SET value = 7 WHERE key = 'schema_version'");
+	raw_exec(path, "UPDATE meta SET value = 8 WHERE key = 'schema_version'");
 	assert_null(journal_open(path, 0, err, sizeof err));
-	assert_non_null(strstr(err, "schema version 7, newer than"));
+	assert_non_null(strstr(err, "schema version 8, newer than"));
 	assert_null(journal_open(path, 1, err, sizeof err));
-	assert_non_null(strstr(err, "schema version 7, newer than"));
-	raw_exec(path, "UPDATE meta SET value = 6 WHERE key = 'schema_version'");
+	assert_non_null(strstr(err, "schema version 8, newer than"));
+	raw_exec(path, "UPDATE meta SET value = 7 WHERE key = 'schema_version'");
 	journal_close(open_ok(path, 0));
 
 	/* Someone else's database is left alone. */
@@ -1517,12 +1525,13 @@ test_migration(void **state)
 
 	/* The writer upgrades while the old reader stays open. */
 	j = open_ok(path, 0);
-	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 6);
+	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 7);
 	s = raw_text(path, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master"
 	    " WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%' ORDER BY name)");
 	assert_string_equal(s, "actions,actions_incident,events,events_actor,events_at,fleet_out,fleet_out_due,"
 	    "fleet_servers,incidents,incidents_origin,meta,notices,notices_incident,outbox,outbox_due,"
-	    "outbox_incident,restore_items,restore_items_incident,restores,signals,signals_incident,snapshots,"
+	    "outbox_incident,replication,replication_share,replication_state,restore_items,"
+	    "restore_items_incident,restores,signals,signals_incident,snapshots,"
 	    "stats");
 	free(s);
 	assert_int_equal(journal_incident_get(ro, 1, &inc), 0);
@@ -1637,7 +1646,7 @@ test_migration_v2(void **state)
 	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 2);
 
 	j = open_ok(path, 0);
-	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 6);
+	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 7);
 	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
 	    " (SELECT name FROM pragma_table_info('incidents') ORDER BY cid)");
 	assert_string_equal(s, "id,state,first_event_at,detected_at,contained_at,released_at,"
@@ -1689,7 +1698,9 @@ static const char schema_v3_add_sql[] =
 	"UPDATE meta SET value = 3 WHERE key = 'schema_version';";
 
 /* What version 6 added, taken away again: a version-6 journal made to look as version 5 left it. */
-#define UNDO_V6 \
+#define UNDO_V7 \
+	"DROP INDEX replication_share; DROP TABLE replication; DROP TABLE replication_state;"
+#define UNDO_V6 UNDO_V7 \
 	"DROP INDEX incidents_origin; ALTER TABLE incidents DROP COLUMN origin;" \
 	"DROP TABLE fleet_out; DROP TABLE fleet_servers;"
 
@@ -1732,7 +1743,7 @@ test_migration_v5(void **state)
 	assert_int_equal(journal_incident_add(ro, &inc), -1);
 
 	j = open_ok(path, 0);
-	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 6);
+	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 7);
 	assert_int_equal(journal_incident_get(j, inc.id, &got), 0);
 	assert_string_equal(got.user, "alice");
 	assert_string_equal(got.state, INC_CONTAINED);
@@ -1777,6 +1788,66 @@ test_migration_v5(void **state)
 }
 
 /*
+ * A version-6 journal: read-only opens find nothing replicated; the writer
+ * adds replication's tables; what was sent and what a cycle found round-trip.
+ */
+static void
+test_migration_v6(void **state)
+{
+	const char *path = tpath("v6.db");
+	struct journal *ro, *j;
+	struct repl_rec r, got;
+	struct repl_state st, gst;
+
+	(void)state;
+	journal_close(open_ok(path, 0));
+	raw_exec(path, UNDO_V7 "UPDATE meta SET value = 6 WHERE key = 'schema_version'");
+	ro = open_ok(path, 1);
+	assert_int_equal(journal_repl_last(ro, "data", &got), 1);
+	assert_int_equal(journal_repl_state_get(ro, "data", &gst), 1);
+	assert_string_equal(gst.share, "data");
+	memset(&r, 0, sizeof r);
+	assert_int_equal(journal_repl_add(ro, &r), -1);
+	journal_close(ro);
+
+	j = open_ok(path, 0);
+	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 7);
+	assert_int_equal(journal_repl_last(j, "data", &got), 1);
+	snprintf(r.share, sizeof r.share, "data");
+	snprintf(r.snapshot, sizeof r.snapshot, "@GMT-2026.12.01-10.00.00");
+	snprintf(r.target, sizeof r.target, "root@replica");
+	r.taken_at = 10;
+	r.sent_at = 20;
+	r.bytes = 12345;
+	r.ms = 67;
+	assert_int_equal(journal_repl_add(j, &r), 0);
+	snprintf(r.snapshot, sizeof r.snapshot, "@GMT-2026.12.01-10.15.00");
+	snprintf(r.parent, sizeof r.parent, "@GMT-2026.12.01-10.00.00");
+	r.sent_at = 30;
+	assert_int_equal(journal_repl_add(j, &r), 0);
+	assert_int_equal(journal_repl_last(j, "data", &got), 0);
+	assert_string_equal(got.snapshot, "@GMT-2026.12.01-10.15.00");
+	assert_string_equal(got.parent, "@GMT-2026.12.01-10.00.00");
+	assert_int_equal(got.bytes, 12345);
+	assert_int_equal(got.ms, 67);
+	assert_int_equal(journal_repl_last(j, "other", &got), 1);
+	memset(&st, 0, sizeof st);
+	snprintf(st.share, sizeof st.share, "data");
+	st.checked_at = 40;
+	snprintf(st.replica_newest, sizeof st.replica_newest, "@GMT-2026.12.01-10.15.00");
+	snprintf(st.held, sizeof st.held, "incident 3 is open");
+	assert_int_equal(journal_repl_state_put(j, &st), 0);
+	st.checked_at = 50;
+	snprintf(st.last_error, sizeof st.last_error, "ssh failed: name | with\nnewline");
+	assert_int_equal(journal_repl_state_put(j, &st), 0);
+	assert_int_equal(journal_repl_state_get(j, "data", &gst), 0);
+	assert_int_equal(gst.checked_at, 50);
+	assert_string_equal(gst.held, "incident 3 is open");
+	assert_string_equal(gst.last_error, "ssh failed: name | with\nnewline");
+	journal_close(j);
+}
+
+/*
  * A version-3 journal: its actions read as done (read-only, and after the
  * writer adds version 4's action state); a running action is journaled and
  * finished in place, one row.
@@ -1809,7 +1880,7 @@ test_migration_v3(void **state)
 	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 3);
 
 	j = open_ok(path, 0);
-	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 6);
+	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 7);
 	s = raw_text(path, "SELECT group_concat(name, ',') FROM"
 	    " (SELECT name FROM pragma_table_info('actions') ORDER BY cid)");
 	assert_string_equal(s, "id,incident_id,kind,target,result,at,detail,undone_at,undo_result,"
@@ -1940,7 +2011,7 @@ test_notices(void **state)
 	assert_int_equal(n, 0);
 	assert_int_equal(journal_notice_add(ro, &a), -1);
 	j = open_ok(path, 0);
-	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 6);
+	assert_int_equal(raw_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 7);
 	a = notice(0, 20000, "after the upgrade");
 	assert_int_equal(journal_notice_add(j, &a), 0);
 	assert_int_equal(journal_notice_list(j, 0, 10, &list, &n), 0);
@@ -2283,6 +2354,7 @@ main(void)
 		cmocka_unit_test(test_migration_v2),
 		cmocka_unit_test(test_migration_v3),
 		cmocka_unit_test(test_migration_v5),
+		cmocka_unit_test(test_migration_v6),
 		cmocka_unit_test(test_notices),
 		cmocka_unit_test(test_outbox),
 		cmocka_unit_test(test_action_result),
