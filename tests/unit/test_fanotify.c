@@ -1199,7 +1199,7 @@ test_deny_fail_open(void **state)
 	struct opener idle, b;
 	struct rlimit rl, low;
 	char err[256], path[PATH_MAX];
-	int fe, de, top, nfill, fill[256];
+	int fe, de, top, nfill, fill[256], base;
 
 	(void)state;
 	NEED_VOLUME();
@@ -1209,6 +1209,8 @@ test_deny_fail_open(void **state)
 	assert_non_null(g_deny);
 	opener_start(&idle, path);
 	opener_start(&b, path);
+	/* What this process holds open to the share before any event (the openers open it too). */
+	base = fds_open_to(vol.lv.share);
 	assert_int_equal(fan_deny_add(g_deny, idle.pid), 0);
 	opener_try_now(&b, &fe, &de);
 	assert_int_equal(fe, 0);
@@ -1217,11 +1219,13 @@ test_deny_fail_open(void **state)
 	 * event over. Every free number below the highest open one is taken and
 	 * the limit set just above it (the group's own number stays usable, as
 	 * when a real table fills up). First the deny thread must have closed
-	 * the last event's descriptor: closed later, it would free one.
+	 * the last events' descriptors (the file's and the share folder's):
+	 * closed later, one would free a number and the event would go through.
 	 */
-	for (int i = 0; i < 200 && fds_open_to(path) > 0; i++)
+	for (int i = 0; i < 500 && (fds_open_to(path) > 0 || fds_open_to(vol.lv.share) > base); i++)
 		usleep(10000);
 	assert_int_equal(fds_open_to(path), 0);
+	assert_int_equal(fds_open_to(vol.lv.share), base);
 	top = highest_fd() + 1;
 	for (nfill = 0; nfill < (int)nitems(fill); nfill++) {
 		if ((fill[nfill] = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= top) {
