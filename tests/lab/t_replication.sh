@@ -47,6 +47,9 @@ $MANIFEST take "$R/$s1" "$T/r1.json"
 $MANIFEST diff "$T/s1.json" "$T/r1.json" >"$T/r1.diff" || fail "the replica of $s1 differs from the snapshot:
 $(head -n 20 "$T/r1.diff")"
 read -r full_bytes full_ms <<<"$(bytes_ms "$T/r1.out")"
+# The fleet sees it: site 1's heartbeat carries its replication lag, site 2's `fleet` shows it.
+wait_for 'lab site2 sharewarden fleet --json | jq -e ".servers[] | select(.server == \"srv1\") | .replication_lag_s >= 0" >/dev/null' 10 ||
+    fail "site 2's fleet does not show srv1's replication lag: $(lab site2 sharewarden fleet)"
 note "full send of $s1: $full_bytes bytes in $full_ms ms"
 
 # 2. bob writes again; the clean snapshot before the attack goes incrementally.
