@@ -135,16 +135,19 @@ replication-test: $(BUILD)/sharewarden
 lab-test: $(BUILD)/sharewarden
 	bash tests/lab/run-tests
 
+# The builds use every core (JOBS); the tests run one at a time. The fuzz smoke run replays each kept corpus
+# and fuzzes a little (2 s); `make fuzz-long` is the real run.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check: deps
-	$(MAKE) all
-	$(MAKE) unit
-	$(MAKE) asan
+	$(MAKE) -j$(JOBS) all
+	$(MAKE) -j$(JOBS) unit
+	$(MAKE) -j$(JOBS) asan
 	$(MAKE) scenarios
 	$(MAKE) cli
 	$(MAKE) restore-test
 	$(MAKE) fleet-test
 	$(MAKE) replication-test
-	$(MAKE) fuzz FUZZ_SECONDS=5
+	$(MAKE) -j$(JOBS) fuzz FUZZ_SECONDS=2
 	$(MAKE) lab-test
 
 demo: deps
