@@ -939,6 +939,30 @@ loop_ctx(struct daemon *d, struct respond_ctx *ctx, struct incident *inc)
 	ctx->notifier = d->notifier;
 }
 
+/*
+ * Right after the deny took effect, before the lock: the account is held, so a
+ * session the client opens again before the lock lands is refused from its
+ * first open. The fleet's incidents hold every session of the user here.
+ */
+static void
+hold_after_deny(struct respond_ctx *ctx, void *arg)
+{
+	struct daemon *d = arg;
+	struct incident *inc = ctx->inc;
+	int pids[HELD_PIDS], npids;
+
+	if (inc->origin[0] == '\0') {
+		hold_account(d, inc, &inc->smbd_pid, 1);
+		return;
+	}
+	/* The pids deny_fleet denied: the same cache, now (those gone were skipped there). */
+	npids = session_pids_known(d->sc, inc->user, NULL, pids, HELD_PIDS);
+	for (int i = 0; i < npids; i++)
+		if (kill(pids[i], 0) == -1 && errno == ESRCH)
+			pids[i] = 0;
+	hold_account(d, inc, pids, npids > 0 ? npids : 0);
+}
+
 /* The signals in short, for the fleet: "ransom_note, rename_burst (score 25.0)". */
 static void
 signal_summary(const struct actor *a, char *buf, size_t bufsz)
@@ -1018,9 +1042,9 @@ open_incident(struct daemon *d, struct actor *a)
 		tx_commit(d);
 		fleet_kick(d->fleet);
 	}
+	ctx.on_denied = hold_after_deny;
+	ctx.on_denied_arg = d;
 	respond_incident_fast(&ctx);
-	if (!inc.monitor && deny_done(d, inc.id))
-		hold_account(d, &inc, &inc.smbd_pid, 1);
 	/* The domain and host go into the journal after containment: they only add to the report. */
 	if (known && (s.domain[0] || inc.host[0] == '\0')) {
 		if (inc.host[0] == '\0')
@@ -1050,7 +1074,6 @@ open_fleet_incident(struct daemon *d, const struct fleet_msg *m)
 {
 	struct incident inc;
 	struct respond_ctx ctx;
-	int pids[HELD_PIDS], npids;
 	char detail[256];
 
 	char key[256], user[128], ip[64];
@@ -1090,15 +1113,9 @@ open_fleet_incident(struct daemon *d, const struct fleet_msg *m)
 	    (long long)inc.id, m->origin, respond_sanitize(user, sizeof user, inc.user, strlen(inc.user)),
 	    inc.ip[0] ? respond_sanitize(ip, sizeof ip, inc.ip, strlen(inc.ip)) : "?", m->site, m->server);
 	loop_ctx(d, &ctx, &inc);
+	ctx.on_denied = hold_after_deny;
+	ctx.on_denied_arg = d;
 	respond_incident_fast(&ctx);
-	if (!inc.monitor && deny_done(d, inc.id)) {
-		/* The pids deny_fleet denied: the same cache, now (those gone were skipped there). */
-		npids = session_pids_known(d->sc, inc.user, NULL, pids, HELD_PIDS);
-		for (int i = 0; i < npids; i++)
-			if (kill(pids[i], 0) == -1 && errno == ESRCH)
-				pids[i] = 0;
-		hold_account(d, &inc, pids, npids > 0 ? npids : 0);
-	}
 	if (respond_worker_submit(d->rw, &ctx) != 0)
 		respond_incident_slow(&ctx);
 }

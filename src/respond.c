@@ -275,6 +275,8 @@ respond_incident_fast(struct respond_ctx *ctx)
 	respond_decide(ctx);
 	/* The deny costs microseconds and stops the next file: nothing goes before it. */
 	respond_action(ctx, &respond_deny, ctx->cfg->deny_writer, &deny);
+	if (ctx->on_denied != NULL && !inc->monitor && strcmp(deny.result, "ok") == 0)
+		ctx->on_denied(ctx, ctx->on_denied_arg);
 	respond_notify(ctx, NOTIFY_DETECTED);
 	/*
 	 * A local account first, so a killed session cannot log on again. An

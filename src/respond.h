@@ -31,6 +31,13 @@ struct respond_ctx {
 	const struct action *resume;
 	int sweep;			/* the kill ran: the slow part asks smbstatus for sessions it missed */
 	int decided;			/* respond_decide ran */
+	/*
+	 * Called right after a deny that took effect, before the account lock
+	 * (which may take a while): the daemon holds the account there, so a
+	 * session the client opens again before the lock lands is refused too.
+	 */
+	void (*on_denied)(struct respond_ctx *ctx, void *arg);
+	void *on_denied_arg;
 };
 
 /*

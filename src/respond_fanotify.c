@@ -19,7 +19,7 @@
 static int
 deny_fleet(struct respond_ctx *ctx, struct action *a)
 {
-	int pids[DENY_MAX_PIDS], n = 0, denied = 0;
+	int pids[DENY_MAX_PIDS], n = 0, denied = 0, gone = 0;
 
 	snprintf(a->target, sizeof a->target, "user %s", ctx->inc->user);
 	if (respond_skip(ctx, a) || respond_dry_run(ctx, a, "deny every open by this user's sessions here"))
@@ -34,13 +34,18 @@ deny_fleet(struct respond_ctx *ctx, struct action *a)
 	a->detail[0] = '\0';
 	for (int i = 0; i < n; i++) {
 		if (fan_deny_add(ctx->deny, pids[i]) != 0) {
+			/* A session that ended since it was last seen writes nothing: not a failure. */
+			if (errno == ESRCH) {
+				gone++;
+				continue;
+			}
 			str_appendf(a->detail, sizeof a->detail, "cannot deny smbd %d: %s; ", pids[i], strerror(errno));
 			continue;
 		}
 		str_appendf(a->target, sizeof a->target, "%s%d", denied ? "," : ": smbd ", pids[i]);
 		denied++;
 	}
-	if (denied < n) {
+	if (denied + gone < n) {
 		snprintf(a->result, sizeof a->result, "failed");
 		return -1;
 	}
