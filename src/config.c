@@ -1142,9 +1142,7 @@ seen_line_in(const struct parser *p, enum cfg_section sec, const char *name)
 static int
 fleet_token_ok(const char *s)
 {
-	size_t n = strlen(s);
-
-	return n > 0 && n <= 63 && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+	return name_token_ok(s, strlen(s));
 }
 
 static void

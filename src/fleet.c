@@ -39,24 +39,12 @@
 #define FLEET_MAX_AGE_MS	(30LL * 86400 * 1000)
 #define NS_PER_MS		1000000LL
 
-static const char token_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
-
 int
 fleet_enabled(const struct config *cfg)
 {
 	return cfg->fleet.n_nats > 0;
 }
 
-static int
-token_ok(const char *s, size_t n)
-{
-	if (n == 0 || n > 63)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] == '\0' || strchr(token_chars, s[i]) == NULL)
-			return 0;
-	return 1;
-}
 
 void
 fleet_origin_of(const struct config *cfg, const struct incident *inc, char *buf, size_t bufsz)
@@ -76,7 +64,7 @@ fleet_origin_split(const char *origin, char site[64], char server[64], int64_t *
 
 	if (slash == NULL || (hash = strchr(slash + 1, '#')) == NULL)
 		return -1;
-	if (!token_ok(origin, (size_t)(slash - origin)) || !token_ok(slash + 1, (size_t)(hash - slash - 1)))
+	if (!name_token_ok(origin, (size_t)(slash - origin)) || !name_token_ok(slash + 1, (size_t)(hash - slash - 1)))
 		return -1;
 	if (hash[1] < '1' || hash[1] > '9')
 		return -1;
@@ -180,7 +168,7 @@ fleet_msg_parse(const char *buf, size_t len, struct fleet_msg *m, char *err, siz
 		snprintf(err, errlen, "unknown type (incident or release)");
 		goto out;
 	}
-	if (!token_ok(m->site, strlen(m->site)) || !token_ok(m->server, strlen(m->server))) {
+	if (!name_token_ok(m->site, strlen(m->site)) || !name_token_ok(m->server, strlen(m->server))) {
 		snprintf(err, errlen, "\"site\" or \"server\" is not a name (letters, digits, _ -)");
 		goto out;
 	}
@@ -698,7 +686,7 @@ on_heartbeat(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *arg)
 	if (o == NULL || json_unpack(o, "{s:s, s:s, s?s, s:I, s?I, s?I, s?I}", "site", &site, "server", &server,
 	    "version", &version, "at", &at, "open_incidents", &open, "pending", &pending,
 	    "replication_lag_s", &lag) != 0 ||
-	    !token_ok(site, strlen(site)) || !token_ok(server, strlen(server)) ||
+	    !name_token_ok(site, strlen(site)) || !name_token_ok(server, strlen(server)) ||
 	    (strcmp(site, f->cfg->fleet.site) == 0 && strcmp(server, f->cfg->fleet.server) == 0))
 		goto out;
 	snprintf(s.site, sizeof s.site, "%s", site);

@@ -29,7 +29,6 @@
 #include "replicate.h"
 #include "snapshot.h"
 #include "snapshot_impl.h"
-#include "snapsched.h"
 #include "util.h"
 
 #define BTRFS_BIN	"/usr/bin/btrfs"
@@ -43,9 +42,7 @@ extern char **environ;
 int
 repl_sender_ok(const char *s)
 {
-	size_t n = strlen(s);
-
-	return n > 0 && n <= 63 && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+	return name_token_ok(s, strlen(s));
 }
 
 int
@@ -640,27 +637,17 @@ static void
 ssh_argv(const struct sender *s, const char *argv[40], const char *verb, const char *kind, const char *share,
     const char *a1, const char *a2)
 {
+	const char *opts[] = { "BatchMode=yes", "IdentitiesOnly=yes", "StrictHostKeyChecking=yes", s->known,
+	    s->connect, "ServerAliveInterval=10", "ServerAliveCountMax=3", "LogLevel=ERROR" };
 	size_t n = 0;
 
 	argv[n++] = s->cfg->repl.ssh;
 	argv[n++] = "-F";
 	argv[n++] = "/dev/null";
-	argv[n++] = "-o";
-	argv[n++] = "BatchMode=yes";
-	argv[n++] = "-o";
-	argv[n++] = "IdentitiesOnly=yes";
-	argv[n++] = "-o";
-	argv[n++] = "StrictHostKeyChecking=yes";
-	argv[n++] = "-o";
-	argv[n++] = s->known;
-	argv[n++] = "-o";
-	argv[n++] = s->connect;
-	argv[n++] = "-o";
-	argv[n++] = "ServerAliveInterval=10";
-	argv[n++] = "-o";
-	argv[n++] = "ServerAliveCountMax=3";
-	argv[n++] = "-o";
-	argv[n++] = "LogLevel=ERROR";
+	for (size_t i = 0; i < nitems(opts); i++) {
+		argv[n++] = "-o";
+		argv[n++] = opts[i];
+	}
 	argv[n++] = "-i";
 	argv[n++] = s->cfg->repl.ssh_key;
 	argv[n++] = "-p";

@@ -500,3 +500,17 @@ secret_file_read(const char *what, const char *path, char *buf, size_t bufsz, ch
 	}
 	return 0;
 }
+
+int
+name_token_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > 63)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}

@@ -107,6 +107,9 @@ char *utf8_sanitize(const char *p, size_t n, int *lossy);
  */
 int secret_file_read(const char *what, const char *path, char *buf, size_t bufsz, char *err, size_t errlen);
 
+/* A name of the fleet and of replication (site, server, sender): 1 to 63 letters, digits, '_' or '-'. */
+int name_token_ok(const char *s, size_t n);
+
 /* Parses "250ms", "60s", "5m", "2h", "7d" or a bare number of seconds. */
 int parse_duration_ms(const char *s, int64_t *ms);
 
